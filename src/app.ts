@@ -1,0 +1,133 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import { AppError } from './shared/app-error.ts';
+import { type Clock, systemClock } from './shared/clock.ts';
+import type { Database } from './shared/db.ts';
+import { requireKey, requireRoot } from './shared/http/auth.ts';
+import type { AppEnv } from './shared/http/env.ts';
+import { onError, onNotFound } from './shared/http/errors.ts';
+import { createRouter } from './shared/http/openapi.ts';
+import { memoryRateLimiter, rateLimit, redisRateLimiter } from './shared/http/rate-limit.ts';
+import { requestContext } from './shared/http/request-id.ts';
+import { type IdGenerator, ids as defaultIds } from './shared/ids.ts';
+import { createLogger, type Logger } from './shared/logger.ts';
+import { createMetrics } from './shared/metrics.ts';
+import { openRedis } from './shared/redis.ts';
+import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
+import { mountOpenApi, opsRoutes } from './modules/ops/ops.routes.ts';
+import { createStoresService, storesRoutes } from './modules/stores/index.ts';
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  logger?: Logger;
+  clock?: Clock;
+  ids?: IdGenerator;
+}
+
+/**
+ * The composition root: builds every dependency once and mounts each module's routes.
+ * Nothing else in the code constructs services or reads the environment.
+ */
+export function createApp(options: AppOptions) {
+  const { config, database } = options;
+  const db = database.db;
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? defaultIds;
+  const metrics = createMetrics();
+  const redis: Redis | null = config.REDIS_URL ? openRedis(config.REDIS_URL) : null;
+  let shuttingDown = false;
+
+  const stores = createStoresService({ db, ids });
+  const limiter = redis
+    ? redisRateLimiter(redis, { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST })
+    : memoryRateLimiter({ perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST });
+  const limited = rateLimit(limiter);
+  const resolveKey = (key: string) => stores.resolveKey(key);
+  const secretAuth = requireKey(resolveKey, 'secret');
+  const anyAuth = requireKey(resolveKey, 'any');
+  const auth = {
+    /** secret key, rate limited */
+    secret: [secretAuth, limited] as const,
+    /** publishable or secret key, rate limited */
+    any: [anyAuth, limited] as const,
+  };
+
+  const tasks: PeriodicTask[] = [];
+  const starters: Array<() => Promise<void> | void> = [];
+  const stoppers: Array<() => Promise<void> | void> = [];
+
+  const app: OpenAPIHono<AppEnv> = createRouter();
+  app.onError(onError);
+  app.notFound(onNotFound);
+  app.use('*', requestContext({ logger, metrics }));
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: () => {
+        throw new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.');
+      },
+    }),
+  );
+  app.use('/v1/*', async (c, next) => {
+    const method = c.req.method;
+    if (method === 'POST' || method === 'PATCH' || method === 'PUT') {
+      const type = c.req.header('content-type');
+      const length = c.req.header('content-length');
+      const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+      if (hasBody && type && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
+        throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
+      }
+    }
+    await next();
+  });
+  // Browsers may call publishable-key routes directly; secret and root routes stay same-origin only.
+  const publicCors = cors({
+    origin: '*',
+    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'X-Request-Id', 'X-Cart-Token'],
+    exposeHeaders: ['ETag', 'X-Request-Id', 'Idempotent-Replayed', 'Retry-After'],
+    maxAge: 600,
+  });
+  for (const p of ['/v1/products/*', '/v1/products', '/v1/variants/*', '/v1/collections/*', '/v1/collections', '/v1/carts/*', '/v1/carts', '/v1/checkout', '/v1/orders/*/public']) {
+    app.use(p, publicCors);
+  }
+
+  app.route('/', opsRoutes({ db, metrics, isShuttingDown: () => shuttingDown }));
+  app.route(
+    '/',
+    storesRoutes({ stores, root: requireRoot(config.CROWDSTART_ROOT_TOKEN), secret: secretAuth }),
+  );
+
+  // Modules mount here (catalog, search, cart, inventory, checkout, orders, …).
+
+  mountOpenApi(app);
+
+  const worker = createWorker({ tasks, logger, metrics });
+
+  return {
+    app,
+    deps: { config, db, database, logger, clock, ids, metrics, redis, stores, auth },
+    worker,
+    async start(opts: { worker: boolean }) {
+      for (const s of starters) await s();
+      if (opts.worker) worker.start();
+    },
+    beginShutdown() {
+      shuttingDown = true;
+    },
+    async close() {
+      shuttingDown = true;
+      await worker.stop();
+      for (const s of stoppers.reverse()) await s();
+      if (redis) redis.disconnect();
+      logger.flush();
+    },
+  };
+}
+
+export type App = ReturnType<typeof createApp>;

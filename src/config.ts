@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the product reads, parsed once at start.
+ * A bad value stops the process with one line per problem, naming the variable.
+ */
+const intFrom = (def: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const boolFrom = (def: boolean) =>
+  z
+    .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const configSchema = z.object({
+  PORT: intFrom(3000, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: intFrom(10, 1, 500),
+  CROWDSTART_DATA_DIR: z.string().min(1).default('./.crowdstart'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  CROWDSTART_ROOT_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RATE_LIMIT_PER_SECOND: intFrom(1000, 1, 1_000_000),
+  RATE_LIMIT_BURST: intFrom(2000, 1, 10_000_000),
+  CACHE_MAX_ENTRIES: intFrom(50_000, 100, 10_000_000),
+  CACHE_MAX_AGE_SECONDS: intFrom(60, 0, 86_400),
+  CACHE_POLL_MS: intFrom(250, 20, 60_000),
+  SEED_PRODUCTS: intFrom(1000, 0, 1_000_000),
+  SEED_ON_START: boolFrom(true),
+  SHUTDOWN_TIMEOUT_MS: intFrom(10_000, 0, 600_000),
+  CART_SIGNING_KEYS: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_-]+:[^,]{32,}(,[A-Za-z0-9_-]+:[^,]{32,})*$/,
+      'must be kid:secret pairs separated by commas, the first signs, secrets ≥ 32 chars',
+    )
+    .optional(),
+  CART_TTL_SECONDS: intFrom(30 * 86_400, 60, 365 * 86_400),
+  HOLD_TTL_SECONDS: intFrom(900, 10, 86_400),
+  WORKER_POLL_MS: intFrom(1000, 10, 600_000),
+  RECONCILE_AFTER_SECONDS: intFrom(60, 0, 86_400),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset": shells and .env files produce them often.
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message} (got ${JSON.stringify(input[String(i.path[0])])})`),
+    );
+  }
+  return parsed.data;
+}

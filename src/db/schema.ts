@@ -1,0 +1,5 @@
+// Every table, for drizzle-kit. Modules own their tables; this file only gathers them.
+export * from '../modules/stores/stores.tables.ts';
+export * from '../modules/catalog/catalog.tables.ts';
+export * from '../modules/jobs/jobs.tables.ts';
+export * from '../modules/idempotency/idempotency.tables.ts';

@@ -1,0 +1,129 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import { store } from '../stores/stores.tables.ts';
+
+export interface ProductOption {
+  name: string;
+  values: string[];
+}
+export interface ProductImage {
+  id: string;
+  url: string;
+  alt: string | null;
+}
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const product = pgTable(
+  'product',
+  {
+    id: text('id').primaryKey(),
+    storeId: text('store_id')
+      .notNull()
+      .references(() => store.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    slug: text('slug').notNull(),
+    description: text('description').notNull().default(''),
+    status: text('status', { enum: ['draft', 'active', 'archived'] }).notNull().default('draft'),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    images: jsonb('images').$type<ProductImage[]>().notNull().default([]),
+    options: jsonb('options').$type<ProductOption[]>().notNull().default([]),
+    /** Cheapest and dearest variant price, kept by the service for sorting and price filters. */
+    priceMin: bigint('price_min', { mode: 'number' }).notNull().default(0),
+    priceMax: bigint('price_max', { mode: 'number' }).notNull().default(0),
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('product_store_slug_uq').on(t.storeId, t.slug),
+    index('product_store_status_id_idx').on(t.storeId, t.status, t.id),
+  ],
+);
+
+export const variant = pgTable(
+  'variant',
+  {
+    id: text('id').primaryKey(),
+    storeId: text('store_id')
+      .notNull()
+      .references(() => store.id, { onDelete: 'cascade' }),
+    productId: text('product_id')
+      .notNull()
+      .references(() => product.id, { onDelete: 'cascade' }),
+    sku: text('sku').notNull(),
+    title: text('title').notNull(),
+    optionValues: jsonb('option_values').$type<Record<string, string>>().notNull().default({}),
+    price: bigint('price', { mode: 'number' }).notNull(),
+    compareAtPrice: bigint('compare_at_price', { mode: 'number' }),
+    weightGrams: integer('weight_grams').notNull().default(0),
+    trackInventory: boolean('track_inventory').notNull().default(true),
+    allowBackorder: boolean('allow_backorder').notNull().default(false),
+    position: integer('position').notNull().default(0),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('variant_store_sku_uq').on(t.storeId, t.sku), index('variant_product_idx').on(t.productId)],
+);
+
+export const collection = pgTable(
+  'collection',
+  {
+    id: text('id').primaryKey(),
+    storeId: text('store_id')
+      .notNull()
+      .references(() => store.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    slug: text('slug').notNull(),
+    description: text('description').notNull().default(''),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('collection_store_slug_uq').on(t.storeId, t.slug)],
+);
+
+export const collectionProduct = pgTable(
+  'collection_product',
+  {
+    collectionId: text('collection_id')
+      .notNull()
+      .references(() => collection.id, { onDelete: 'cascade' }),
+    productId: text('product_id')
+      .notNull()
+      .references(() => product.id, { onDelete: 'cascade' }),
+    storeId: text('store_id').notNull(),
+    position: integer('position').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.collectionId, t.productId] }), index('collection_product_product_idx').on(t.productId)],
+);
+
+/**
+ * The change feed that keeps every process's catalog cache fresh: each catalog write appends a row
+ * in its own transaction; processes poll `seq > last` (or hear it on Redis pub/sub).
+ */
+export const catalogChange = pgTable(
+  'catalog_change',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    storeId: text('store_id').notNull(),
+    entity: text('entity', { enum: ['product', 'collection', 'store', 'inventory'] }).notNull(),
+    entityId: text('entity_id').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('catalog_change_created_idx').on(t.createdAt)],
+);

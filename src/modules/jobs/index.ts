@@ -1,0 +1,1 @@
+export { createWorker, type PeriodicTask, type Worker } from './jobs.runner.ts';

@@ -1,0 +1,197 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../../shared/http/env.ts';
+import {
+  commonErrors,
+  createRouter,
+  jsonBody,
+  jsonContent,
+  ROOT_TOKEN,
+  SECRET_KEY,
+} from '../../shared/http/openapi.ts';
+import { CURRENCIES } from '../../shared/money.ts';
+import type { StoresService } from './stores.service.ts';
+import { serializeKey, serializeStore } from './stores.service.ts';
+
+const StoreSettingsSchema = z.strictObject({
+  tax_inclusive: z.boolean().optional(),
+  gateway: z.enum(['test', 'stripe']).optional(),
+  stripe: z
+    .strictObject({
+      secret_key: z.string().min(8).max(256),
+      webhook_secret: z.string().min(8).max(256).optional(),
+      api_base: z.url().optional(),
+    })
+    .optional(),
+  capture: z.enum(['automatic', 'manual']).optional(),
+  hold_ttl_seconds: z.number().int().min(10).max(86_400).optional(),
+});
+
+const StoreSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('store'),
+    name: z.string(),
+    currency: z.string(),
+    settings: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+  })
+  .openapi('Store');
+
+const ApiKeySchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('api_key'),
+    store_id: z.string(),
+    kind: z.enum(['publishable', 'secret']),
+    mode: z.enum(['test', 'live']),
+    name: z.string().nullable(),
+    hint: z.string(),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+    key: z.string().optional().openapi({ description: 'The key itself; present only in the create response.' }),
+  })
+  .openapi('ApiKey');
+
+const storeIdParam = z.string().regex(/^store_[0-9a-z]{26}$/, 'must be a store id (store_…)');
+const keyIdParam = z.string().regex(/^key_[0-9a-z]{26}$/, 'must be an API key id (key_…)');
+
+export function storesRoutes(deps: {
+  stores: StoresService;
+  root: MiddlewareHandler<AppEnv>;
+  secret: MiddlewareHandler<AppEnv>;
+}) {
+  const { stores } = deps;
+  const app = createRouter();
+  app.use('/v1/stores', deps.root);
+  app.use('/v1/stores/*', deps.root);
+  app.use('/v1/store', deps.secret);
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/stores',
+      tags: ['Platform'],
+      summary: 'Create a store (root token)',
+      security: ROOT_TOKEN,
+      request: {
+        body: jsonBody(
+          z.strictObject({
+            name: z.string().trim().min(1).max(200),
+            currency: z.enum(CURRENCIES).default('USD'),
+            settings: StoreSettingsSchema.optional(),
+          }),
+        ),
+      },
+      responses: { 201: jsonContent(StoreSchema, 'The store'), ...commonErrors },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const s = await stores.createStore(body);
+      return c.json(serializeStore(s), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/stores/{store_id}',
+      tags: ['Platform'],
+      summary: 'Get a store (root token)',
+      security: ROOT_TOKEN,
+      request: { params: z.object({ store_id: storeIdParam }) },
+      responses: { 200: jsonContent(StoreSchema, 'The store'), ...commonErrors },
+    }),
+    async (c) => c.json(serializeStore(await stores.getStore(c.req.valid('param').store_id)), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/stores/{store_id}/keys',
+      tags: ['Platform'],
+      summary: 'Create an API key (root token); the key is shown once',
+      security: ROOT_TOKEN,
+      request: {
+        params: z.object({ store_id: storeIdParam }),
+        body: jsonBody(
+          z.strictObject({
+            kind: z.enum(['publishable', 'secret']),
+            mode: z.enum(['test', 'live']).default('test'),
+            name: z.string().max(200).optional(),
+          }),
+        ),
+      },
+      responses: { 201: jsonContent(ApiKeySchema, 'The new key, with `key` in plain text'), ...commonErrors },
+    }),
+    async (c) => {
+      const { store_id } = c.req.valid('param');
+      const { row, plaintext } = await stores.createKey({ storeId: store_id, ...c.req.valid('json') });
+      return c.json(serializeKey(row, plaintext), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/stores/{store_id}/keys',
+      tags: ['Platform'],
+      summary: "List a store's API keys (root token)",
+      security: ROOT_TOKEN,
+      request: { params: z.object({ store_id: storeIdParam }) },
+      responses: {
+        200: jsonContent(z.object({ object: z.literal('list'), data: z.array(ApiKeySchema) }), 'Keys'),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const keys = await stores.listKeys(c.req.valid('param').store_id);
+      return c.json({ object: 'list' as const, data: keys.map((k) => serializeKey(k)) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/stores/{store_id}/keys/{key_id}/revoke',
+      tags: ['Platform'],
+      summary: 'Revoke an API key (root token)',
+      security: ROOT_TOKEN,
+      request: { params: z.object({ store_id: storeIdParam, key_id: keyIdParam }) },
+      responses: { 200: jsonContent(ApiKeySchema, 'The revoked key'), ...commonErrors },
+    }),
+    async (c) => {
+      const { store_id, key_id } = c.req.valid('param');
+      return c.json(serializeKey(await stores.revokeKey(store_id, key_id)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/store',
+      tags: ['Store'],
+      summary: 'The store of the secret key',
+      security: SECRET_KEY,
+      responses: { 200: jsonContent(StoreSchema, 'The store'), ...commonErrors },
+    }),
+    async (c) => c.json(serializeStore(await stores.getStore(c.get('auth').storeId)), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/store',
+      tags: ['Store'],
+      summary: "Update the store's name or settings (tax, gateway, capture)",
+      security: SECRET_KEY,
+      request: {
+        body: jsonBody(z.strictObject({ name: z.string().trim().min(1).max(200).optional(), settings: StoreSettingsSchema.optional() })),
+      },
+      responses: { 200: jsonContent(StoreSchema, 'The store'), ...commonErrors },
+    }),
+    async (c) => c.json(serializeStore(await stores.updateStore(c.get('auth').storeId, c.req.valid('json'))), 200),
+  );
+
+  return app;
+}

@@ -1,0 +1,124 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { AppError } from '../../shared/app-error.ts';
+import type { Executor } from '../../shared/db.ts';
+import type { AuthContext } from '../../shared/http/env.ts';
+import type { IdGenerator } from '../../shared/ids.ts';
+import * as repo from './stores.repo.ts';
+import type { StoreSettings } from './stores.tables.ts';
+
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+function randomKeyBody(length = 32): string {
+  // 248 is the largest multiple of 62 below 256: rejection sampling keeps the alphabet unbiased.
+  let out = '';
+  while (out.length < length) {
+    for (const b of randomBytes(length * 2)) {
+      if (b < 248 && out.length < length) out += BASE62[b % 62];
+    }
+  }
+  return out;
+}
+
+export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+export function serializeStore(s: repo.StoreRow) {
+  const { stripe, ...settings } = s.settings;
+  return {
+    id: s.id,
+    object: 'store' as const,
+    name: s.name,
+    currency: s.currency,
+    // The Stripe secret never leaves the server.
+    settings: { ...settings, ...(stripe ? { stripe: { configured: true } } : {}) },
+    created_at: s.createdAt.toISOString(),
+  };
+}
+
+export function serializeKey(k: repo.ApiKeyRow, plaintext?: string) {
+  return {
+    id: k.id,
+    object: 'api_key' as const,
+    store_id: k.storeId,
+    kind: k.kind,
+    mode: k.mode,
+    name: k.name,
+    hint: k.hint,
+    created_at: k.createdAt.toISOString(),
+    revoked_at: k.revokedAt ? k.revokedAt.toISOString() : null,
+    ...(plaintext ? { key: plaintext } : {}),
+  };
+}
+
+export function createStoresService(deps: { db: Executor; ids: IdGenerator }) {
+  const { db, ids } = deps;
+  // Keys resolve from memory; a revoked key stops working within the TTL on every process.
+  const keyCache = new LRUCache<string, AuthContext | 'none'>({ max: 10_000, ttl: 2_000 });
+
+  return {
+    async createStore(input: { name: string; currency: string; settings?: StoreSettings }) {
+      return repo.insertStore(db, {
+        id: ids('store'),
+        name: input.name,
+        currency: input.currency,
+        settings: input.settings ?? {},
+      });
+    },
+
+    async getStore(id: string) {
+      const s = await repo.findStore(db, id);
+      if (!s) throw new AppError('STORE_NOT_FOUND', `No store ${id}.`, { param: 'store_id' });
+      return s;
+    },
+
+    listStores: () => repo.listStores(db),
+
+    async updateStore(id: string, patch: { name?: string; settings?: Partial<StoreSettings> }) {
+      const current = await this.getStore(id);
+      const settings = patch.settings ? { ...current.settings, ...patch.settings } : undefined;
+      const s = await repo.updateStore(db, id, { name: patch.name, settings });
+      if (!s) throw new AppError('STORE_NOT_FOUND', `No store ${id}.`);
+      return s;
+    },
+
+    /** Creates a key and returns it in plain text: the only time it is ever shown. */
+    async createKey(input: { storeId: string; kind: 'publishable' | 'secret'; mode: 'test' | 'live'; name?: string }) {
+      await this.getStore(input.storeId);
+      const plaintext = `${input.kind === 'publishable' ? 'pk' : 'sk'}_${input.mode}_${randomKeyBody()}`;
+      const row = await repo.insertApiKey(db, {
+        id: ids('apiKey'),
+        storeId: input.storeId,
+        kind: input.kind,
+        mode: input.mode,
+        name: input.name ?? null,
+        hint: `${plaintext.slice(0, 12)}…`,
+        hash: hashKey(plaintext),
+      });
+      return { row, plaintext };
+    },
+
+    async listKeys(storeId: string) {
+      await this.getStore(storeId);
+      return repo.listApiKeys(db, storeId);
+    },
+
+    async revokeKey(storeId: string, keyId: string) {
+      const row = await repo.revokeApiKey(db, storeId, keyId);
+      if (!row) throw new AppError('API_KEY_NOT_FOUND', `No key ${keyId} in store ${storeId}.`, { param: 'key_id' });
+      keyCache.clear();
+      return row;
+    },
+
+    async resolveKey(key: string): Promise<AuthContext | null> {
+      const hash = hashKey(key);
+      const cached = keyCache.get(hash);
+      if (cached !== undefined) return cached === 'none' ? null : cached;
+      const row = await repo.findActiveKeyByHash(db, hash);
+      const auth: AuthContext | null = row ? { storeId: row.storeId, keyId: row.id, kind: row.kind, mode: row.mode } : null;
+      keyCache.set(hash, auth ?? 'none');
+      return auth;
+    },
+  };
+}
+
+export type StoresService = ReturnType<typeof createStoresService>;

@@ -1,0 +1,41 @@
+import { index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+export interface StoreSettings {
+  /** Prices entered in the catalog include tax (EU style) or not (US style). */
+  tax_inclusive?: boolean;
+  /** Payment gateway used at checkout: `test` (built in) or `stripe`. */
+  gateway?: 'test' | 'stripe';
+  stripe?: { secret_key: string; webhook_secret?: string; api_base?: string };
+  /** `automatic` captures at checkout; `manual` authorizes only and captures on fulfilment. */
+  capture?: 'automatic' | 'manual';
+  hold_ttl_seconds?: number;
+}
+
+export const store = pgTable('store', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  currency: text('currency').notNull(),
+  settings: jsonb('settings').$type<StoreSettings>().notNull().default({}),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+export const apiKey = pgTable(
+  'api_key',
+  {
+    id: text('id').primaryKey(),
+    storeId: text('store_id')
+      .notNull()
+      .references(() => store.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['publishable', 'secret'] }).notNull(),
+    mode: text('mode', { enum: ['test', 'live'] }).notNull(),
+    name: text('name'),
+    /** First characters of the key, for humans to recognise it in lists. */
+    hint: text('hint').notNull(),
+    /** SHA-256 of the whole key, hex. The key itself is shown once and never stored. */
+    hash: text('hash').notNull().unique(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('api_key_store_idx').on(t.storeId)],
+);

@@ -1,0 +1,138 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { type SQL, sql } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+
+/**
+ * A database handle or an open transaction: repositories take one of these as their first
+ * argument and never open transactions themselves.
+ */
+export type Executor = PgDatabase<PgQueryResultHKT, Record<string, never>>;
+export type Tx = Executor;
+
+export interface Database {
+  db: Executor;
+  kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../db/migrations');
+
+// int8 and numeric come back as strings from node-postgres; our counters fit in a JS number.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export async function openDatabase(options: {
+  url?: string;
+  dataDir?: string;
+  poolSize?: number;
+  memory?: boolean;
+}): Promise<Database> {
+  if (options.url) {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    pool.on('error', () => {
+      // An idle client lost its connection; the pool replaces it. Queries report their own errors.
+    });
+    return {
+      db: drizzlePg({ client: pool }) as unknown as Executor,
+      kind: 'postgres',
+      close: () => pool.end(),
+    };
+  }
+  let dir: string | undefined;
+  if (!options.memory) {
+    dir = path.resolve(options.dataDir ?? './.crowdstart', 'pgdata');
+    mkdirSync(dir, { recursive: true });
+  }
+  const client = await PGlite.create(dir ?? 'memory://', { extensions: { pg_trgm } });
+  return {
+    db: drizzlePglite({ client }) as unknown as Executor,
+    kind: 'pglite',
+    close: () => client.close(),
+  };
+}
+
+/** Applies the committed SQL migrations; several processes may call it at once on PostgreSQL. */
+export async function runMigrations(database: Database): Promise<void> {
+  if (database.kind === 'pglite') {
+    await migratePglite(database.db as never, { migrationsFolder: MIGRATIONS_DIR });
+    return;
+  }
+  // Serialise concurrent migrators (two API processes starting together). Not on the money path.
+  await database.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(7426150)`);
+    await migratePg(tx as never, { migrationsFolder: MIGRATIONS_DIR });
+  });
+}
+
+export function expectedMigrationCount(): number {
+  const journal = path.join(MIGRATIONS_DIR, 'meta', '_journal.json');
+  if (!existsSync(journal)) return 0;
+  return (JSON.parse(readFileSync(journal, 'utf8')) as { entries: unknown[] }).entries.length;
+}
+
+export async function appliedMigrationCount(db: Executor): Promise<number> {
+  try {
+    const r = await rows<{ n: number }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+    return r[0]?.n ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs a raw SQL statement and returns its rows, the same on PGlite and node-postgres. */
+export async function rows<T>(db: Executor, query: SQL): Promise<T[]> {
+  const res = (await db.execute(query)) as unknown as { rows: T[] };
+  return res.rows;
+}
+
+/** The SQLSTATE of a database error, looking through the ORM's wrapper. */
+export function pgErrorCode(e: unknown): string | undefined {
+  let cur: unknown = e;
+  for (let depth = 0; cur && depth < 5; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function pgConstraint(e: unknown): string | undefined {
+  let cur: unknown = e;
+  for (let depth = 0; cur && depth < 5; depth++) {
+    const c = (cur as { constraint?: unknown }).constraint;
+    if (typeof c === 'string') return c;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+const RETRYABLE = new Set(['40001', '40P01']);
+
+/**
+ * Runs `fn` in one transaction, retrying on serialization failures and deadlocks
+ * (portable to CockroachDB/YugabyteDB, which report contention the same way).
+ */
+export async function inTransaction<T>(
+  db: Executor,
+  fn: (tx: Tx) => Promise<T>,
+  options: { isolation?: 'read committed' | 'repeatable read' | 'serializable'; retries?: number } = {},
+): Promise<T> {
+  const retries = options.retries ?? 8;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await db.transaction(fn as never, options.isolation ? { isolationLevel: options.isolation } : undefined);
+    } catch (e) {
+      const code = pgErrorCode(e);
+      if (!code || !RETRYABLE.has(code) || attempt >= retries) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random())));
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { AppError } from '../app-error.ts';
+import type { AppEnv, AuthContext } from './env.ts';
+
+export type KeyResolver = (presentedKey: string) => Promise<AuthContext | null>;
+
+const KEY_SHAPE = /^(pk|sk)_(test|live)_[A-Za-z0-9]{16,64}$/;
+
+export function bearer(header: string | undefined): string | null {
+  if (!header) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1]! : null;
+}
+
+/**
+ * Authenticates an API key. `secret` routes refuse publishable keys; `any` routes take both.
+ * The resolver caches keys in memory, so a cached storefront read costs no database round trip.
+ */
+export function requireKey(resolve: KeyResolver, needs: 'secret' | 'any'): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const key = bearer(c.req.header('authorization'));
+    if (!key) throw new AppError('AUTH_REQUIRED', 'Send your API key as `Authorization: Bearer <key>`.');
+    if (!KEY_SHAPE.test(key)) throw new AppError('INVALID_API_KEY', 'The API key is malformed.');
+    const auth = await resolve(key);
+    if (!auth) throw new AppError('INVALID_API_KEY', 'The API key is unknown or revoked.');
+    if (needs === 'secret' && auth.kind !== 'secret') {
+      throw new AppError('SECRET_KEY_REQUIRED', 'This route needs a secret key (sk_…).');
+    }
+    c.set('auth', auth);
+    await next();
+  };
+}
+
+export function requireRoot(rootToken: string | undefined): MiddlewareHandler<AppEnv> {
+  const expected = rootToken ? Buffer.from(rootToken) : null;
+  return async (c, next) => {
+    const token = bearer(c.req.header('authorization'));
+    if (!token) throw new AppError('AUTH_REQUIRED', 'Send the root token as `Authorization: Bearer <token>`.');
+    const given = Buffer.from(token);
+    if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new AppError('INVALID_ROOT_TOKEN', 'The root token is wrong, or CROWDSTART_ROOT_TOKEN is not set.');
+    }
+    await next();
+  };
+}
