@@ -3,3 +3,4 @@ export * from '../modules/stores/stores.tables.ts';
 export * from '../modules/catalog/catalog.tables.ts';
 export * from '../modules/jobs/jobs.tables.ts';
 export * from '../modules/idempotency/idempotency.tables.ts';
+export * from '../modules/inventory/inventory.tables.ts';

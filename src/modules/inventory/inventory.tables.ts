@@ -1,0 +1,64 @@
+import { bigserial, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * Stock of one variant. `committed` counts units hard-reserved by orders not yet captured;
+ * available to sell = on_hand − committed − live holds of other carts.
+ */
+export const inventoryLevel = pgTable('inventory_level', {
+  variantId: text('variant_id').primaryKey(),
+  storeId: text('store_id').notNull(),
+  onHand: integer('on_hand').notNull().default(0),
+  committed: integer('committed').notNull().default(0),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** Soft holds placed by carts on add-to-cart; they expire on their own (swept by a job). */
+export const inventoryHold = pgTable(
+  'inventory_hold',
+  {
+    cartId: text('cart_id').notNull(),
+    variantId: text('variant_id').notNull(),
+    storeId: text('store_id').notNull(),
+    qty: integer('qty').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.cartId, t.variantId] }), index('inventory_hold_variant_idx').on(t.variantId, t.expiresAt)],
+);
+
+/** Hard reservations made by checkout, one row per order line; state moves reserved → committed | released. */
+export const inventoryReservation = pgTable(
+  'inventory_reservation',
+  {
+    orderId: text('order_id').notNull(),
+    variantId: text('variant_id').notNull(),
+    storeId: text('store_id').notNull(),
+    qty: integer('qty').notNull(),
+    state: text('state', { enum: ['reserved', 'committed', 'released'] }).notNull().default('reserved'),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.variantId] }), index('inventory_reservation_state_idx').on(t.state, t.expiresAt)],
+);
+
+/** The ledger: one row for every change of on_hand or committed, with its reason. */
+export const inventoryMovement = pgTable(
+  'inventory_movement',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    id: text('id').notNull().unique(),
+    storeId: text('store_id').notNull(),
+    variantId: text('variant_id').notNull(),
+    deltaOnHand: integer('delta_on_hand').notNull().default(0),
+    deltaCommitted: integer('delta_committed').notNull().default(0),
+    reason: text('reason', {
+      enum: ['set', 'adjust', 'reserve', 'commit', 'release', 'expire', 'return', 'cancel'],
+    }).notNull(),
+    reference: text('reference'),
+    note: text('note'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('inventory_movement_variant_idx').on(t.storeId, t.variantId, t.seq)],
+);
