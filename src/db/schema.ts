@@ -4,3 +4,4 @@ export * from '../modules/catalog/catalog.tables.ts';
 export * from '../modules/jobs/jobs.tables.ts';
 export * from '../modules/idempotency/idempotency.tables.ts';
 export * from '../modules/inventory/inventory.tables.ts';
+export * from '../modules/pricing/pricing.tables.ts';
