@@ -5,3 +5,4 @@ export * from '../modules/jobs/jobs.tables.ts';
 export * from '../modules/idempotency/idempotency.tables.ts';
 export * from '../modules/inventory/inventory.tables.ts';
 export * from '../modules/pricing/pricing.tables.ts';
+export * from '../modules/payments/payments.tables.ts';
