@@ -6,3 +6,4 @@ export * from '../modules/idempotency/idempotency.tables.ts';
 export * from '../modules/inventory/inventory.tables.ts';
 export * from '../modules/pricing/pricing.tables.ts';
 export * from '../modules/payments/payments.tables.ts';
+export * from '../modules/cart/cart.tables.ts';
