@@ -51,6 +51,8 @@ export const product = pgTable(
   (t) => [
     uniqueIndex('product_store_slug_uq').on(t.storeId, t.slug),
     index('product_store_status_id_idx').on(t.storeId, t.status, t.id),
+    // Secret-key lists page through every status in id order.
+    index('product_store_id_idx').on(t.storeId, t.id),
   ],
 );
 
@@ -109,7 +111,12 @@ export const collectionProduct = pgTable(
     storeId: text('store_id').notNull(),
     position: integer('position').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.collectionId, t.productId] }), index('collection_product_product_idx').on(t.productId)],
+  (t) => [
+    primaryKey({ columns: [t.collectionId, t.productId] }),
+    index('collection_product_product_idx').on(t.productId),
+    // A collection's products page in merchant order.
+    index('collection_product_order_idx').on(t.collectionId, t.position, t.productId),
+  ],
 );
 
 /**

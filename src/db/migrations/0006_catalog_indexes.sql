@@ -1,0 +1,2 @@
+CREATE INDEX "collection_product_order_idx" ON "collection_product" USING btree ("collection_id","position","product_id");--> statement-breakpoint
+CREATE INDEX "product_store_id_idx" ON "product" USING btree ("store_id","id");
