@@ -3,6 +3,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
+import { createIdempotencyModule } from './modules/idempotency/index.ts';
+import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
+import { mountOpenApi, opsRoutes } from './modules/ops/ops.routes.ts';
+import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
 import type { Database } from './shared/db.ts';
@@ -12,13 +16,10 @@ import { onError, onNotFound } from './shared/http/errors.ts';
 import { createRouter } from './shared/http/openapi.ts';
 import { memoryRateLimiter, rateLimit, redisRateLimiter } from './shared/http/rate-limit.ts';
 import { requestContext } from './shared/http/request-id.ts';
-import { type IdGenerator, ids as defaultIds } from './shared/ids.ts';
+import { ids as defaultIds, type IdGenerator } from './shared/ids.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { createMetrics } from './shared/metrics.ts';
 import { openRedis } from './shared/redis.ts';
-import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
-import { mountOpenApi, opsRoutes } from './modules/ops/ops.routes.ts';
-import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 
 export interface AppOptions {
   config: Config;
@@ -79,7 +80,8 @@ export function createApp(options: AppOptions) {
     if (method === 'POST' || method === 'PATCH' || method === 'PUT') {
       const type = c.req.header('content-type');
       const length = c.req.header('content-length');
-      const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+      const hasBody =
+        (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
       if (hasBody && type && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
         throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
       }
@@ -89,13 +91,35 @@ export function createApp(options: AppOptions) {
   // Browsers may call publishable-key routes directly; secret and root routes stay same-origin only.
   const publicCors = cors({
     origin: '*',
-    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'X-Request-Id', 'X-Cart-Token'],
+    allowHeaders: [
+      'Authorization',
+      'Content-Type',
+      'Idempotency-Key',
+      'If-None-Match',
+      'X-Request-Id',
+      'X-Cart-Token',
+    ],
     exposeHeaders: ['ETag', 'X-Request-Id', 'Idempotent-Replayed', 'Retry-After'],
     maxAge: 600,
   });
-  for (const p of ['/v1/products/*', '/v1/products', '/v1/variants/*', '/v1/collections/*', '/v1/collections', '/v1/carts/*', '/v1/carts', '/v1/checkout', '/v1/orders/*/public']) {
+  for (const p of [
+    '/v1/products/*',
+    '/v1/products',
+    '/v1/variants/*',
+    '/v1/collections/*',
+    '/v1/collections',
+    '/v1/carts/*',
+    '/v1/carts',
+    '/v1/checkout',
+    '/v1/orders/*/public',
+  ]) {
     app.use(p, publicCors);
   }
+
+  // Every mutating POST is retry-safe (DESIGN §5): one middleware in front of all /v1 routes.
+  const idempotency = createIdempotencyModule({ db, clock });
+  app.use('/v1/*', idempotency.middleware);
+  tasks.push(...idempotency.tasks);
 
   app.route('/', opsRoutes({ db, metrics, isShuttingDown: () => shuttingDown }));
   app.route(

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { and, eq, lt, sql } from 'drizzle-orm';
+import type { MiddlewareHandler } from 'hono';
+import { AppError } from '../../shared/app-error.ts';
+import type { Clock } from '../../shared/clock.ts';
+import type { Executor } from '../../shared/db.ts';
+import { bearer } from '../../shared/http/auth.ts';
+import type { AppEnv } from '../../shared/http/env.ts';
+import { idempotencyKey } from './idempotency.tables.ts';
+
+const KEEP_MS = 24 * 3600 * 1000;
+/** How long an in-flight claim blocks retries; past it, the first request is presumed dead and a retry takes over. */
+const LOCK_MS = 60_000;
+/** Response headers worth replaying; the rest (dates, request ids) belong to the new response. */
+const REPLAYED_HEADERS = ['content-type', 'location', 'etag'];
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Outcomes that mean the request never ran, so a retry must be free to run it: auth failures, rate limits, server errors. */
+const isTransient = (status: number) => status === 401 || status === 403 || status === 429 || status >= 500;
+
+/**
+ * Stripe semantics for `Idempotency-Key` on POST: the first request runs and its response is stored;
+ * the same key with the same request replays it (`Idempotent-Replayed: true`); with a different request
+ * → 422 IDEMPOTENCY_KEY_REUSED; while the first is still running → 409 IDEMPOTENCY_KEY_IN_USE.
+ * Keys are scoped per API key (by the key's hash, so no lookup is needed) and kept 24 h. The claim is a row
+ * inserted with ON CONFLICT DO NOTHING, so it holds across any number of processes on one database.
+ */
+export function idempotencyMiddleware(deps: { db: Executor; clock: Clock }): MiddlewareHandler<AppEnv> {
+  const { db, clock } = deps;
+  return async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const key = c.req.header('idempotency-key');
+    if (key === undefined) return next();
+    if (key.length === 0 || key.length > 255) {
+      throw new AppError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 255 characters.', {
+        param: 'Idempotency-Key',
+      });
+    }
+    const token = bearer(c.req.header('authorization'));
+    if (!token) return next(); // authentication will refuse the request; nothing to scope it by
+    const scope = sha256(token).slice(0, 40);
+    const url = new URL(c.req.url);
+    const requestHash = sha256(`${c.req.method} ${url.pathname}${url.search}\n${await c.req.text()}`);
+
+    const now = clock.now();
+    const claimed = await claim(db, { scope, key, requestHash, now });
+    if (!claimed) {
+      const [row] = await db
+        .select()
+        .from(idempotencyKey)
+        .where(and(eq(idempotencyKey.scope, scope), eq(idempotencyKey.key, key)))
+        .limit(1);
+      // The record vanished between the claim and the read (expired and deleted): treat as in flight.
+      if (!row) throw inUse();
+      if (row.requestHash !== requestHash) {
+        throw new AppError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'This Idempotency-Key was already used with a different request.',
+          { param: 'Idempotency-Key' },
+        );
+      }
+      if (row.state === 'done') {
+        const headers = new Headers(row.responseHeaders ?? {});
+        headers.set('Idempotent-Replayed', 'true');
+        headers.set('X-Request-Id', c.get('requestId'));
+        return c.body(row.responseBody ?? '', row.responseStatus as 200, Object.fromEntries(headers));
+      }
+      if (row.lockedUntil > now || !(await takeOver(db, { scope, key, now }))) throw inUse();
+    }
+
+    await next();
+    const res = c.res;
+    if (isTransient(res.status)) {
+      await db
+        .delete(idempotencyKey)
+        .where(and(eq(idempotencyKey.scope, scope), eq(idempotencyKey.key, key)));
+      return;
+    }
+    const body = await res.clone().text();
+    const headers: Record<string, string> = {};
+    for (const h of REPLAYED_HEADERS) {
+      const v = res.headers.get(h);
+      if (v !== null) headers[h] = v;
+    }
+    await db
+      .update(idempotencyKey)
+      .set({ state: 'done', responseStatus: res.status, responseHeaders: headers, responseBody: body })
+      .where(and(eq(idempotencyKey.scope, scope), eq(idempotencyKey.key, key)));
+  };
+}
+
+const inUse = () =>
+  new AppError('IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still in progress.', {
+    param: 'Idempotency-Key',
+    headers: { 'Retry-After': '1' },
+  });
+
+async function claim(
+  db: Executor,
+  a: { scope: string; key: string; requestHash: string; now: Date },
+): Promise<boolean> {
+  // An expired record is gone for good: drop it so the key can be used afresh.
+  await db
+    .delete(idempotencyKey)
+    .where(
+      and(
+        eq(idempotencyKey.scope, a.scope),
+        eq(idempotencyKey.key, a.key),
+        lt(idempotencyKey.expiresAt, a.now),
+      ),
+    );
+  const inserted = await db
+    .insert(idempotencyKey)
+    .values({
+      scope: a.scope,
+      key: a.key,
+      requestHash: a.requestHash,
+      state: 'in_flight',
+      lockedUntil: new Date(a.now.getTime() + LOCK_MS),
+      createdAt: a.now,
+      expiresAt: new Date(a.now.getTime() + KEEP_MS),
+    })
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKey.key });
+  return inserted.length === 1;
+}
+
+/** Takes over an in-flight claim whose owner died (lock expired); only one contender wins. */
+async function takeOver(db: Executor, a: { scope: string; key: string; now: Date }): Promise<boolean> {
+  const r = await db
+    .update(idempotencyKey)
+    .set({ lockedUntil: new Date(a.now.getTime() + LOCK_MS) })
+    .where(
+      and(
+        eq(idempotencyKey.scope, a.scope),
+        eq(idempotencyKey.key, a.key),
+        eq(idempotencyKey.state, 'in_flight'),
+        lt(idempotencyKey.lockedUntil, a.now),
+      ),
+    )
+    .returning({ key: idempotencyKey.key });
+  return r.length === 1;
+}
+
+/** Deletes records past their 24 h. */
+export async function pruneIdempotencyKeys(db: Executor, now: Date): Promise<number> {
+  const r = await db
+    .delete(idempotencyKey)
+    .where(lt(idempotencyKey.expiresAt, now))
+    .returning({ key: idempotencyKey.key });
+  return r.length;
+}
+
+export const idempotencyPruneSql = sql`select 1`;
