@@ -54,6 +54,8 @@ export function createStoresService(deps: { db: Executor; ids: IdGenerator }) {
   const { db, ids } = deps;
   // Keys resolve from memory; a revoked key stops working within the TTL on every process.
   const keyCache = new LRUCache<string, AuthContext | 'none'>({ max: 10_000, ttl: 2_000 });
+  // Hot paths (carts, checkout) read store settings on every call; a few seconds of staleness is fine.
+  const storeCache = new LRUCache<string, repo.StoreRow>({ max: 10_000, ttl: 5_000 });
 
   return {
     async createStore(input: { name: string; currency: string; settings?: StoreSettings }) {
@@ -71,6 +73,15 @@ export function createStoresService(deps: { db: Executor; ids: IdGenerator }) {
       return s;
     },
 
+    /** The store from memory, at most a few seconds old (this process's own updates show at once). */
+    async getStoreCached(id: string) {
+      const cached = storeCache.get(id);
+      if (cached) return cached;
+      const s = await this.getStore(id);
+      storeCache.set(id, s);
+      return s;
+    },
+
     listStores: () => repo.listStores(db),
 
     async updateStore(id: string, patch: { name?: string; settings?: Partial<StoreSettings> }) {
@@ -78,6 +89,7 @@ export function createStoresService(deps: { db: Executor; ids: IdGenerator }) {
       const settings = patch.settings ? { ...current.settings, ...patch.settings } : undefined;
       const s = await repo.updateStore(db, id, { name: patch.name, settings });
       if (!s) throw new AppError('STORE_NOT_FOUND', `No store ${id}.`);
+      storeCache.delete(id);
       return s;
     },
 
