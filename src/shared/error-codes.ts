@@ -73,6 +73,8 @@ export const ERROR_CODES = {
   COUPON_NOT_APPLICABLE: { status: 409, type: 'conflict_error', description: 'The coupon is not active yet, has ended, or the cart is below its minimum subtotal.' },
   COUPON_EXHAUSTED: { status: 409, type: 'conflict_error', description: 'The coupon has reached its usage limit.' },
   SHIPPING_RATE_NOT_FOUND: { status: 404, type: 'not_found_error', description: 'No shipping rate with this id for the destination.' },
+  TAX_RATE_NOT_FOUND: { status: 404, type: 'not_found_error', description: 'No tax rate with this id in the store.' },
+  TAX_RATE_EXISTS: { status: 409, type: 'conflict_error', description: 'The store already has a tax rate for this country and region.' },
   SHIPPING_REQUIRED: { status: 400, type: 'invalid_request_error', description: 'Checkout needs a shipping address and a shipping choice.' },
   EMAIL_REQUIRED: { status: 400, type: 'invalid_request_error', description: 'Checkout needs an email address.' },
   // payments and checkout
