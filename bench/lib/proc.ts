@@ -1,0 +1,76 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Runs the CLI to completion and returns its stdout. */
+export async function cli(args: string[], env: Record<string, string>): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`crowdstart ${args.join(' ')} exited with ${code}\n${out}`);
+  return out;
+}
+
+export interface Server {
+  child: ChildProcess;
+  url: string;
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts a long-running process and waits until it prints a line matching `ready`. */
+export async function startProcess(opts: {
+  args: string[];
+  env: Record<string, string>;
+  ready: RegExp;
+  url: string;
+  script?: string;
+}): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', opts.script ?? 'src/main.ts', ...opts.args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`process did not become ready:\n${log}`)), 120_000);
+    const onData = (d: Buffer) => {
+      log += d;
+      if (opts.ready.test(log)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => {
+      log += d;
+    });
+    child.on('exit', (code) => reject(new Error(`process exited with ${code}:\n${log}`)));
+  });
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return {
+    child,
+    url: opts.url,
+    rssMb() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return Math.round(kb / 1024);
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// Money-path scenarios: cart update, checkout (test gateway), and a hot SKU (many buyers, one variant).
+import { randomUUID } from 'node:crypto';
+import { load } from './lib/load.ts';
+import type { Row } from './report.ts';
+
+async function call(base: string, method: string, path: string, key: string, body?: unknown, headers: Record<string, string> = {}) {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return JSON.parse(text) as any;
+}
+
+const CARD = { number: '4242424242424242', exp_month: 12, exp_year: 2035, cvc: '123' };
+
+export async function moneyPathScenarios(o: {
+  base: string;
+  pk: string;
+  sk: string;
+  connections: number;
+  durationSec: number;
+  mode: string;
+  size: number;
+}): Promise<Row[]> {
+  const { base, pk, sk, connections, durationSec, mode, size } = o;
+  const rows: Row[] = [];
+  const list = await call(base, 'GET', '/v1/products?limit=10', pk);
+  const variants: string[] = list.data.flatMap((p: any) => p.variants.map((v: any) => v.id));
+  const [plenty, hot] = variants;
+  if (!plenty || !hot) throw new Error('no variants to drive the money path');
+  await call(base, 'PUT', `/v1/inventory/${plenty}`, sk, { on_hand: 10_000_000 });
+
+  const cart = await call(base, 'POST', '/v1/carts', pk, { email: 'bench@example.com', lines: [{ variant_id: plenty, quantity: 1 }] });
+  const cartUpdate = await load({
+    url: base,
+    method: 'PATCH',
+    paths: [`/v1/carts/current/lines/${plenty}`],
+    headers: { authorization: `Bearer ${pk}`, 'content-type': 'application/json', 'x-cart-token': cart.token },
+    body: (n) => JSON.stringify({ quantity: 1 + (n % 3) }),
+    connections,
+    durationSec,
+  });
+  rows.push({ mode, size, scenario: 'cart update (re-price + hold + new token)', ...cartUpdate });
+
+  const statuses = new Map<number, number>();
+  const checkout = await load({
+    url: base,
+    method: 'POST',
+    paths: ['/v1/checkout'],
+    headers: { authorization: `Bearer ${pk}`, 'content-type': 'application/json' },
+    headersFor: () => ({ 'idempotency-key': randomUUID() }),
+    body: () => JSON.stringify({ cart_token: cart.token, payment: { card: CARD } }),
+    statuses,
+    connections,
+    durationSec,
+  });
+  rows.push({
+    mode,
+    size,
+    scenario: 'checkout (test gateway, capture)',
+    ...checkout,
+    note: `${statuses.get(201) ?? 0} orders paid`,
+  });
+
+  // Hot SKU: 100 units, everyone buys the same variant.
+  const STOCK = 100;
+  await call(base, 'PUT', `/v1/inventory/${hot}`, sk, { on_hand: STOCK });
+  const hotCart = await call(base, 'POST', '/v1/carts', pk, { email: 'hot@example.com', lines: [{ variant_id: hot, quantity: 1 }] });
+  const hotStatuses = new Map<number, number>();
+  const hotRun = await load({
+    url: base,
+    method: 'POST',
+    paths: ['/v1/checkout'],
+    headers: { authorization: `Bearer ${pk}`, 'content-type': 'application/json' },
+    headersFor: () => ({ 'idempotency-key': randomUUID() }),
+    body: () => JSON.stringify({ cart_token: hotCart.token, payment: { card: CARD } }),
+    statuses: hotStatuses,
+    connections,
+    durationSec: Math.min(5, durationSec),
+  });
+  const level = await call(base, 'GET', `/v1/inventory/${hot}`, sk);
+  const paid = hotStatuses.get(201) ?? 0;
+  const oversold = paid > STOCK || level.on_hand < 0;
+  rows.push({
+    mode,
+    size,
+    scenario: `hot SKU: ${STOCK} in stock, ${connections} buyers`,
+    ...hotRun,
+    note: `${paid} paid, ${hotStatuses.get(409) ?? 0} × 409; on_hand ${level.on_hand}, committed ${level.committed}; ${oversold ? 'OVERSOLD' : 'zero oversell'}`,
+  });
+  return rows;
+}

@@ -1,0 +1,173 @@
+// Load scenarios over loopback against real processes. Usage:
+//   npm run bench -- [--sizes 1000,100000] [--modes pglite,postgres] [--duration 10] [--connections 50]
+// PostgreSQL mode needs BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); a fresh
+// database is created per catalog size and dropped afterwards.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { type LoadResult, load } from './lib/load.ts';
+import { cli, ROOT, type Server, startProcess } from './lib/proc.ts';
+import { moneyPathScenarios } from './money-path.ts';
+import { renderReport, type Row } from './report.ts';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1000,100000' },
+    modes: { type: 'string', default: 'pglite,postgres' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    'skip-money': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'docs/BENCHMARKS.md' },
+  },
+});
+const sizes = values.sizes.split(',').map(Number);
+const modes = values.modes.split(',') as ('pglite' | 'postgres')[];
+const durationSec = Number(values.duration);
+const connections = Number(values.connections);
+const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+let port = 3900;
+
+function log(msg: string) {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+async function adminQuery(q: string) {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  await c.query(q);
+  await c.end();
+}
+
+async function json(url: string, key: string) {
+  const r = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
+  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
+  return r.json() as Promise<any>;
+}
+
+/** Picks search queries of two words from real titles and misspells one (drops a letter). */
+function searchQueries(titles: string[]): string[] {
+  const out: string[] = [];
+  for (const t of titles) {
+    const words = t.toLowerCase().split(/\s+/).filter((w) => /^[a-z]{5,}$/.test(w));
+    if (words.length < 2) continue;
+    const a = words[words.length - 2]!;
+    const b = words[words.length - 1]!;
+    const typo = a.slice(0, 2) + a.slice(3);
+    out.push(`${typo} ${b}`);
+    if (out.length >= 20) break;
+  }
+  return out;
+}
+
+async function ceiling(bodyBytes: number): Promise<LoadResult> {
+  const p = port++;
+  const server = await startProcess({
+    script: 'bench/ceiling.ts',
+    args: [],
+    env: { PORT: String(p), BODY_BYTES: String(bodyBytes) },
+    ready: /ceiling listening/,
+    url: `http://127.0.0.1:${p}`,
+  });
+  try {
+    return await load({ url: server.url, paths: ['/'], connections, durationSec });
+  } finally {
+    await server.stop();
+  }
+}
+
+async function runMode(mode: 'pglite' | 'postgres', size: number, rows: Row[]) {
+  const p = port++;
+  const dbName = `crowdstart_bench_${size}_${Date.now()}`;
+  const dataDir = mode === 'pglite' ? mkdtempSync(path.join(os.tmpdir(), 'crowdstart-bench-')) : '';
+  const env: Record<string, string> = {
+    PORT: String(p),
+    HOST: '127.0.0.1',
+    SEED_PRODUCTS: String(size),
+    RATE_LIMIT_PER_SECOND: '1000000',
+    RATE_LIMIT_BURST: '1000000',
+    CROWDSTART_ROOT_TOKEN: 'bench_root_token_0123456789',
+    ...(mode === 'pglite' ? { CROWDSTART_DATA_DIR: dataDir } : {}),
+  };
+  if (mode === 'postgres') {
+    await adminQuery(`create database ${dbName}`);
+    const u = new URL(adminUrl);
+    u.pathname = `/${dbName}`;
+    env.DATABASE_URL = u.toString();
+    env.DATABASE_POOL_SIZE = '20';
+  }
+  let server: Server | null = null;
+  try {
+    log(`${mode} ${size}: seeding`);
+    const started = Date.now();
+    const seedOut = await cli(['seed', '--products', String(size)], env);
+    const seedSeconds = Math.round((Date.now() - started) / 100) / 10;
+    const pk = /publishable key:\s+(\S+)/.exec(seedOut)?.[1];
+    const sk = /secret key:\s+(\S+)/.exec(seedOut)?.[1];
+    if (!pk || !sk) throw new Error(`seed printed no keys:\n${seedOut}`);
+    log(`${mode} ${size}: seeded in ${seedSeconds}s; starting server`);
+    server = await startProcess({
+      args: [mode === 'pglite' ? 'start' : 'serve'],
+      env,
+      ready: /listening on/,
+      url: `http://127.0.0.1:${p}`,
+    });
+    const base = server.url;
+    const headers = { authorization: `Bearer ${pk}` };
+
+    const slugs: string[] = [];
+    const titles: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const list: any = await json(`${base}/v1/products?limit=100${cursor ? `&cursor=${cursor}` : ''}`, pk);
+      for (const prod of list.data) {
+        slugs.push(`/v1/products/${prod.slug}`);
+        titles.push(prod.title);
+      }
+      if (!list.has_more) break;
+      cursor = list.next_cursor;
+    }
+    const sample = await fetch(`${base}${slugs[0]}`, { headers });
+    const bodyBytes = (await sample.text()).length;
+    // warm the cache for the slugs we drive
+    for (const s of slugs) await fetch(`${base}${s}`, { headers }).then((r) => r.arrayBuffer());
+
+    const ceil = await ceiling(bodyBytes);
+    rows.push({ mode, size, scenario: 'ceiling: bare node:http, same body size', ...ceil, note: `${bodyBytes} B body` });
+    log(`${mode} ${size}: ceiling ${ceil.rps} rps`);
+
+    const bySlug = await load({ url: base, paths: slugs, headers, connections, durationSec });
+    rows.push({ mode, size, scenario: 'product by slug (cached)', ...bySlug, note: `${Math.round((bySlug.rps / ceil.rps) * 100)}% of ceiling` });
+    log(`${mode} ${size}: by slug ${bySlug.rps} rps p99 ${bySlug.p99} ms`);
+
+    const listPaths = ['/v1/products?limit=20'];
+    const listBody: any = await json(`${base}/v1/products?limit=20`, pk);
+    if (listBody.next_cursor) listPaths.push(`/v1/products?limit=20&cursor=${listBody.next_cursor}`);
+    const list = await load({ url: base, paths: listPaths, headers, connections, durationSec });
+    rows.push({ mode, size, scenario: 'product list page (20)', ...list });
+
+    const queries = searchQueries(titles).map((q) => `/v1/products/search?q=${encodeURIComponent(q)}&limit=20`);
+    const search = await load({ url: base, paths: queries, headers, connections, durationSec });
+    rows.push({ mode, size, scenario: 'search, 2 words, 1 misspelt', ...search, note: queries[0] ? decodeURIComponent(queries[0].split('q=')[1]!.split('&')[0]!) : '' });
+    log(`${mode} ${size}: search ${search.rps} rps p99 ${search.p99} ms`);
+
+    if (!values['skip-money'] && size === sizes[0]) {
+      for (const r of await moneyPathScenarios({ base, pk, sk, connections, durationSec, mode, size })) rows.push(r);
+    }
+    rows.push({ mode, size, scenario: 'API process RSS after the runs', rps: 0, p50: 0, p99: 0, requests: 0, errors: 0, non2xx: 0, note: `${server.rssMb()} MB`, rssMb: server.rssMb() });
+  } finally {
+    await server?.stop();
+    if (mode === 'postgres') await adminQuery(`drop database if exists ${dbName} with (force)`).catch(() => {});
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const rows: Row[] = [];
+for (const size of sizes) for (const mode of modes) await runMode(mode, size, rows);
+mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+writeFileSync(path.join(ROOT, 'bench/results/latest.json'), JSON.stringify(rows, null, 2));
+const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+writeFileSync(path.join(ROOT, values.out), renderReport({ rows, command }));
+log(`wrote ${values.out}`);
+process.exit(0);
