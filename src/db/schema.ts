@@ -7,3 +7,4 @@ export * from '../modules/inventory/inventory.tables.ts';
 export * from '../modules/pricing/pricing.tables.ts';
 export * from '../modules/payments/payments.tables.ts';
 export * from '../modules/cart/cart.tables.ts';
+export * from '../modules/search/search.tables.ts';
