@@ -14,7 +14,14 @@ export interface PaymentInput {
   payment_method?: string;
 }
 
-export type GatewayStatus = 'authorized' | 'captured' | 'declined' | 'failed' | 'voided' | 'processing' | 'not_found';
+export type GatewayStatus =
+  | 'authorized'
+  | 'captured'
+  | 'declined'
+  | 'failed'
+  | 'voided'
+  | 'processing'
+  | 'not_found';
 
 /**
  * What the gateway says about one payment. Amounts are minor units. After a partial capture

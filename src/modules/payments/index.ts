@@ -1,0 +1,25 @@
+export {
+  type AuthorizeInput,
+  type CardInput,
+  type GatewayResult,
+  type GatewayStatus,
+  GatewayTimeoutError,
+  GatewayUnavailableError,
+  type PaymentGateway,
+  type PaymentInput,
+  type RefundResult,
+  type WebhookEvent,
+} from './payments.port.ts';
+export { cardProblem, luhnValid, TEST_CARDS } from './payments.rules.ts';
+export {
+  createGatewayRegistry,
+  createPaymentsModule,
+  type GatewayRegistry,
+  type GatewayRegistryDeps,
+} from './payments.service.ts';
+export {
+  DEFAULT_TEST_CARD_DELAY_MS,
+  signTestWebhook,
+  TEST_GATEWAY_DEFAULT_WEBHOOK_SECRET,
+  TEST_SIGNATURE_HEADER,
+} from './payments.test-gateway.ts';
