@@ -4,8 +4,10 @@ import { cors } from 'hono/cors';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { createIdempotencyModule } from './modules/idempotency/index.ts';
+import { createInventoryModule } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
 import { mountOpenApi, opsRoutes } from './modules/ops/ops.routes.ts';
+import { createPricingModule } from './modules/pricing/index.ts';
 import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
@@ -124,10 +126,19 @@ export function createApp(options: AppOptions) {
   app.route('/', opsRoutes({ db, metrics, isShuttingDown: () => shuttingDown }));
   app.route(
     '/',
-    storesRoutes({ stores, root: requireRoot(config.CROWDSTART_ROOT_TOKEN), secret: secretAuth }),
+    storesRoutes({ stores, root: requireRoot(config.CROWDSTART_ROOT_TOKEN), secret: auth.secret }),
   );
 
   // Modules mount here (catalog, search, cart, inventory, checkout, orders, …).
+
+  const pricing = createPricingModule({ db, auth, ids, clock });
+  app.route('/', pricing.routes);
+
+  // Catalog: pass `onStockChange` here to hear about stock changes (same transaction).
+  const inventory = createInventoryModule({ db, auth, ids, clock, config });
+  app.route('/', inventory.routes);
+  tasks.push(...inventory.tasks);
+  stoppers.push(inventory.close);
 
   mountOpenApi(app);
 

@@ -9,7 +9,17 @@ import { ROOT_TOKEN, testApp } from '../support/harness.ts';
 const t = await testApp();
 const store = await t.createStore({ name: 'Fuzz store' });
 const spec = (await t.request('GET', '/v1/openapi.json')).json as {
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Schema }> }; parameters?: { name: string; in: string }[]; security?: Record<string, unknown>[] }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        requestBody?: { content: Record<string, { schema: Schema }> };
+        parameters?: { name: string; in: string }[];
+        security?: Record<string, unknown>[];
+      }
+    >
+  >;
   components?: { schemas?: Record<string, Schema> };
 };
 
@@ -47,8 +57,25 @@ const wrongFor = (s: Schema | undefined): unknown[] => {
   }
 };
 
-const badIds = ['nope', 'prod_', 'prod_XXXXXXXXXXXXXXXXXXXXXXXXXX', '..%2F..%2Fetc', '%00', 'a'.repeat(600), "1' or '1'='1", 'ord_00000000000000000000000000'];
-const badQueries = ['cursor=garbage', 'cursor=eyJsIjoib3RoZXIiLCJ2IjpbMV19', 'limit=-1', 'limit=abc', 'limit=100000', 'unknown_param=1', 'limit=1&limit=2'];
+const badIds = [
+  'nope',
+  'prod_',
+  'prod_XXXXXXXXXXXXXXXXXXXXXXXXXX',
+  '..%2F..%2Fetc',
+  '%00',
+  'a'.repeat(600),
+  "1' or '1'='1",
+  'ord_00000000000000000000000000',
+];
+const badQueries = [
+  'cursor=garbage',
+  'cursor=eyJsIjoib3RoZXIiLCJ2IjpbMV19',
+  'limit=-1',
+  'limit=abc',
+  'limit=100000',
+  'unknown_param=1',
+  'limit=1&limit=2',
+];
 
 function keysFor(security: Record<string, unknown>[] | undefined): (string | undefined)[] {
   const names = (security ?? []).flatMap((s) => Object.keys(s));
@@ -58,7 +85,14 @@ function keysFor(security: Record<string, unknown>[] | undefined): (string | und
   return [undefined];
 }
 
-type Req = { method: string; path: string; key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> };
+type Req = {
+  method: string;
+  path: string;
+  key?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+};
 
 function generate(): Req[] {
   const out: Req[] = [];
@@ -68,26 +102,51 @@ function generate(): Req[] {
       const [key] = keysFor(op.security);
       const concrete = template.replace(/\{[^}]+\}/g, 'x');
       // bad ids in every path parameter
-      if (template.includes('{')) for (const id of badIds) out.push({ method: M, path: template.replace(/\{[^}]+\}/g, encodeURIComponent(id)), key });
+      if (template.includes('{'))
+        for (const id of badIds)
+          out.push({ method: M, path: template.replace(/\{[^}]+\}/g, encodeURIComponent(id)), key });
       // bad query strings
       for (const q of badQueries) out.push({ method: M, path: `${concrete}?${q}`, key });
       // bad keys
-      for (const k of ['', 'pk_test_short', 'sk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'Bearer', 'x'.repeat(5000)]) {
+      for (const k of [
+        '',
+        'pk_test_short',
+        'sk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+        'Bearer',
+        'x'.repeat(5000),
+      ]) {
         out.push({ method: M, path: concrete, headers: { authorization: `Bearer ${k}` } });
       }
       if (store.pk && key === store.sk) out.push({ method: M, path: concrete, key: store.pk });
       if (!['POST', 'PUT', 'PATCH'].includes(M)) continue;
       const json = { 'content-type': 'application/json' };
-      for (const raw of ['{', '{"a":', 'null', '[]', '"str"', '123', '{"__proto__":{"x":1}}', '\u0000', 'x'.repeat(1_100_000)]) {
+      for (const raw of [
+        '{',
+        '{"a":',
+        'null',
+        '[]',
+        '"str"',
+        '123',
+        '{"__proto__":{"x":1}}',
+        '\u0000',
+        'x'.repeat(1_100_000),
+      ]) {
         out.push({ method: M, path: concrete, key, rawBody: raw, headers: json });
       }
-      out.push({ method: M, path: concrete, key, rawBody: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      out.push({
+        method: M,
+        path: concrete,
+        key,
+        rawBody: 'a=1',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       out.push({ method: M, path: concrete, key, rawBody: '{}', headers: { 'content-type': 'text/plain' } });
       out.push({ method: M, path: concrete, key, body: {}, headers: { 'idempotency-key': '' } });
       const schema = resolve(op.requestBody?.content['application/json']?.schema);
       out.push({ method: M, path: concrete, key, body: { totally_unknown_field: 1 } });
       for (const [prop, ps] of Object.entries(schema?.properties ?? {})) {
-        for (const wrong of wrongFor(resolve(ps))) out.push({ method: M, path: concrete, key, body: { [prop]: wrong } });
+        for (const wrong of wrongFor(resolve(ps)))
+          out.push({ method: M, path: concrete, key, body: { [prop]: wrong } });
       }
     }
   }
@@ -105,13 +164,20 @@ describe('malformed requests', () => {
   it('never answers 5xx and always answers 4xx with a catalogued error code', async () => {
     const failures: string[] = [];
     for (const r of requests) {
-      const res = await t.request(r.method, r.path, { key: r.key, body: r.body, rawBody: r.rawBody, headers: r.headers });
+      const res = await t.request(r.method, r.path, {
+        key: r.key,
+        body: r.body,
+        rawBody: r.rawBody,
+        headers: r.headers,
+      });
       const label = `${r.method} ${r.path.slice(0, 80)} ${r.rawBody?.slice(0, 20) ?? JSON.stringify(r.body)?.slice(0, 60) ?? ''}`;
       if (res.status >= 500) failures.push(`${res.status} ${label}: ${res.text.slice(0, 200)}`);
       else if (res.status >= 400) {
         const code = res.json?.error?.code;
-        if (!code || !(code in ERROR_CODES)) failures.push(`${res.status} without catalogued code: ${label}: ${res.text.slice(0, 200)}`);
-        if (/at .*\.ts:\d+|stack|SELECT |INSERT /i.test(res.text)) failures.push(`leak: ${label}: ${res.text.slice(0, 200)}`);
+        if (!code || !(code in ERROR_CODES))
+          failures.push(`${res.status} without catalogued code: ${label}: ${res.text.slice(0, 200)}`);
+        if (/at .*\.ts:\d+|stack|SELECT |INSERT /i.test(res.text))
+          failures.push(`leak: ${label}: ${res.text.slice(0, 200)}`);
       }
     }
     expect(failures).toEqual([]);

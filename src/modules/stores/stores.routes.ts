@@ -49,7 +49,10 @@ const ApiKeySchema = z
     hint: z.string(),
     created_at: z.string(),
     revoked_at: z.string().nullable(),
-    key: z.string().optional().openapi({ description: 'The key itself; present only in the create response.' }),
+    key: z
+      .string()
+      .optional()
+      .openapi({ description: 'The key itself; present only in the create response.' }),
   })
   .openapi('ApiKey');
 
@@ -59,13 +62,13 @@ const keyIdParam = z.string().regex(/^key_[0-9a-z]{26}$/, 'must be an API key id
 export function storesRoutes(deps: {
   stores: StoresService;
   root: MiddlewareHandler<AppEnv>;
-  secret: MiddlewareHandler<AppEnv>;
+  secret: readonly MiddlewareHandler<AppEnv>[];
 }) {
   const { stores } = deps;
   const app = createRouter();
   app.use('/v1/stores', deps.root);
   app.use('/v1/stores/*', deps.root);
-  app.use('/v1/store', deps.secret);
+  app.use('/v1/store', ...deps.secret);
 
   app.openapi(
     createRoute({
@@ -186,11 +189,17 @@ export function storesRoutes(deps: {
       summary: "Update the store's name or settings (tax, gateway, capture)",
       security: SECRET_KEY,
       request: {
-        body: jsonBody(z.strictObject({ name: z.string().trim().min(1).max(200).optional(), settings: StoreSettingsSchema.optional() })),
+        body: jsonBody(
+          z.strictObject({
+            name: z.string().trim().min(1).max(200).optional(),
+            settings: StoreSettingsSchema.optional(),
+          }),
+        ),
       },
       responses: { 200: jsonContent(StoreSchema, 'The store'), ...commonErrors },
     }),
-    async (c) => c.json(serializeStore(await stores.updateStore(c.get('auth').storeId, c.req.valid('json'))), 200),
+    async (c) =>
+      c.json(serializeStore(await stores.updateStore(c.get('auth').storeId, c.req.valid('json'))), 200),
   );
 
   return app;
