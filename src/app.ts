@@ -3,12 +3,14 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
+import { createCartModule } from './modules/cart/index.ts';
 import { createIdempotencyModule } from './modules/idempotency/index.ts';
 import { createInventoryModule } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
 import { mountOpenApi, opsRoutes } from './modules/ops/ops.routes.ts';
 import { createPricingModule } from './modules/pricing/index.ts';
 import { createStoresService, storesRoutes } from './modules/stores/index.ts';
+import { createSearchModule } from './modules/search/index.ts';
 import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
 import type { Database } from './shared/db.ts';
@@ -131,6 +133,10 @@ export function createApp(options: AppOptions) {
 
   // Modules mount here (catalog, search, cart, inventory, checkout, orders, …).
 
+  // Search must stay mounted before the catalog: `/v1/products/search` is not a product slug.
+  const search = createSearchModule({ db, auth, metrics });
+  app.route('/', search.routes);
+
   const pricing = createPricingModule({ db, auth, ids, clock });
   app.route('/', pricing.routes);
 
@@ -139,6 +145,10 @@ export function createApp(options: AppOptions) {
   app.route('/', inventory.routes);
   tasks.push(...inventory.tasks);
   stoppers.push(inventory.close);
+
+  // Carts: stateless signed tokens, re-priced on every call; `cart.service` reads and prices them for checkout.
+  const cart = createCartModule({ db, clock, ids, config, stores, auth: auth.any });
+  app.route('/', cart.routes);
 
   mountOpenApi(app);
 
