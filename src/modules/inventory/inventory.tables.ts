@@ -1,4 +1,5 @@
-import { bigserial, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigserial, check, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -6,13 +7,18 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' 
  * Stock of one variant. `committed` counts units hard-reserved by orders not yet captured;
  * available to sell = on_hand − committed − live holds of other carts.
  */
-export const inventoryLevel = pgTable('inventory_level', {
-  variantId: text('variant_id').primaryKey(),
-  storeId: text('store_id').notNull(),
-  onHand: integer('on_hand').notNull().default(0),
-  committed: integer('committed').notNull().default(0),
-  updatedAt: ts('updated_at').notNull().defaultNow(),
-});
+export const inventoryLevel = pgTable(
+  'inventory_level',
+  {
+    variantId: text('variant_id').primaryKey(),
+    storeId: text('store_id').notNull(),
+    onHand: integer('on_hand').notNull().default(0),
+    committed: integer('committed').notNull().default(0),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  // on_hand may go below zero only through backordered sales; committed never does.
+  (t) => [check('inventory_level_committed_nonneg', sql`${t.committed} >= 0`)],
+);
 
 /** Soft holds placed by carts on add-to-cart; they expire on their own (swept by a job). */
 export const inventoryHold = pgTable(
@@ -24,10 +30,18 @@ export const inventoryHold = pgTable(
     qty: integer('qty').notNull(),
     expiresAt: ts('expires_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.cartId, t.variantId] }), index('inventory_hold_variant_idx').on(t.variantId, t.expiresAt)],
+  (t) => [
+    primaryKey({ columns: [t.cartId, t.variantId] }),
+    index('inventory_hold_variant_idx').on(t.variantId, t.expiresAt),
+    index('inventory_hold_expires_idx').on(t.expiresAt),
+    check('inventory_hold_qty_positive', sql`${t.qty} > 0`),
+  ],
 );
 
-/** Hard reservations made by checkout, one row per order line; state moves reserved → committed | released. */
+/**
+ * Hard reservations made by checkout, one row per order line; state moves reserved → committed | released,
+ * and committed → returned once a cancelled or refunded order's units are back on hand.
+ */
 export const inventoryReservation = pgTable(
   'inventory_reservation',
   {
@@ -35,12 +49,22 @@ export const inventoryReservation = pgTable(
     variantId: text('variant_id').notNull(),
     storeId: text('store_id').notNull(),
     qty: integer('qty').notNull(),
-    state: text('state', { enum: ['reserved', 'committed', 'released'] }).notNull().default('reserved'),
+    state: text('state', { enum: ['reserved', 'committed', 'released', 'returned'] })
+      .notNull()
+      .default('reserved'),
     expiresAt: ts('expires_at').notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.orderId, t.variantId] }), index('inventory_reservation_state_idx').on(t.state, t.expiresAt)],
+  (t) => [
+    primaryKey({ columns: [t.orderId, t.variantId] }),
+    index('inventory_reservation_state_idx').on(t.state, t.expiresAt),
+    check('inventory_reservation_qty_positive', sql`${t.qty} > 0`),
+    check(
+      'inventory_reservation_state_valid',
+      sql`${t.state} in ('reserved', 'committed', 'released', 'returned')`,
+    ),
+  ],
 );
 
 /** The ledger: one row for every change of on_hand or committed, with its reason. */
@@ -60,5 +84,11 @@ export const inventoryMovement = pgTable(
     note: text('note'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
-  (t) => [index('inventory_movement_variant_idx').on(t.storeId, t.variantId, t.seq)],
+  (t) => [
+    index('inventory_movement_variant_idx').on(t.storeId, t.variantId, t.seq),
+    check(
+      'inventory_movement_reason_valid',
+      sql`${t.reason} in ('set', 'adjust', 'reserve', 'commit', 'release', 'expire', 'return', 'cancel')`,
+    ),
+  ],
 );

@@ -1,0 +1,74 @@
+/**
+ * Inventory: stock levels, soft cart holds, hard order reservations and the movement ledger.
+ *
+ * Guarantees (DESIGN §5): no oversell with any number of processes on one database. Every writer of a
+ * variant's `committed` or holds locks its `inventory_level` row first (`SELECT … FOR UPDATE`, several rows
+ * always in variant-id order), then checks and writes; the conditional UPDATE repeats the check as a guard.
+ * Every change of on_hand/committed writes an `inventory_movement` row with its reason, so the ledger sums
+ * to the levels. Every order step is idempotent (conditional updates on the reservation state).
+ *
+ * The stock operations take the caller's executor (usually its open transaction) and never open their own.
+ *
+ * Availability: `getAvailability(db, storeId, variantIds, options?)` combines the stock figures with each
+ * variant's `track_inventory` / `allow_backorder`. Pass `options.policies` when you already hold them
+ * (e.g. from the catalog cache); otherwise they are read from the variant table in the same round trip set.
+ *
+ * Change notification: `createInventoryModule({ …, onStockChange })` registers the listener; every stock
+ * operation calls it in the same transaction whenever on_hand or committed change (not for holds).
+ */
+
+import type { MiddlewareHandler } from 'hono';
+import type { Config } from '../../config.ts';
+import type { Clock } from '../../shared/clock.ts';
+import type { Executor } from '../../shared/db.ts';
+import type { AppEnv } from '../../shared/http/env.ts';
+import type { IdGenerator } from '../../shared/ids.ts';
+import { inventoryRoutes } from './inventory.routes.ts';
+import {
+  addStockChangeListener,
+  createInventoryService,
+  inventoryTasks,
+  type StockChangeListener,
+} from './inventory.service.ts';
+
+export type { StockPolicy } from './inventory.rules.ts';
+export {
+  type AvailabilityOptions,
+  commitOrder,
+  getAvailability,
+  type InventoryService,
+  inventoryTasks,
+  type LevelView,
+  listExpiredReservations,
+  type PlaceHoldInput,
+  placeHold,
+  type ReserveInput,
+  releaseHolds,
+  releaseOrder,
+  reserveForOrder,
+  restockOrder,
+  type StockChangeListener,
+  setStockLevels,
+  sweepExpiredHolds,
+} from './inventory.service.ts';
+
+export interface InventoryDeps {
+  db: Executor;
+  auth: { secret: readonly MiddlewareHandler<AppEnv>[] };
+  ids: IdGenerator;
+  clock: Clock;
+  config: Config;
+  onStockChange?: StockChangeListener;
+}
+
+export function createInventoryModule(deps: InventoryDeps) {
+  const service = createInventoryService({ db: deps.db, clock: deps.clock });
+  const unregister = deps.onStockChange ? addStockChangeListener(deps.onStockChange) : () => {};
+  return {
+    routes: inventoryRoutes({ service, secret: deps.auth.secret }),
+    service,
+    tasks: inventoryTasks({ db: deps.db, clock: deps.clock }),
+    /** Unregisters the stock-change listener (push into the app's stoppers). */
+    close: unregister,
+  };
+}

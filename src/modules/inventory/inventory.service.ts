@@ -1,0 +1,494 @@
+import { AppError } from '../../shared/app-error.ts';
+import type { Clock } from '../../shared/clock.ts';
+import { type Executor, inTransaction, pgErrorCode } from '../../shared/db.ts';
+import { decodeCursor, encodeCursor } from '../../shared/http/pagination.ts';
+import { newId } from '../../shared/ids.ts';
+import type { PeriodicTask } from '../jobs/index.ts';
+import * as repo from './inventory.repo.ts';
+import {
+  adjustmentAllowed,
+  availabilityOf,
+  canAllocate,
+  chunks,
+  freeToSell,
+  type OrderLine,
+  type StockPolicy,
+  sortedUnique,
+  stockLines,
+} from './inventory.rules.ts';
+
+/**
+ * Called in the same transaction whenever on_hand or committed of some variants change
+ * (not for holds: they expire on their own and are read live by getAvailability).
+ */
+export type StockChangeListener = (tx: Executor, storeId: string, variantIds: string[]) => Promise<void>;
+
+/*
+ * The stock operations below take the caller's transaction (checkout and orders compose them with their own
+ * writes), so they cannot receive the listener as an argument without every caller knowing about the catalog.
+ * createInventoryModule registers the listener here and unregisters it on close.
+ */
+const listeners = new Set<StockChangeListener>();
+
+export function addStockChangeListener(l: StockChangeListener): () => void {
+  listeners.add(l);
+  return () => {
+    listeners.delete(l);
+  };
+}
+
+async function stockChanged(tx: Executor, storeId: string, variantIds: string[]): Promise<void> {
+  if (variantIds.length === 0) return;
+  const ids = sortedUnique(variantIds);
+  for (const l of listeners) await l(tx, storeId, ids);
+}
+
+type MovementReason = repo.MovementInsert['reason'];
+
+function movement(
+  storeId: string,
+  variantId: string,
+  reason: MovementReason,
+  d: { onHand?: number; committed?: number },
+  reference: string | null = null,
+  note: string | null = null,
+): repo.MovementInsert {
+  return {
+    id: newId('movement'),
+    storeId,
+    variantId,
+    deltaOnHand: d.onHand ?? 0,
+    deltaCommitted: d.committed ?? 0,
+    reason,
+    reference,
+    note,
+  };
+}
+
+function insufficient(variantId: string, available: number): AppError {
+  return new AppError('INSUFFICIENT_STOCK', `Only ${Math.max(0, available)} left of variant ${variantId}.`, {
+    param: 'quantity',
+    extra: { variant_id: variantId, available: Math.max(0, available) },
+  });
+}
+
+const SET_BATCH = 1000;
+
+/**
+ * Sets on-hand stock for many variants at once (seed, imports): missing levels are created, and each
+ * change is recorded as a 'set' movement with its delta. Batched; rows are locked in variant order.
+ */
+export async function setStockLevels(
+  tx: Executor,
+  rows: { storeId: string; variantId: string; onHand: number }[],
+): Promise<void> {
+  for (const r of rows) {
+    if (!Number.isInteger(r.onHand) || r.onHand < 0 || r.onHand > 2_147_483_647) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `on_hand must be a non-negative integer (variant ${r.variantId}).`,
+        {
+          param: 'on_hand',
+        },
+      );
+    }
+  }
+  const byStore = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const m = byStore.get(r.storeId) ?? new Map<string, number>();
+    m.set(r.variantId, r.onHand); // the last value given for a variant wins
+    byStore.set(r.storeId, m);
+  }
+  for (const [storeId, wanted] of byStore) {
+    for (const batch of chunks(sortedUnique([...wanted.keys()]), SET_BATCH)) {
+      await repo.ensureLevels(tx, storeId, batch);
+      const current = await repo.lockLevels(tx, storeId, batch);
+      const changes: Array<{ variantId: string; onHand: number; delta: number }> = [];
+      for (const variantId of batch) {
+        const cur = current.get(variantId);
+        if (!cur) throw new AppError('VARIANT_NOT_FOUND', `No variant ${variantId} in store ${storeId}.`);
+        const onHand = wanted.get(variantId)!;
+        if (onHand !== cur.onHand) changes.push({ variantId, onHand, delta: onHand - cur.onHand });
+      }
+      await repo.setOnHand(tx, storeId, changes);
+      await repo.insertMovements(
+        tx,
+        changes.map((c) => movement(storeId, c.variantId, 'set', { onHand: c.delta })),
+      );
+      await stockChanged(
+        tx,
+        storeId,
+        changes.map((c) => c.variantId),
+      );
+    }
+  }
+}
+
+export interface PlaceHoldInput {
+  storeId: string;
+  cartId: string;
+  variantId: string;
+  qty: number;
+  ttlSeconds: number;
+  now: Date;
+  trackInventory: boolean;
+  allowBackorder: boolean;
+}
+
+/**
+ * Sets this cart's soft hold on a variant to `qty` (0 removes it) and renews its expiry.
+ * The level row is locked first, so two carts can never both take the last unit.
+ * Lowering a hold is always allowed; raising it needs the units free of other carts' live holds.
+ */
+export async function placeHold(tx: Executor, input: PlaceHoldInput): Promise<void> {
+  const { storeId, cartId, variantId, qty, now } = input;
+  if (!Number.isInteger(qty) || qty < 0) {
+    throw new AppError('VALIDATION_FAILED', 'quantity must be a non-negative integer.', {
+      param: 'quantity',
+    });
+  }
+  if (qty === 0 || !input.trackInventory) {
+    await repo.deleteHold(tx, cartId, variantId);
+    return;
+  }
+  const expiresAt = new Date(now.getTime() + input.ttlSeconds * 1000);
+  if (!input.allowBackorder) {
+    const level = (await repo.lockLevels(tx, storeId, [variantId])).get(variantId);
+    if (!level) throw insufficient(variantId, 0);
+    const own = await repo.liveHoldOfCart(tx, cartId, variantId, now);
+    if (qty > own) {
+      const others = (await repo.liveHolds(tx, storeId, [variantId], now, cartId)).get(variantId) ?? 0;
+      const figures = { onHand: level.onHand, committed: level.committed, held: others };
+      if (!canAllocate(input, figures, qty)) throw insufficient(variantId, freeToSell(figures));
+    }
+  }
+  await repo.upsertHold(tx, { storeId, cartId, variantId, qty, expiresAt });
+}
+
+export async function releaseHolds(tx: Executor, input: { cartId: string }): Promise<void> {
+  await repo.deleteCartHolds(tx, input.cartId);
+}
+
+export interface ReserveInput {
+  storeId: string;
+  orderId: string;
+  cartId: string | null;
+  lines: { variantId: string; qty: number; trackInventory: boolean; allowBackorder: boolean }[];
+  expiresAt: Date;
+  now: Date;
+}
+
+/**
+ * Hard-reserves an order's tracked lines inside the caller's order transaction, all or nothing:
+ * the level rows are locked in variant order, every line is checked against on_hand − committed − other
+ * carts' live holds, and only then is anything written (`committed += qty`, a reservation row and a
+ * 'reserve' movement per variant). The cart's holds are dropped. A second call for the same order does nothing.
+ */
+export async function reserveForOrder(tx: Executor, input: ReserveInput): Promise<void> {
+  const { storeId, orderId, cartId, now } = input;
+  for (const l of input.lines) {
+    if (!Number.isInteger(l.qty) || l.qty <= 0) {
+      throw new AppError('VALIDATION_FAILED', 'quantity must be a positive integer.', { param: 'quantity' });
+    }
+  }
+  if (await repo.hasReservations(tx, orderId)) return;
+  const lines = stockLines(input.lines as OrderLine[]);
+  if (lines.length > 0) {
+    const ids = lines.map((l) => l.variantId);
+    const backorderable = lines.filter((l) => l.allowBackorder).map((l) => l.variantId);
+    await repo.ensureLevels(tx, storeId, backorderable);
+    const levels = await repo.lockLevels(tx, storeId, ids);
+    // Read after the locks: every writer of holds and committed on these rows has finished.
+    const held = await repo.liveHolds(tx, storeId, ids, now, cartId);
+    const checked = lines.map((l) => {
+      const level = levels.get(l.variantId);
+      const figures = {
+        onHand: level?.onHand ?? 0,
+        committed: level?.committed ?? 0,
+        held: held.get(l.variantId) ?? 0,
+      };
+      const policy: StockPolicy = { trackInventory: true, allowBackorder: l.allowBackorder };
+      if (!level || !canAllocate(policy, figures, l.qty))
+        throw insufficient(l.variantId, freeToSell(figures));
+      return { ...l, held: figures.held };
+    });
+    const updated = await repo.addCommitted(tx, storeId, checked);
+    if (updated.length !== checked.length) {
+      // Cannot happen while the rows are locked; refuse rather than reserve part of the order.
+      const missing = checked.find((l) => !updated.includes(l.variantId))!;
+      throw insufficient(missing.variantId, 0);
+    }
+    await repo.insertReservations(
+      tx,
+      lines.map((l) => ({
+        orderId,
+        variantId: l.variantId,
+        storeId,
+        qty: l.qty,
+        expiresAt: input.expiresAt,
+      })),
+    );
+    await repo.insertMovements(
+      tx,
+      lines.map((l) => movement(storeId, l.variantId, 'reserve', { committed: l.qty }, orderId)),
+    );
+    await stockChanged(tx, storeId, ids);
+  }
+  if (cartId) await repo.deleteCartHolds(tx, cartId);
+}
+
+/** Applies one state change of an order's reservations to the levels, with one movement per variant. */
+async function settle(
+  tx: Executor,
+  orderId: string,
+  from: repo.ReservationState,
+  to: repo.ReservationState,
+  reason: MovementReason,
+  delta: (qty: number) => { onHand: number; committed: number },
+): Promise<void> {
+  const moved = await repo.transitionReservations(tx, orderId, from, to);
+  if (moved.length === 0) return;
+  const byStore = new Map<string, typeof moved>();
+  for (const r of moved) byStore.set(r.storeId, [...(byStore.get(r.storeId) ?? []), r]);
+  for (const [storeId, rs] of byStore) {
+    const ids = rs.map((r) => r.variantId);
+    await repo.lockLevels(tx, storeId, ids);
+    await repo.applyDeltas(
+      tx,
+      storeId,
+      rs.map((r) => ({ variantId: r.variantId, ...delta(r.qty) })),
+    );
+    await repo.insertMovements(
+      tx,
+      rs.map((r) => movement(storeId, r.variantId, reason, delta(r.qty), orderId)),
+    );
+    await stockChanged(tx, storeId, ids);
+  }
+}
+
+/** Payment captured: reserved units leave the shelf (on_hand −= q, committed −= q). Idempotent. */
+export async function commitOrder(tx: Executor, input: { orderId: string }): Promise<void> {
+  await settle(tx, input.orderId, 'reserved', 'committed', 'commit', (q) => ({ onHand: -q, committed: -q }));
+}
+
+/** Payment failed, order cancelled or reservation expired: reserved units become free again. Idempotent. */
+export async function releaseOrder(
+  tx: Executor,
+  input: { orderId: string; reason: 'release' | 'cancel' | 'expire' },
+): Promise<void> {
+  await settle(tx, input.orderId, 'reserved', 'released', input.reason, (q) => ({
+    onHand: 0,
+    committed: -q,
+  }));
+}
+
+/**
+ * A cancelled or refunded order whose stock was committed: its units go back on hand (movement 'return').
+ * Only committed reservations are restocked (they move to 'returned'); reserved ones need releaseOrder.
+ * Idempotent.
+ */
+export async function restockOrder(tx: Executor, input: { orderId: string }): Promise<void> {
+  await settle(tx, input.orderId, 'committed', 'returned', 'return', (q) => ({ onHand: q, committed: 0 }));
+}
+
+export interface AvailabilityOptions {
+  /** Stock policies by variant id; when absent they are read from the catalog's variant table. */
+  policies?: Map<string, StockPolicy>;
+  /** Leave this cart's own holds out of the count (what this cart may still add). */
+  exceptCartId?: string;
+  /** Holds expiring at or before this instant are not counted; defaults to the current time. */
+  now?: Date;
+}
+
+/**
+ * What each variant can sell now: available = on_hand − committed − live holds (never below 0; null when
+ * the variant is not tracked), inStock = untracked, backorderable, or available > 0. Variants without a level
+ * row count as 0 on hand; variants unknown to the store are out of stock.
+ */
+export async function getAvailability(
+  db: Executor,
+  storeId: string,
+  variantIds: string[],
+  options: AvailabilityOptions = {},
+): Promise<Map<string, { available: number | null; inStock: boolean }>> {
+  const ids = sortedUnique(variantIds);
+  const now = options.now ?? new Date();
+  const [levels, held, policies] = await Promise.all([
+    repo.readLevels(db, storeId, ids),
+    repo.liveHolds(db, storeId, ids, now, options.exceptCartId ?? null),
+    options.policies ? Promise.resolve(options.policies) : repo.variantPolicies(db, storeId, ids),
+  ]);
+  const out = new Map<string, { available: number | null; inStock: boolean }>();
+  for (const id of ids) {
+    const level = levels.get(id);
+    const policy = policies.get(id) ?? { trackInventory: true, allowBackorder: false };
+    out.set(
+      id,
+      availabilityOf(policy, {
+        onHand: level?.onHand ?? 0,
+        committed: level?.committed ?? 0,
+        held: held.get(id) ?? 0,
+      }),
+    );
+  }
+  return out;
+}
+
+const SWEEP_BATCH = 5000;
+
+/** Deletes expired holds in batches; returns how many. Safe to run in several workers at once. */
+export async function sweepExpiredHolds(db: Executor, now: Date): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await repo.deleteExpiredHolds(db, now, SWEEP_BATCH);
+    total += n;
+    if (n < SWEEP_BATCH) return total;
+  }
+}
+
+/**
+ * Orders whose reservations are still 'reserved' past their expiry, oldest first. Releasing them is the
+ * orders module's decision (it reconciles with the gateway first), then it calls releaseOrder(…, 'expire').
+ */
+export async function listExpiredReservations(
+  db: Executor,
+  now: Date,
+  limit: number,
+): Promise<Array<{ orderId: string; storeId: string; expiresAt: Date }>> {
+  return repo.expiredReservations(db, now, limit);
+}
+
+export function inventoryTasks(deps: { db: Executor; clock: Clock }): PeriodicTask[] {
+  return [
+    {
+      name: 'inventory.sweep_holds',
+      everyMs: 30_000,
+      run: () => sweepExpiredHolds(deps.db, deps.clock.now()),
+    },
+  ];
+}
+
+// ——— admin use cases (secret key) ———
+
+export interface LevelView {
+  object: 'inventory_level';
+  variant_id: string;
+  on_hand: number;
+  committed: number;
+  held: number;
+  available: number;
+}
+
+export function serializeMovement(m: repo.MovementRow) {
+  return {
+    id: m.id,
+    object: 'inventory_movement' as const,
+    variant_id: m.variantId,
+    delta_on_hand: m.deltaOnHand,
+    delta_committed: m.deltaCommitted,
+    reason: m.reason,
+    reference: m.reference,
+    note: m.note,
+    created_at: m.createdAt.toISOString(),
+  };
+}
+
+export function createInventoryService(deps: { db: Executor; clock: Clock }) {
+  const { db, clock } = deps;
+
+  async function assertVariant(tx: Executor, storeId: string, variantId: string) {
+    const v = await repo.findVariantPolicy(tx, storeId, variantId);
+    if (!v)
+      throw new AppError('VARIANT_NOT_FOUND', `No variant ${variantId} in this store.`, {
+        param: 'variant_id',
+      });
+    return v;
+  }
+
+  async function view(tx: Executor, storeId: string, variantId: string): Promise<LevelView> {
+    const level = (await repo.readLevels(tx, storeId, [variantId])).get(variantId);
+    const held = (await repo.liveHolds(tx, storeId, [variantId], clock.now(), null)).get(variantId) ?? 0;
+    const onHand = level?.onHand ?? 0;
+    const committed = level?.committed ?? 0;
+    return {
+      object: 'inventory_level',
+      variant_id: variantId,
+      on_hand: onHand,
+      committed,
+      held,
+      available: freeToSell({ onHand, committed, held }),
+    };
+  }
+
+  return {
+    async getLevel(storeId: string, variantId: string): Promise<LevelView> {
+      await assertVariant(db, storeId, variantId);
+      return view(db, storeId, variantId);
+    },
+
+    /** Sets on-hand stock (a count); records a 'set' movement with the delta. Repeating it changes nothing. */
+    async setLevel(storeId: string, variantId: string, onHand: number): Promise<LevelView> {
+      return inTransaction(db, async (tx) => {
+        await assertVariant(tx, storeId, variantId);
+        await setStockLevels(tx, [{ storeId, variantId, onHand }]);
+        return view(tx, storeId, variantId);
+      });
+    },
+
+    /**
+     * Adds `delta` to on-hand stock (a receipt, a loss) with an 'adjust' movement. On-hand may end below
+     * committed (a count that finds fewer units is a fact to record), but never below zero.
+     */
+    async adjust(storeId: string, variantId: string, delta: number, note?: string): Promise<LevelView> {
+      try {
+        return await inTransaction(db, async (tx) => {
+          await assertVariant(tx, storeId, variantId);
+          await repo.ensureLevels(tx, storeId, [variantId]);
+          const row = await repo.adjustOnHand(tx, storeId, variantId, delta);
+          if (!row) {
+            const cur = (await repo.readLevels(tx, storeId, [variantId])).get(variantId);
+            const onHand = cur?.onHand ?? 0;
+            if (!adjustmentAllowed(onHand, delta)) {
+              throw new AppError(
+                'INSUFFICIENT_STOCK',
+                `Cannot remove ${-delta} units: only ${onHand} on hand.`,
+                { param: 'delta', extra: { variant_id: variantId, on_hand: onHand } },
+              );
+            }
+            throw new AppError('VARIANT_NOT_FOUND', `No variant ${variantId} in this store.`, {
+              param: 'variant_id',
+            });
+          }
+          await repo.insertMovements(tx, [
+            movement(storeId, variantId, 'adjust', { onHand: delta }, null, note ?? null),
+          ]);
+          await stockChanged(tx, storeId, [variantId]);
+          return view(tx, storeId, variantId);
+        });
+      } catch (e) {
+        if (pgErrorCode(e) === '22003') {
+          throw new AppError('VALIDATION_FAILED', 'delta: the stock level would be out of range.', {
+            param: 'delta',
+          });
+        }
+        throw e;
+      }
+    },
+
+    async listMovements(storeId: string, variantId: string, page: { limit: number; cursor?: string }) {
+      await assertVariant(db, storeId, variantId);
+      const listName = `inventory_movements:${variantId}`;
+      const after = decodeCursor(listName, page.cursor, 1);
+      const beforeSeq = after ? Number(after[0]) : null;
+      if (beforeSeq !== null && !Number.isInteger(beforeSeq)) {
+        throw new AppError('INVALID_CURSOR', 'The cursor is malformed or belongs to another list.', {
+          param: 'cursor',
+        });
+      }
+      const rs = await repo.listMovements(db, storeId, variantId, beforeSeq, page.limit + 1);
+      return { rows: rs, cursorOf: (m: repo.MovementRow) => encodeCursor(listName, [m.seq]) };
+    },
+  };
+}
+
+export type InventoryService = ReturnType<typeof createInventoryService>;
