@@ -1,3 +1,11 @@
+import type { MiddlewareHandler } from 'hono';
+import type { Clock } from '../../shared/clock.ts';
+import type { Executor } from '../../shared/db.ts';
+import type { AppEnv } from '../../shared/http/env.ts';
+import type { IdGenerator } from '../../shared/ids.ts';
+import { pricingRoutes } from './pricing.routes.ts';
+import { createPricingService } from './pricing.service.ts';
+
 export {
   type Address,
   type Coupon,
@@ -11,3 +19,21 @@ export {
   type ShippingRate,
   type TaxRate,
 } from './pricing.rules.ts';
+export {
+  loadPricingContext,
+  type PricingContext,
+  type PricingService,
+  redeemCoupon,
+  releaseCouponRedemption,
+} from './pricing.service.ts';
+
+/** Coupons, tax rates and shipping rates: admin routes (secret key) and the service the money path uses. */
+export function createPricingModule(deps: {
+  db: Executor;
+  auth: { secret: readonly MiddlewareHandler<AppEnv>[] };
+  ids: IdGenerator;
+  clock: Clock;
+}) {
+  const service = createPricingService({ db: deps.db, ids: deps.ids, clock: deps.clock });
+  return { routes: pricingRoutes({ service, secret: deps.auth.secret }), service };
+}
