@@ -4,11 +4,26 @@ import { cors } from 'hono/cors';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { createCartModule } from './modules/cart/index.ts';
+import { createCheckoutModule } from './modules/checkout/index.ts';
 import { createIdempotencyModule } from './modules/idempotency/index.ts';
-import { createInventoryModule } from './modules/inventory/index.ts';
+import {
+  commitOrder,
+  createInventoryModule,
+  listExpiredReservations,
+  releaseOrder,
+  reserveForOrder,
+  restockOrder,
+} from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
 import { mountOpenApi, opsRoutes } from './modules/ops/ops.routes.ts';
-import { createPricingModule } from './modules/pricing/index.ts';
+import { createOrdersModule } from './modules/orders/index.ts';
+import { createPaymentsModule } from './modules/payments/index.ts';
+import {
+  createPricingModule,
+  loadPricingContext,
+  redeemCoupon,
+  releaseCouponRedemption,
+} from './modules/pricing/index.ts';
 import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
 import { AppError } from './shared/app-error.ts';
@@ -149,6 +164,35 @@ export function createApp(options: AppOptions) {
   // Carts: stateless signed tokens, re-priced on every call; `cart.service` reads and prices them for checkout.
   const cart = createCartModule({ db, clock, ids, config, stores, auth: auth.any });
   app.route('/', cart.routes);
+
+  // Payments, orders and checkout: one order, one charge; pending orders are settled by asking the gateway.
+  const payments = createPaymentsModule({ db, clock, ids });
+  const orders = createOrdersModule({
+    db,
+    ids,
+    clock,
+    logger,
+    config,
+    inventory: { reserveForOrder, commitOrder, releaseOrder, restockOrder, listExpiredReservations },
+    coupons: { redeemCoupon, releaseCouponRedemption },
+    gateways: payments.gateways,
+    stores,
+    auth,
+  });
+  app.route('/', orders.routes);
+  tasks.push(...orders.tasks);
+  const checkout = createCheckoutModule({
+    db,
+    clock,
+    logger,
+    carts: cart.service,
+    loadPricingContext,
+    orders: orders.service,
+    gateways: payments.gateways,
+    stores,
+    auth: auth.any,
+  });
+  app.route('/', checkout.routes);
 
   mountOpenApi(app);
 

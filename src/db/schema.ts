@@ -8,3 +8,4 @@ export * from '../modules/pricing/pricing.tables.ts';
 export * from '../modules/payments/payments.tables.ts';
 export * from '../modules/cart/cart.tables.ts';
 export * from '../modules/search/search.tables.ts';
+export * from '../modules/orders/orders.tables.ts';

@@ -1,0 +1,158 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { AppError } from '../../shared/app-error.ts';
+import type { AppEnv } from '../../shared/http/env.ts';
+import {
+  commonErrors,
+  createRouter,
+  jsonBody,
+  jsonContent,
+  PUBLISHABLE_KEY,
+} from '../../shared/http/openapi.ts';
+import { OrderSchema, type OrdersService, serializeOrder } from '../orders/index.ts';
+import type { PaymentGateway } from '../payments/index.ts';
+import type { StoreSettings } from '../stores/index.ts';
+import type { CheckoutService } from './checkout.service.ts';
+
+const CardSchema = z.strictObject({
+  number: z.string().trim().min(12).max(23),
+  exp_month: z.number().int().min(1).max(12),
+  exp_year: z.number().int().min(0).max(9999),
+  cvc: z.string().trim().min(3).max(4),
+});
+
+const CheckoutBody = z.strictObject({
+  cart_token: z.string().min(1).max(16_384),
+  payment: z
+    .strictObject({
+      card: CardSchema.optional(),
+      payment_method: z.string().trim().min(1).max(255).optional(),
+    })
+    .refine((p) => (p.card ? 1 : 0) + (p.payment_method ? 1 : 0) === 1, {
+      message: 'give exactly one of card or payment_method',
+    }),
+  email: z.email().max(320).optional(),
+});
+
+const CheckoutResponse = z
+  .object({
+    order: OrderSchema,
+    order_secret: z.string().openapi({
+      description: 'Shown once: send it as `X-Order-Secret` to GET /v1/orders/{id}/public.',
+    }),
+  })
+  .openapi('CheckoutResult');
+
+const paymentErrors = {
+  402: jsonContent(z.object({ error: z.any() }), 'Payment declined or failed; the stock was released'),
+  409: jsonContent(z.object({ error: z.any() }), 'Insufficient stock, unavailable variant or coupon'),
+  502: jsonContent(z.object({ error: z.any() }), 'Gateway unreachable; retry with the same Idempotency-Key'),
+};
+
+export function checkoutRoutes(deps: {
+  checkout: CheckoutService;
+  orders: OrdersService;
+  gateways: { forStore(settings: StoreSettings): PaymentGateway };
+  stores: { getStore(id: string): Promise<{ settings: StoreSettings }> };
+  auth: readonly MiddlewareHandler<AppEnv>[];
+}) {
+  const app = createRouter();
+  app.use('/v1/checkout', ...deps.auth);
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/checkout',
+      tags: ['Checkout'],
+      summary: 'Turn a cart into an order and pay for it (Idempotency-Key required)',
+      description:
+        '201: the order is paid (or authorized, for stores that capture manually). 202: the gateway did not answer ' +
+        'in time; the order is pending and is settled by the gateway webhook or the reconciliation job — follow it with ' +
+        'GET /v1/orders/{id}/public. 402: declined or failed, the stock is released. A retry with the same ' +
+        'Idempotency-Key never creates a second order or a second charge.',
+      security: PUBLISHABLE_KEY,
+      request: {
+        headers: z.object({ 'idempotency-key': z.string().optional() }),
+        body: jsonBody(CheckoutBody),
+      },
+      responses: {
+        201: jsonContent(CheckoutResponse, 'The paid order and its secret'),
+        202: jsonContent(CheckoutResponse, 'The pending order and its secret; payment outcome not known yet'),
+        ...commonErrors,
+        ...paymentErrors,
+      },
+    }),
+    async (c) => {
+      const key = c.req.header('idempotency-key');
+      if (key === undefined) {
+        throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'Checkout needs an Idempotency-Key header.', {
+          param: 'Idempotency-Key',
+        });
+      }
+      if (key.length === 0 || key.length > 255) {
+        throw new AppError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 255 characters.', {
+          param: 'Idempotency-Key',
+        });
+      }
+      const body = c.req.valid('json');
+      const out = await deps.checkout.checkout({
+        storeId: c.get('auth').storeId,
+        idempotencyKey: key,
+        cartToken: body.cart_token,
+        payment: body.payment,
+        email: body.email,
+      });
+      const lines = await deps.orders.linesOf(out.order.id);
+      return c.json({ order: serializeOrder(out.order, lines), order_secret: out.secret }, out.status);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/webhooks/{gateway}/{store_id}',
+      tags: ['Checkout'],
+      summary: 'Payment gateway notifications (signature verified; no API key)',
+      request: {
+        params: z.object({
+          gateway: z.enum(['test', 'stripe']),
+          store_id: z.string().regex(/^store_[0-9a-z]{26}$/, 'must be a store id (store_…)'),
+        }),
+      },
+      responses: {
+        200: jsonContent(
+          z.object({
+            received: z.literal(true),
+            order_id: z.string().nullable(),
+            status: z.string().nullable(),
+          }),
+          'Accepted',
+        ),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const { gateway: name, store_id } = c.req.valid('param');
+      const store = await deps.stores.getStore(store_id);
+      if ((store.settings.gateway ?? 'test') !== name) {
+        throw new AppError('GATEWAY_NOT_CONFIGURED', `This store does not use the ${name} gateway.`, {
+          param: 'gateway',
+        });
+      }
+      const raw = await c.req.text();
+      const headers: Record<string, string> = {};
+      c.req.raw.headers.forEach((v, k) => {
+        headers[k] = v;
+      });
+      const event = deps.gateways.forStore(store.settings).verifyWebhook(raw, headers);
+      // The event only says which order to look at: the gateway is asked for the authoritative state.
+      const settled = event.orderId ? await deps.orders.reconcileNow(store_id, event.orderId) : null;
+      return c.json(
+        { received: true as const, order_id: settled?.id ?? null, status: settled?.status ?? null },
+        200,
+      );
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,331 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import {
+  CARDS,
+  card,
+  cartToken,
+  checkout,
+  count,
+  level,
+  newKey,
+  seedVariant,
+} from '../../../test/support/commerce.ts';
+import { testApp } from '../../../test/support/harness.ts';
+import { signTestWebhook, TEST_SIGNATURE_HEADER } from '../payments/index.ts';
+
+const t = await testApp({ env: { RECONCILE_AFTER_SECONDS: '0' } });
+
+const outboxOf = (orderId: string, type: string) =>
+  count(
+    t,
+    sql`select count(*)::int as n from outbox where type = ${type} and payload->>'order_id' = ${orderId}`,
+  );
+const movements = (variantId: string, reason: string) =>
+  count(
+    t,
+    sql`select count(*)::int as n from inventory_movement where variant_id = ${variantId} and reason = ${reason}`,
+  );
+const paymentsOf = (orderId: string) =>
+  count(t, sql`select count(*)::int as n from payment where order_id = ${orderId}`);
+const gatewayCharges = (orderId: string) =>
+  count(t, sql`select count(*)::int as n from test_gateway_payment where order_id = ${orderId}`);
+
+describe('checkout', () => {
+  it('creates a paid order from the re-priced cart, commits the stock and returns the secret once', async () => {
+    const s = await t.createStore();
+    const v1 = await seedVariant(t, s, { price: 2500, onHand: 10 });
+    const v2 = await seedVariant(t, s, { price: 1000, onHand: 5, title: 'Tee' });
+    const token = await cartToken(t, s.pk, [
+      { variant_id: v1, quantity: 2 },
+      { variant_id: v2, quantity: 1 },
+    ]);
+    const r = await checkout(t, s.pk, token);
+    expect(r.status).toBe(201);
+    const o = r.json.order;
+    expect(o).toMatchObject({
+      object: 'order',
+      status: 'paid',
+      payment_status: 'paid',
+      fulfillment_status: 'unfulfilled',
+      currency: 'USD',
+      email: 'shopper@example.com',
+      subtotal: 6000,
+      total: 6000,
+    });
+    expect(o.id).toMatch(/^ord_[0-9a-z]{26}$/);
+    expect(o.lines).toHaveLength(2);
+    expect(o.lines[0]).toMatchObject({ variant_id: v1, quantity: 2, unit_price: 2500, total: 5000 });
+    expect(r.json.order_secret).toMatch(/^osec_/);
+
+    // on_hand went down, the reservation was committed back to 0, each step is in the ledger.
+    expect(await level(t, s.sk, v1)).toMatchObject({ on_hand: 8, committed: 0 });
+    expect(await level(t, s.sk, v2)).toMatchObject({ on_hand: 4, committed: 0 });
+    expect(await movements(v1, 'reserve')).toBe(1);
+    expect(await movements(v1, 'commit')).toBe(1);
+    expect(await outboxOf(o.id, 'order.created')).toBe(1);
+    expect(await outboxOf(o.id, 'order.paid')).toBe(1);
+    expect(await paymentsOf(o.id)).toBe(1);
+  });
+
+  it('never trusts a client price and refuses unknown fields', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { price: 1234 });
+    const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+    const bad = await checkout(t, s.pk, token, card(CARDS.success), newKey(), { total: 1 });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatchObject({ code: 'VALIDATION_FAILED', param: 'total' });
+    const ok = await checkout(t, s.pk, token);
+    expect(ok.json.order.total).toBe(1234);
+  });
+
+  it('requires an Idempotency-Key and an email', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s);
+    const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }], null);
+    const noKey = await t.request('POST', '/v1/checkout', {
+      key: s.pk,
+      body: { cart_token: token, payment: card(CARDS.success) },
+    });
+    expect(noKey.status).toBe(400);
+    expect(noKey.json.error.code).toBe('IDEMPOTENCY_KEY_REQUIRED');
+    const noEmail = await checkout(t, s.pk, token);
+    expect(noEmail.status).toBe(400);
+    expect(noEmail.json.error).toMatchObject({ code: 'EMAIL_REQUIRED', param: 'email' });
+    const withEmail = await checkout(t, s.pk, token, card(CARDS.success), newKey(), {
+      email: 'Late@Example.com',
+    });
+    expect(withEmail.status).toBe(201);
+    expect(withEmail.json.order.email).toBe('late@example.com');
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 9, committed: 0 });
+  });
+
+  it('refuses an empty cart', async () => {
+    const s = await t.createStore();
+    const token = await cartToken(t, s.pk, []);
+    const r = await checkout(t, s.pk, token);
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe('CART_EMPTY');
+  });
+
+  it('a declined card answers 402 with the decline code and gives the stock back', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 3 });
+    const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 2 }]);
+    const r = await checkout(t, s.pk, token, card(CARDS.declined));
+    expect(r.status).toBe(402);
+    expect(r.json.error.code).toBe('PAYMENT_DECLINED');
+    expect(r.json.error.decline_code).toBe('card_declined');
+    const orderId = r.json.error.order_id as string;
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 3, committed: 0 });
+    expect(await movements(v, 'release')).toBe(1);
+    expect(await outboxOf(orderId, 'order.payment_failed')).toBe(1);
+    expect(await outboxOf(orderId, 'order.paid')).toBe(0);
+    const o = await t.request('GET', `/v1/orders/${orderId}`, { key: s.sk });
+    expect(o.json).toMatchObject({
+      status: 'cancelled',
+      payment_status: 'failed',
+      cancel_reason: 'payment_declined',
+    });
+
+    const funds = await checkout(t, s.pk, token, card(CARDS.insufficientFunds));
+    expect(funds.status).toBe(402);
+    expect(funds.json.error.decline_code).toBe('insufficient_funds');
+    const failed = await checkout(t, s.pk, token, card(CARDS.processingError));
+    expect(failed.status).toBe(402);
+    expect(failed.json.error.code).toBe('PAYMENT_FAILED');
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 3, committed: 0 });
+  });
+
+  it('refuses more than the stock with 409 INSUFFICIENT_STOCK and leaves no order behind', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 1 });
+    const first = await checkout(t, s.pk, await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]));
+    expect(first.status).toBe(201);
+    const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]).catch(() => null);
+    // The cart itself may already refuse (soft hold); if it does not, checkout must.
+    if (token) {
+      const r = await checkout(t, s.pk, token);
+      expect(r.status).toBe(409);
+      expect(r.json.error.code).toBe('INSUFFICIENT_STOCK');
+    }
+    expect(await count(t, sql`select count(*)::int as n from "order" where store_id = ${s.id}`)).toBe(1);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 0, committed: 0 });
+  });
+
+  it('insufficient stock at checkout time (stock lowered after carting) is a 409', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 5 });
+    const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 3 }]);
+    await t.request('PUT', `/v1/inventory/${v}`, { key: s.sk, body: { on_hand: 2 } });
+    const r = await checkout(t, s.pk, token);
+    expect(r.status).toBe(409);
+    expect(r.json.error.code).toBe('INSUFFICIENT_STOCK');
+    expect(await count(t, sql`select count(*)::int as n from "order" where store_id = ${s.id}`)).toBe(0);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 2, committed: 0 });
+  });
+
+  it('a replay with the same Idempotency-Key answers the same order and charges once', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 10 });
+    const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+    const key = newKey();
+    const a = await checkout(t, s.pk, token, card(CARDS.success), key);
+    const b = await checkout(t, s.pk, token, card(CARDS.success), key);
+    expect(a.status).toBe(201);
+    expect(b.status).toBe(201);
+    expect(b.text).toBe(a.text);
+    expect(b.headers.get('idempotent-replayed')).toBe('true');
+    const orderId = a.json.order.id as string;
+    expect(await paymentsOf(orderId)).toBe(1);
+    expect(await gatewayCharges(orderId)).toBe(1);
+    expect(await count(t, sql`select count(*)::int as n from "order" where store_id = ${s.id}`)).toBe(1);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 9, committed: 0 });
+    // Same key, different request → 422.
+    const other = await checkout(
+      t,
+      s.pk,
+      await cartToken(t, s.pk, [{ variant_id: v, quantity: 2 }]),
+      card(CARDS.success),
+      key,
+    );
+    expect(other.status).toBe(422);
+    expect(other.json.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it('a re-executed checkout (crash: no stored response) resumes the same order instead of making another', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 10 });
+    const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+    const key = newKey();
+    const a = await checkout(t, s.pk, token, card(CARDS.success), key);
+    expect(a.status).toBe(201);
+    // What a crash after the order was paid but before the response was stored leaves behind.
+    await t.database.db.execute(sql`delete from idempotency_key where key = ${key}`);
+    const b = await checkout(t, s.pk, token, card(CARDS.success), key);
+    expect(b.status).toBe(201);
+    expect(b.json.order.id).toBe(a.json.order.id);
+    expect(b.json.order.status).toBe('paid');
+    expect(await paymentsOf(a.json.order.id)).toBe(1);
+    expect(await gatewayCharges(a.json.order.id)).toBe(1);
+    expect(await outboxOf(a.json.order.id, 'order.paid')).toBe(1);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 9, committed: 0 });
+    // The new secret opens the order page; it was issued because the first never reached the shopper.
+    const page = await t.request('GET', `/v1/orders/${a.json.order.id}/public`, {
+      key: s.pk,
+      headers: { 'x-order-secret': b.json.order_secret },
+    });
+    expect(page.status).toBe(200);
+  });
+
+  it('a crash between the order transaction and the gateway call is resumed with the same gateway key', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 10 });
+    const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+    const key = newKey();
+    // The lost-response card: the gateway charges, we never hear back, the order stays pending.
+    const a = await checkout(t, s.pk, token, card(CARDS.lostResponse), key);
+    expect(a.status).toBe(202);
+    expect(a.json.order.status).toBe('pending');
+    await t.database.db.execute(sql`delete from idempotency_key where key = ${key}`);
+    const b = await checkout(t, s.pk, token, card(CARDS.lostResponse), key);
+    expect(b.json.order.id).toBe(a.json.order.id);
+    expect(await gatewayCharges(a.json.order.id)).toBe(1);
+  });
+});
+
+describe('reconciliation', () => {
+  it('settles an order whose gateway answer was lost: paid exactly once, stock committed once', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 4 });
+    const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 2 }]);
+    const r = await checkout(t, s.pk, token, card(CARDS.lostResponse));
+    expect(r.status).toBe(202);
+    const orderId = r.json.order.id as string;
+    expect(r.json.order.status).toBe('pending');
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 4, committed: 2 });
+
+    await t.worker.runOnce();
+    const o = await t.request('GET', `/v1/orders/${orderId}`, { key: s.sk });
+    expect(o.json).toMatchObject({ status: 'paid', payment_status: 'paid' });
+    expect(o.json.payments).toHaveLength(1);
+    expect(await outboxOf(orderId, 'order.paid')).toBe(1);
+    expect(await movements(v, 'commit')).toBe(1);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 2, committed: 0 });
+
+    // Running it again changes nothing.
+    await t.database.db.execute(
+      sql`update "order" set reconcile_after = now() - interval '1 hour' where id = ${orderId}`,
+    );
+    await t.worker.runOnce();
+    expect(await outboxOf(orderId, 'order.paid')).toBe(1);
+    expect(await movements(v, 'commit')).toBe(1);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 2, committed: 0 });
+    const again = await t.request('GET', `/v1/orders/${orderId}`, { key: s.sk });
+    expect(again.json.version).toBe(o.json.version);
+  });
+
+  it('the outbox relay marks events dispatched', async () => {
+    await t.worker.runOnce();
+    expect(await count(t, sql`select count(*)::int as n from outbox where dispatched_at is null`)).toBe(0);
+  });
+
+  it('expires an order the gateway never saw once its reservation deadline passes, releasing stock', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 4 });
+    const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+    const r = await checkout(t, s.pk, token, card(CARDS.lostResponse));
+    const orderId = r.json.order.id as string;
+    // Simulate an order whose charge never reached the gateway (crash before authorize).
+    await t.database.db.execute(sql`delete from test_gateway_payment where order_id = ${orderId}`);
+    await t.worker.runOnce();
+    let o = await t.request('GET', `/v1/orders/${orderId}`, { key: s.sk });
+    expect(o.json.status).toBe('pending'); // before the deadline: keep waiting
+    await t.database.db.execute(
+      sql`update "order" set reserved_until = now() - interval '1 second', reconcile_after = now() - interval '1 second' where id = ${orderId}`,
+    );
+    await t.worker.runOnce();
+    o = await t.request('GET', `/v1/orders/${orderId}`, { key: s.sk });
+    expect(o.json).toMatchObject({ status: 'cancelled', cancel_reason: 'expired' });
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 4, committed: 0 });
+    expect(await outboxOf(orderId, 'order.cancelled')).toBe(1);
+  });
+
+  it('a webhook and the reconciliation job racing apply one transition', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 5 });
+    const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+    const r = await checkout(t, s.pk, token, card(CARDS.lostResponse));
+    const orderId = r.json.order.id as string;
+    const body = JSON.stringify({
+      type: 'payment.captured',
+      data: { order_id: orderId, status: 'captured' },
+    });
+    const hook = () =>
+      t.request('POST', `/v1/webhooks/test/${s.id}`, {
+        rawBody: body,
+        headers: {
+          'content-type': 'application/json',
+          [TEST_SIGNATURE_HEADER]: signTestWebhook(body, undefined),
+        },
+      });
+    const [h1, , h2] = await Promise.all([hook(), t.worker.runOnce(), hook()]);
+    expect(h1.status).toBe(200);
+    expect(h2.status).toBe(200);
+    const o = await t.request('GET', `/v1/orders/${orderId}`, { key: s.sk });
+    expect(o.json.status).toBe('paid');
+    expect(o.json.events.filter((e: { type: string }) => e.type === 'order.paid')).toHaveLength(1);
+    expect(await outboxOf(orderId, 'order.paid')).toBe(1);
+    expect(await movements(v, 'commit')).toBe(1);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 4, committed: 0 });
+  });
+
+  it('refuses a webhook with a bad signature', async () => {
+    const s = await t.createStore();
+    const r = await t.request('POST', `/v1/webhooks/test/${s.id}`, {
+      rawBody: '{"type":"x","data":{"status":"captured"}}',
+      headers: { 'content-type': 'application/json', [TEST_SIGNATURE_HEADER]: 'nope' },
+    });
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe('INVALID_WEBHOOK_SIGNATURE');
+  });
+});

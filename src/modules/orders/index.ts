@@ -1,0 +1,60 @@
+/**
+ * Orders: the order record and its life cycle (pending → paid → fulfilled → completed, or cancelled),
+ * payments, refunds, fulfilments, the append-only audit trail and the transactional outbox.
+ *
+ * Every status change is a conditional update on the status the caller expects, in the same transaction
+ * as its `order_event` and outbox row. Checkout, the gateway webhook and the reconciliation job all settle
+ * a pending order through `service.settle`, so racing each other they apply one transition.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { Clock } from '../../shared/clock.ts';
+import type { AppEnv } from '../../shared/http/env.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { PeriodicTask } from '../jobs/index.ts';
+import { ordersRoutes } from './orders.routes.ts';
+import { createOrdersService, type OrdersDeps } from './orders.service.ts';
+import { createOutboxRelay } from './outbox.relay.ts';
+
+export { ORDER_ID, OrderSchema } from './orders.routes.ts';
+export { assertTransition, gatewayKeys, ORDER_TRANSITIONS, settlementFor } from './orders.rules.ts';
+export { serializeOrder } from './orders.serialize.ts';
+export {
+  createOrdersService,
+  type NewOrderLine,
+  type OrdersCoupons,
+  type OrdersDeps,
+  type OrdersInventory,
+  type OrdersService,
+  type PlaceOrderInput,
+} from './orders.service.ts';
+export type { OrderRow, OrderStatus, PaymentStatus } from './orders.tables.ts';
+export {
+  createOutboxRelay,
+  type OutboxListener,
+  type OutboxMessage,
+  type OutboxRelay,
+} from './outbox.relay.ts';
+
+export function createOrdersModule(
+  deps: OrdersDeps & {
+    clock: Clock;
+    logger: Logger;
+    auth: { secret: readonly MiddlewareHandler<AppEnv>[]; any: readonly MiddlewareHandler<AppEnv>[] };
+  },
+) {
+  const service = createOrdersService(deps);
+  const relay = createOutboxRelay({ db: deps.db, clock: deps.clock, logger: deps.logger });
+  const tasks: PeriodicTask[] = [
+    {
+      name: 'orders.reconcile',
+      everyMs: 5_000,
+      run: async () => {
+        await service.reconcileDue();
+        await service.retryStaleRefunds();
+      },
+    },
+    { name: 'orders.sweep_reservations', everyMs: 30_000, run: () => service.sweepReservations() },
+    { name: 'outbox.relay', everyMs: 1_000, run: () => relay.drain() },
+  ];
+  return { service, relay, tasks, routes: ordersRoutes({ orders: service, auth: deps.auth }) };
+}

@@ -1,0 +1,359 @@
+import { and, asc, desc, eq, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
+import type { Executor } from '../../shared/db.ts';
+import { outbox } from '../jobs/jobs.tables.ts';
+import {
+  type FulfillmentRow,
+  fulfillment,
+  type OrderEventRow,
+  type OrderLineRow,
+  type OrderRow,
+  type OrderStatus,
+  order,
+  orderEvent,
+  orderLine,
+  type PaymentRow,
+  payment,
+  type RefundRow,
+  refund,
+} from './orders.tables.ts';
+
+export type OrderInsert = typeof order.$inferInsert;
+export type OrderPatch = Partial<Omit<OrderInsert, 'id' | 'storeId' | 'version' | 'createdAt'>>;
+
+/** Inserts the order unless the store already has one for this checkout key (then undefined). */
+export async function insertOrderOnce(tx: Executor, row: OrderInsert): Promise<OrderRow | undefined> {
+  const [r] = await tx
+    .insert(order)
+    .values(row)
+    .onConflictDoNothing({ target: [order.storeId, order.checkoutKey] })
+    .returning();
+  return r;
+}
+
+export async function insertLines(tx: Executor, lines: (typeof orderLine.$inferInsert)[]): Promise<void> {
+  if (lines.length > 0) await tx.insert(orderLine).values(lines);
+}
+
+export async function findOrder(tx: Executor, storeId: string, id: string): Promise<OrderRow | undefined> {
+  const [r] = await tx
+    .select()
+    .from(order)
+    .where(and(eq(order.id, id), eq(order.storeId, storeId)))
+    .limit(1);
+  return r;
+}
+
+export async function findOrderByCheckoutKey(
+  tx: Executor,
+  storeId: string,
+  key: string,
+): Promise<OrderRow | undefined> {
+  const [r] = await tx
+    .select()
+    .from(order)
+    .where(and(eq(order.storeId, storeId), eq(order.checkoutKey, key)))
+    .limit(1);
+  return r;
+}
+
+/**
+ * The only way an order's status changes: a conditional update on the status the caller expects
+ * (and the version, when given). Undefined when someone else moved the order first.
+ */
+export async function transitionOrder(
+  tx: Executor,
+  input: {
+    storeId: string;
+    id: string;
+    from: OrderStatus;
+    to: OrderStatus;
+    version?: number;
+    set?: OrderPatch;
+    now: Date;
+  },
+): Promise<OrderRow | undefined> {
+  const conditions: SQL[] = [
+    eq(order.id, input.id),
+    eq(order.storeId, input.storeId),
+    eq(order.status, input.from),
+  ];
+  if (input.version !== undefined) conditions.push(eq(order.version, input.version));
+  const [r] = await tx
+    .update(order)
+    .set({ ...input.set, status: input.to, version: sql`${order.version} + 1`, updatedAt: input.now })
+    .where(and(...conditions))
+    .returning();
+  return r;
+}
+
+/** A change that is not a status transition (payment status, fulfilment status), still conditional on the status. */
+export async function updateOrderWhere(
+  tx: Executor,
+  input: { storeId: string; id: string; status: OrderStatus; extra?: SQL; set: OrderPatch; now: Date },
+): Promise<OrderRow | undefined> {
+  const conditions: SQL[] = [
+    eq(order.id, input.id),
+    eq(order.storeId, input.storeId),
+    eq(order.status, input.status),
+  ];
+  if (input.extra) conditions.push(input.extra);
+  const [r] = await tx
+    .update(order)
+    .set({ ...input.set, version: sql`${order.version} + 1`, updatedAt: input.now })
+    .where(and(...conditions))
+    .returning();
+  return r;
+}
+
+export async function setSecretHash(
+  tx: Executor,
+  storeId: string,
+  id: string,
+  secretHash: string,
+): Promise<void> {
+  await tx
+    .update(order)
+    .set({ secretHash })
+    .where(and(eq(order.id, id), eq(order.storeId, storeId)));
+}
+
+export async function appendEvent(tx: Executor, row: typeof orderEvent.$inferInsert): Promise<void> {
+  await tx.insert(orderEvent).values(row);
+}
+
+export async function appendOutbox(tx: Executor, row: typeof outbox.$inferInsert): Promise<void> {
+  await tx.insert(outbox).values(row);
+}
+
+export async function listOrders(
+  tx: Executor,
+  input: {
+    storeId: string;
+    status?: OrderStatus;
+    email?: string;
+    createdFrom?: Date;
+    createdTo?: Date;
+    beforeId?: string;
+    limit: number;
+  },
+): Promise<OrderRow[]> {
+  const conditions: SQL[] = [eq(order.storeId, input.storeId)];
+  if (input.status) conditions.push(eq(order.status, input.status));
+  if (input.email) conditions.push(eq(order.email, input.email.toLowerCase()));
+  if (input.createdFrom) conditions.push(gte(order.createdAt, input.createdFrom));
+  if (input.createdTo) conditions.push(lt(order.createdAt, input.createdTo));
+  if (input.beforeId) conditions.push(lt(order.id, input.beforeId));
+  return tx
+    .select()
+    .from(order)
+    .where(and(...conditions))
+    .orderBy(desc(order.id))
+    .limit(input.limit + 1);
+}
+
+export async function linesOf(tx: Executor, orderId: string): Promise<OrderLineRow[]> {
+  return tx.select().from(orderLine).where(eq(orderLine.orderId, orderId)).orderBy(asc(orderLine.position));
+}
+
+export async function linesOfMany(tx: Executor, orderIds: string[]): Promise<OrderLineRow[]> {
+  if (orderIds.length === 0) return [];
+  return tx
+    .select()
+    .from(orderLine)
+    .where(inArray(orderLine.orderId, orderIds))
+    .orderBy(asc(orderLine.orderId), asc(orderLine.position));
+}
+
+export async function eventsOf(tx: Executor, orderId: string): Promise<OrderEventRow[]> {
+  return tx.select().from(orderEvent).where(eq(orderEvent.orderId, orderId)).orderBy(asc(orderEvent.id));
+}
+
+export async function paymentOf(tx: Executor, orderId: string): Promise<PaymentRow | undefined> {
+  const [r] = await tx.select().from(payment).where(eq(payment.orderId, orderId)).limit(1);
+  return r;
+}
+
+/** Locks the payment row: refunds and captures of one order queue behind each other. */
+export async function lockPayment(tx: Executor, orderId: string): Promise<PaymentRow | undefined> {
+  const [r] = await tx.select().from(payment).where(eq(payment.orderId, orderId)).limit(1).for('update');
+  return r;
+}
+
+/** Writes what the gateway said about the order's one payment (insert, or overwrite the earlier answer). */
+export async function upsertPayment(tx: Executor, row: typeof payment.$inferInsert): Promise<PaymentRow> {
+  const [r] = await tx
+    .insert(payment)
+    .values(row)
+    .onConflictDoUpdate({
+      target: payment.orderId,
+      set: {
+        reference: sql`coalesce(excluded.reference, ${payment.reference})`,
+        status: sql`excluded.status`,
+        amountAuthorized: sql`excluded.amount_authorized`,
+        amountCaptured: sql`greatest(excluded.amount_captured, ${payment.amountCaptured})`,
+        declineCode: sql`excluded.decline_code`,
+        message: sql`excluded.message`,
+        updatedAt: sql`excluded.updated_at`,
+      },
+    })
+    .returning();
+  return r!;
+}
+
+export async function updatePayment(
+  tx: Executor,
+  orderId: string,
+  set: Partial<typeof payment.$inferInsert>,
+  extra?: SQL,
+): Promise<PaymentRow | undefined> {
+  const [r] = await tx
+    .update(payment)
+    .set(set)
+    .where(extra ? and(eq(payment.orderId, orderId), extra) : eq(payment.orderId, orderId))
+    .returning();
+  return r;
+}
+
+export async function addRefunded(
+  tx: Executor,
+  orderId: string,
+  amount: number,
+  now: Date,
+): Promise<PaymentRow | undefined> {
+  // The CHECK (captured >= refunded) is the last line of defence: this fails rather than over-refund.
+  const [r] = await tx
+    .update(payment)
+    .set({ amountRefunded: sql`${payment.amountRefunded} + ${amount}`, updatedAt: now })
+    .where(eq(payment.orderId, orderId))
+    .returning();
+  return r;
+}
+
+export async function refundsOf(tx: Executor, orderId: string): Promise<RefundRow[]> {
+  return tx.select().from(refund).where(eq(refund.orderId, orderId)).orderBy(asc(refund.id));
+}
+
+export async function findRefundByKey(
+  tx: Executor,
+  orderId: string,
+  key: string,
+): Promise<RefundRow | undefined> {
+  const [r] = await tx
+    .select()
+    .from(refund)
+    .where(and(eq(refund.orderId, orderId), eq(refund.idempotencyKey, key)))
+    .limit(1);
+  return r;
+}
+
+export async function pendingRefundTotal(tx: Executor, orderId: string): Promise<number> {
+  const [r] = await tx
+    .select({ n: sql<number>`coalesce(sum(${refund.amount}), 0)::bigint` })
+    .from(refund)
+    .where(and(eq(refund.orderId, orderId), eq(refund.status, 'pending')));
+  return Number(r?.n ?? 0);
+}
+
+export async function insertRefund(tx: Executor, row: typeof refund.$inferInsert): Promise<RefundRow> {
+  const [r] = await tx.insert(refund).values(row).returning();
+  return r!;
+}
+
+/** Settles a pending refund exactly once. */
+export async function finishRefund(
+  tx: Executor,
+  input: { id: string; status: 'succeeded' | 'failed'; gatewayReference: string | null; now: Date },
+): Promise<RefundRow | undefined> {
+  const [r] = await tx
+    .update(refund)
+    .set({ status: input.status, gatewayReference: input.gatewayReference, updatedAt: input.now })
+    .where(and(eq(refund.id, input.id), eq(refund.status, 'pending')))
+    .returning();
+  return r;
+}
+
+/** Refunds left pending by a crash between the gateway call and our write; oldest first. */
+export async function stalePendingRefunds(
+  tx: Executor,
+  olderThan: Date,
+  limit: number,
+): Promise<RefundRow[]> {
+  return tx
+    .select()
+    .from(refund)
+    .where(and(eq(refund.status, 'pending'), lte(refund.createdAt, olderThan)))
+    .orderBy(asc(refund.createdAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+}
+
+export async function fulfillmentsOf(tx: Executor, orderId: string): Promise<FulfillmentRow[]> {
+  return tx.select().from(fulfillment).where(eq(fulfillment.orderId, orderId)).orderBy(asc(fulfillment.id));
+}
+
+export async function insertFulfillment(
+  tx: Executor,
+  row: typeof fulfillment.$inferInsert,
+): Promise<FulfillmentRow> {
+  const [r] = await tx.insert(fulfillment).values(row).returning();
+  return r!;
+}
+
+/**
+ * Claims pending orders due for reconciliation: rows locked by another worker are skipped, and the
+ * claimed ones get a lease (`reconcile_after` in the future) so no other worker takes them meanwhile.
+ * The gateway is then asked outside any transaction.
+ */
+export async function claimDueOrders(
+  tx: Executor,
+  input: {
+    now: Date;
+    createdBefore: Date;
+    leaseUntil: Date;
+    limit: number;
+    storeId?: string;
+    orderId?: string;
+  },
+): Promise<OrderRow[]> {
+  const conditions: SQL[] = [
+    eq(order.status, 'pending'),
+    lte(order.reconcileAfter, input.now),
+    lte(order.createdAt, input.createdBefore),
+  ];
+  if (input.storeId) conditions.push(eq(order.storeId, input.storeId));
+  if (input.orderId) conditions.push(eq(order.id, input.orderId));
+  const due = await tx
+    .select({ id: order.id })
+    .from(order)
+    .where(and(...conditions))
+    .orderBy(asc(order.reconcileAfter))
+    .limit(input.limit)
+    .for('update', { skipLocked: true });
+  if (due.length === 0) return [];
+  return tx
+    .update(order)
+    .set({ reconcileAfter: input.leaseUntil, reconcileAttempts: sql`${order.reconcileAttempts} + 1` })
+    .where(
+      and(
+        inArray(
+          order.id,
+          due.map((d) => d.id),
+        ),
+        eq(order.status, 'pending'),
+      ),
+    )
+    .returning();
+}
+
+/** After an inconclusive answer: look again later (backoff), unless the order moved meanwhile. */
+export async function scheduleReconcile(tx: Executor, id: string, at: Date): Promise<void> {
+  await tx
+    .update(order)
+    .set({ reconcileAfter: at })
+    .where(and(eq(order.id, id), eq(order.status, 'pending')));
+}
+
+export async function ordersByIds(tx: Executor, ids: string[]): Promise<OrderRow[]> {
+  if (ids.length === 0) return [];
+  return tx.select().from(order).where(inArray(order.id, ids));
+}
