@@ -419,6 +419,23 @@ describe('carts', () => {
     expect(r.json.error.code).toBe('INSUFFICIENT_STOCK');
   });
 
+  it('holds stock under concurrency: of five carts racing for three units, the units go once', async () => {
+    const store = await t.createStore();
+    const hot = await makeVariant(store.id, { stock: 3 });
+    const carts = await Promise.all(Array.from({ length: 5 }, () => newCart(store)));
+    const results = await Promise.all(
+      carts.map((c) =>
+        call(store, 'POST', '/v1/carts/current/lines', c.token, { variant_id: hot.variantId, quantity: 1 }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(3);
+    expect(
+      results.filter((r) => r.status === 409).every((r) => r.json.error.code === 'INSUFFICIENT_STOCK'),
+    ).toBe(true);
+    const held = await db.select().from(inventoryHold).where(eq(inventoryHold.variantId, hot.variantId));
+    expect(held.reduce((a, h) => a + h.qty, 0)).toBe(3);
+  });
+
   it('holds for the store hold TTL: an expired hold frees the unit', async () => {
     const store = await t.createStore({ settings: { hold_ttl_seconds: 60 } });
     const last = await makeVariant(store.id, { stock: 1 });
