@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { createCartModule } from './modules/cart/index.ts';
+import { createCatalogModule } from './modules/catalog/index.ts';
 import { createCheckoutModule } from './modules/checkout/index.ts';
 import { createIdempotencyModule } from './modules/idempotency/index.ts';
 import {
@@ -155,8 +156,16 @@ export function createApp(options: AppOptions) {
   const pricing = createPricingModule({ db, auth, ids, clock });
   app.route('/', pricing.routes);
 
-  // Catalog: pass `onStockChange` here to hear about stock changes (same transaction).
-  const inventory = createInventoryModule({ db, auth, ids, clock, config });
+  // Catalog: products, variants, collections; storefront reads from an in-process cache kept fresh
+  // across processes by the catalog_change feed. It steps aside for GET /v1/products/search.
+  const catalog = createCatalogModule({ db, config, metrics, redis, logger, ids, clock, auth });
+  app.route('/', catalog.routes);
+  tasks.push(...catalog.tasks);
+  starters.push(catalog.start);
+  stoppers.push(catalog.stop);
+
+  // Stock changes reach the catalog (same transaction) so storefront availability stays fresh.
+  const inventory = createInventoryModule({ db, auth, ids, clock, config, onStockChange: catalog.onStockChange });
   app.route('/', inventory.routes);
   tasks.push(...inventory.tasks);
   stoppers.push(inventory.close);

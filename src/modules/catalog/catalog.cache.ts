@@ -1,0 +1,344 @@
+import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import type { Executor } from '../../shared/db.ts';
+import type { Logger } from '../../shared/logger.ts';
+import * as repo from './catalog.repo.ts';
+
+/** A rendered response: the JSON text and its strong ETag, both computed once when the entry is filled. */
+export interface CachedBody {
+  body: string;
+  etag: string;
+}
+
+export interface CachedProduct extends CachedBody {
+  storeId: string;
+  id: string;
+  slug: string;
+  active: boolean;
+}
+
+export interface CatalogChange {
+  storeId: string;
+  entity: repo.CatalogEntity;
+  /** A product id for `product` and `inventory`, a collection id for `collection`, the store id for `store`. */
+  entityId: string;
+  seq?: number;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * The in-process storefront cache: rendered products by id, slug → id, and list/collection pages.
+ *
+ * Pages are keyed with a per-store generation; any change in a store bumps it, which retires every
+ * page of that store at once (the LRU evicts them). A per-store epoch guards fills that raced a
+ * change: a read that started before an invalidation never stores what it read.
+ */
+export function createCatalogCache(opts: { maxEntries: number }) {
+  const products = new LRUCache<string, CachedProduct>({
+    max: opts.maxEntries,
+    maxSize: 512 * MiB,
+    sizeCalculation: (e) => e.body.length + 128,
+  });
+  const slugs = new LRUCache<string, string>({ max: opts.maxEntries });
+  const pages = new LRUCache<string, CachedBody>({
+    max: Math.max(100, Math.floor(opts.maxEntries / 5)),
+    maxSize: 256 * MiB,
+    sizeCalculation: (e) => e.body.length + 64,
+  });
+  const currencies = new Map<string, string>();
+  const gens = new Map<string, number>();
+  const epochs = new Map<string, number>();
+
+  const slugKey = (storeId: string, slug: string) => `${storeId}\n${slug}`;
+  const bump = (m: Map<string, number>, storeId: string) => m.set(storeId, (m.get(storeId) ?? 0) + 1);
+
+  function dropProduct(id: string) {
+    const e = products.get(id);
+    if (!e) return;
+    products.delete(id);
+    const k = slugKey(e.storeId, e.slug);
+    if (slugs.get(k) === id) slugs.delete(k);
+  }
+
+  return {
+    /** The cached product by id (`prod_…`) or slug, only if it belongs to `storeId`. */
+    product(storeId: string, idOrSlug: string): CachedProduct | undefined {
+      if (idOrSlug.startsWith('prod_')) {
+        const e = products.get(idOrSlug);
+        return e && e.storeId === storeId ? e : undefined;
+      }
+      const id = slugs.get(slugKey(storeId, idOrSlug));
+      if (id === undefined) return undefined;
+      const e = products.get(id);
+      // A renamed product keeps its old slug entry until invalidated; never serve it under the old slug.
+      return e && e.storeId === storeId && e.slug === idOrSlug ? e : undefined;
+    },
+
+    epoch(storeId: string): number {
+      return epochs.get(storeId) ?? 0;
+    },
+
+    putProduct(entry: CachedProduct, epoch: number): void {
+      if ((epochs.get(entry.storeId) ?? 0) !== epoch) return;
+      products.set(entry.id, entry);
+      slugs.set(slugKey(entry.storeId, entry.slug), entry.id);
+    },
+
+    pageKey(storeId: string, parts: string): string {
+      return `${storeId}\n${gens.get(storeId) ?? 0}\n${parts}`;
+    },
+
+    page(key: string): CachedBody | undefined {
+      return pages.get(key);
+    },
+
+    putPage(storeId: string, key: string, entry: CachedBody, epoch: number): void {
+      if ((epochs.get(storeId) ?? 0) !== epoch) return;
+      pages.set(key, entry);
+    },
+
+    currency(storeId: string): string | undefined {
+      return currencies.get(storeId);
+    },
+
+    putCurrency(storeId: string, currency: string): void {
+      currencies.set(storeId, currency);
+    },
+
+    invalidate(changes: readonly CatalogChange[]): void {
+      for (const c of changes) {
+        bump(epochs, c.storeId);
+        bump(gens, c.storeId);
+        switch (c.entity) {
+          case 'product':
+          case 'inventory':
+            dropProduct(c.entityId);
+            break;
+          case 'collection':
+            break;
+          case 'store':
+            currencies.delete(c.storeId);
+            for (const [id, e] of products.entries()) if (e.storeId === c.storeId) dropProduct(id);
+            break;
+        }
+      }
+    },
+
+    clear(): void {
+      for (const storeId of new Set([...epochs.keys(), ...gens.keys()])) {
+        bump(epochs, storeId);
+        bump(gens, storeId);
+      }
+      products.clear();
+      slugs.clear();
+      pages.clear();
+      currencies.clear();
+    },
+
+    stats() {
+      return { products: products.size, slugs: slugs.size, pages: pages.size };
+    },
+  };
+}
+
+export type CatalogCache = ReturnType<typeof createCatalogCache>;
+
+export const CATALOG_CHANNEL = 'crowdstart:catalog-changes';
+
+interface WireChange {
+  s: string;
+  e: repo.CatalogEntity;
+  i: string;
+  q?: number;
+}
+
+const ENTITIES = new Set<string>(['product', 'collection', 'store', 'inventory']);
+
+/** Announces committed changes to every process on Redis; best effort (polling is the safety net). */
+export async function publishCatalogChanges(redis: Redis, changes: readonly CatalogChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const wire: WireChange[] = changes.map((c) => ({ s: c.storeId, e: c.entity, i: c.entityId, q: c.seq }));
+  await redis.publish(CATALOG_CHANNEL, JSON.stringify(wire));
+}
+
+function parseWire(message: string): CatalogChange[] {
+  const parsed = JSON.parse(message) as unknown;
+  if (!Array.isArray(parsed)) return [];
+  const out: CatalogChange[] = [];
+  for (const w of parsed as Partial<WireChange>[]) {
+    if (typeof w.s !== 'string' || typeof w.i !== 'string' || typeof w.e !== 'string' || !ENTITIES.has(w.e))
+      continue;
+    out.push({ storeId: w.s, entity: w.e, entityId: w.i, seq: typeof w.q === 'number' ? w.q : undefined });
+  }
+  return out;
+}
+
+const POLL_BATCH = 2000;
+/** Sequence numbers skipped by a poll may belong to transactions still running; look for them this long. */
+const GAP_TTL_MS = 60_000;
+const MAX_GAPS = 5000;
+/** After this long without a successful poll the feed may have lost rows to pruning: start cold. */
+const STALE_AFTER_MS = 10 * 60_000;
+
+/**
+ * Keeps this process's cache in step with every other process: polls `catalog_change` for rows past
+ * the last seen sequence (and for sequence gaps, since transactions commit out of order), and, when
+ * Redis is configured, also listens on a channel for near-instant invalidation.
+ */
+export function createChangeFeed(deps: {
+  db: Executor;
+  cache: CatalogCache;
+  redis: Redis | null;
+  logger: Logger;
+  pollMs: number;
+}) {
+  const { db, cache, logger } = deps;
+  let lastSeq = 0;
+  let lastSuccess = Date.now();
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> | null = null;
+  let stopped = true;
+  let subscriber: Redis | null = null;
+  let lastErrorLog = 0;
+  const gaps = new Map<number, number>();
+  /** Sequences already applied (own writes, Redis messages) that the poll should not apply twice. */
+  const applied = new Set<number>();
+  const listeners = new Set<(changes: readonly CatalogChange[]) => void>();
+
+  function apply(changes: readonly CatalogChange[]) {
+    cache.invalidate(changes);
+    for (const l of listeners) {
+      try {
+        l(changes);
+      } catch (err) {
+        logger.error({ err }, 'catalog change listener failed');
+      }
+    }
+  }
+
+  function markApplied(changes: readonly CatalogChange[]) {
+    if (applied.size > 20_000) applied.clear();
+    for (const c of changes) if (c.seq !== undefined && c.seq > lastSeq) applied.add(c.seq);
+  }
+
+  async function pollOnce(): Promise<number> {
+    const batch = await repo.changesSince(db, lastSeq, [...gaps.keys()], POLL_BATCH);
+    const now = Date.now();
+    if (now - lastSuccess > STALE_AFTER_MS) {
+      logger.warn('catalog change feed was unreachable for long; dropping the whole cache');
+      cache.clear();
+    }
+    lastSuccess = now;
+    const fresh: CatalogChange[] = [];
+    for (const r of batch) {
+      if (r.seq > lastSeq) {
+        if (r.seq - lastSeq > 1 && r.seq - lastSeq <= MAX_GAPS) {
+          for (let s = lastSeq + 1; s < r.seq; s++) gaps.set(s, now);
+        }
+        lastSeq = r.seq;
+      } else {
+        gaps.delete(r.seq);
+      }
+      if (applied.delete(r.seq)) continue;
+      fresh.push(r);
+    }
+    for (const [s, at] of gaps) {
+      if (now - at > GAP_TTL_MS || gaps.size > MAX_GAPS) gaps.delete(s);
+      else break; // insertion order is age order
+    }
+    for (const s of applied) if (s <= lastSeq - MAX_GAPS) applied.delete(s);
+    if (fresh.length) apply(fresh);
+    return batch.length;
+  }
+
+  async function loop() {
+    try {
+      while ((await pollOnce()) === POLL_BATCH && !stopped) {
+        // drain a backlog before sleeping
+      }
+    } catch (err) {
+      if (Date.now() - lastErrorLog > 30_000) {
+        lastErrorLog = Date.now();
+        logger.warn({ err }, 'catalog change poll failed; retrying');
+      }
+    }
+  }
+
+  function schedule() {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = loop().finally(() => {
+        running = null;
+        schedule();
+      });
+    }, deps.pollMs);
+    timer.unref();
+  }
+
+  return {
+    async start() {
+      if (!stopped) return;
+      stopped = false;
+      lastSeq = await repo.maxChangeSeq(db);
+      lastSuccess = Date.now();
+      schedule();
+      if (deps.redis) {
+        const sub = deps.redis.duplicate();
+        subscriber = sub;
+        sub.on('error', (err) => logger.debug({ err }, 'catalog change subscriber error'));
+        sub.on('message', (channel: string, message: string) => {
+          if (channel !== CATALOG_CHANNEL) return;
+          try {
+            const changes = parseWire(message);
+            markApplied(changes);
+            apply(changes);
+          } catch (err) {
+            logger.warn({ err }, 'bad catalog change message');
+          }
+        });
+        try {
+          await sub.subscribe(CATALOG_CHANNEL);
+        } catch (err) {
+          logger.warn({ err }, 'catalog change subscription failed; relying on polling');
+        }
+      }
+    },
+
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (running) await running.catch(() => undefined);
+      if (subscriber) {
+        subscriber.disconnect();
+        subscriber = null;
+      }
+    },
+
+    /** Runs one poll now (tests, and after a burst of writes). */
+    poll: () => pollOnce(),
+
+    /** After a local commit: invalidate here at once, skip those rows when polled, tell other processes. */
+    committed(changes: readonly CatalogChange[]) {
+      markApplied(changes);
+      apply(changes);
+      if (deps.redis) {
+        publishCatalogChanges(deps.redis, changes).catch((err) =>
+          logger.debug({ err }, 'catalog change publish failed; other processes will poll it'),
+        );
+      }
+    },
+
+    onChange(listener: (changes: readonly CatalogChange[]) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    get lastSeq() {
+      return lastSeq;
+    },
+  };
+}
+
+export type ChangeFeed = ReturnType<typeof createChangeFeed>;

@@ -1,0 +1,483 @@
+import { and, asc, eq, gt, inArray, or, type SQL, sql } from 'drizzle-orm';
+import { type Executor, rows } from '../../shared/db.ts';
+import { catalogChange, collection, collectionProduct, product, variant } from './catalog.tables.ts';
+
+export type ProductRow = typeof product.$inferSelect;
+export type VariantRow = typeof variant.$inferSelect;
+export type VariantInsert = typeof variant.$inferInsert;
+export type CollectionRow = typeof collection.$inferSelect;
+export type CatalogEntity = (typeof catalogChange.$inferInsert)['entity'];
+
+// ---------------------------------------------------------------- products
+
+export async function insertProduct(tx: Executor, row: typeof product.$inferInsert): Promise<ProductRow> {
+  const [r] = await tx.insert(product).values(row).returning();
+  return r!;
+}
+
+export async function findProductById(
+  tx: Executor,
+  storeId: string,
+  id: string,
+): Promise<ProductRow | undefined> {
+  const [r] = await tx
+    .select()
+    .from(product)
+    .where(and(eq(product.storeId, storeId), eq(product.id, id)))
+    .limit(1);
+  return r;
+}
+
+export async function findProductBySlug(
+  tx: Executor,
+  storeId: string,
+  slug: string,
+): Promise<ProductRow | undefined> {
+  const [r] = await tx
+    .select()
+    .from(product)
+    .where(and(eq(product.storeId, storeId), eq(product.slug, slug)))
+    .limit(1);
+  return r;
+}
+
+/** Slugs of the store equal to `base` or of the form `base-…`, to derive a free one. */
+export async function slugsLike(
+  tx: Executor,
+  table: 'product' | 'collection',
+  storeId: string,
+  base: string,
+): Promise<Set<string>> {
+  // Slugs hold only [a-z0-9-], so they carry no LIKE wildcards.
+  const t = table === 'product' ? product : collection;
+  const r = await tx
+    .select({ slug: t.slug })
+    .from(t)
+    .where(and(eq(t.storeId, storeId), or(eq(t.slug, base), sql`${t.slug} like ${`${base}-%`}`)));
+  return new Set(r.map((x) => x.slug));
+}
+
+/**
+ * Bumps the version (and applies `patch`) only if the product is at `expectedVersion` (when given).
+ * The row stays locked until the transaction ends, which serialises writers of one product.
+ */
+export async function updateProductIfVersion(
+  tx: Executor,
+  args: {
+    storeId: string;
+    id: string;
+    expectedVersion?: number;
+    patch: Partial<
+      Pick<
+        ProductRow,
+        'title' | 'slug' | 'description' | 'status' | 'tags' | 'metadata' | 'images' | 'options'
+      >
+    >;
+  },
+): Promise<ProductRow | undefined> {
+  const conds: SQL[] = [eq(product.storeId, args.storeId), eq(product.id, args.id)];
+  if (args.expectedVersion !== undefined) conds.push(eq(product.version, args.expectedVersion));
+  const [r] = await tx
+    .update(product)
+    .set({ ...args.patch, version: sql`${product.version} + 1`, updatedAt: sql`now()` })
+    .where(and(...conds))
+    .returning();
+  return r;
+}
+
+export async function refreshPriceRange(tx: Executor, storeId: string, productId: string): Promise<void> {
+  await tx.execute(sql`
+    update product set
+      price_min = coalesce((select min(price) from variant where product_id = ${productId}), 0),
+      price_max = coalesce((select max(price) from variant where product_id = ${productId}), 0)
+    where id = ${productId} and store_id = ${storeId}`);
+}
+
+export async function deleteProduct(
+  tx: Executor,
+  args: { storeId: string; id: string; expectedVersion?: number },
+): Promise<ProductRow | undefined> {
+  const conds: SQL[] = [eq(product.storeId, args.storeId), eq(product.id, args.id)];
+  if (args.expectedVersion !== undefined) conds.push(eq(product.version, args.expectedVersion));
+  const [r] = await tx
+    .delete(product)
+    .where(and(...conds))
+    .returning();
+  return r;
+}
+
+export async function listProducts(
+  tx: Executor,
+  args: { storeId: string; status?: ProductRow['status']; afterId?: string; limit: number },
+): Promise<ProductRow[]> {
+  const conds: SQL[] = [eq(product.storeId, args.storeId)];
+  if (args.status) conds.push(eq(product.status, args.status));
+  if (args.afterId) conds.push(gt(product.id, args.afterId));
+  return tx
+    .select()
+    .from(product)
+    .where(and(...conds))
+    .orderBy(asc(product.id))
+    .limit(args.limit);
+}
+
+export async function existingProductIds(tx: Executor, storeId: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const r = await tx
+    .select({ id: product.id })
+    .from(product)
+    .where(and(eq(product.storeId, storeId), inArray(product.id, ids)));
+  return new Set(r.map((x) => x.id));
+}
+
+// ---------------------------------------------------------------- variants
+
+export async function insertVariants(
+  tx: Executor,
+  values: (typeof variant.$inferInsert)[],
+): Promise<VariantRow[]> {
+  if (values.length === 0) return [];
+  return tx.insert(variant).values(values).returning();
+}
+
+export async function variantsOf(tx: Executor, storeId: string, productIds: string[]): Promise<VariantRow[]> {
+  if (productIds.length === 0) return [];
+  return tx
+    .select()
+    .from(variant)
+    .where(and(eq(variant.storeId, storeId), inArray(variant.productId, productIds)))
+    .orderBy(asc(variant.productId), asc(variant.position), asc(variant.id));
+}
+
+export async function findVariant(
+  tx: Executor,
+  storeId: string,
+  by: { id: string } | { sku: string },
+): Promise<VariantRow | undefined> {
+  const [r] = await tx
+    .select()
+    .from(variant)
+    .where(and(eq(variant.storeId, storeId), 'id' in by ? eq(variant.id, by.id) : eq(variant.sku, by.sku)))
+    .limit(1);
+  return r;
+}
+
+export async function nextVariantPosition(tx: Executor, productId: string): Promise<number> {
+  const r = await rows<{ n: number }>(
+    tx,
+    sql`select coalesce(max(position) + 1, 0)::int as n from variant where product_id = ${productId}`,
+  );
+  return r[0]?.n ?? 0;
+}
+
+export async function updateVariant(
+  tx: Executor,
+  args: {
+    storeId: string;
+    id: string;
+    patch: Partial<
+      Pick<
+        VariantRow,
+        | 'sku'
+        | 'title'
+        | 'optionValues'
+        | 'price'
+        | 'compareAtPrice'
+        | 'weightGrams'
+        | 'trackInventory'
+        | 'allowBackorder'
+        | 'position'
+      >
+    >;
+  },
+): Promise<VariantRow | undefined> {
+  const [r] = await tx
+    .update(variant)
+    .set({ ...args.patch, updatedAt: sql`now()` })
+    .where(and(eq(variant.storeId, args.storeId), eq(variant.id, args.id)))
+    .returning();
+  return r;
+}
+
+export async function deleteVariant(
+  tx: Executor,
+  storeId: string,
+  id: string,
+): Promise<VariantRow | undefined> {
+  const [r] = await tx
+    .delete(variant)
+    .where(and(eq(variant.storeId, storeId), eq(variant.id, id)))
+    .returning();
+  return r;
+}
+
+export async function productIdsOfVariants(
+  tx: Executor,
+  storeId: string,
+  variantIds: string[],
+): Promise<string[]> {
+  if (variantIds.length === 0) return [];
+  const r = await tx
+    .selectDistinct({ productId: variant.productId })
+    .from(variant)
+    .where(and(eq(variant.storeId, storeId), inArray(variant.id, variantIds)));
+  return r.map((x) => x.productId);
+}
+
+export interface VariantForSaleRow {
+  variantId: string;
+  productId: string;
+  productTitle: string;
+  productSlug: string;
+  productStatus: ProductRow['status'];
+  sku: string;
+  title: string;
+  optionValues: Record<string, string>;
+  price: number;
+  compareAtPrice: number | null;
+  weightGrams: number;
+  trackInventory: boolean;
+  allowBackorder: boolean;
+}
+
+export async function variantsForSale(
+  tx: Executor,
+  storeId: string,
+  variantIds: string[],
+): Promise<VariantForSaleRow[]> {
+  if (variantIds.length === 0) return [];
+  return tx
+    .select({
+      variantId: variant.id,
+      productId: variant.productId,
+      productTitle: product.title,
+      productSlug: product.slug,
+      productStatus: product.status,
+      sku: variant.sku,
+      title: variant.title,
+      optionValues: variant.optionValues,
+      price: variant.price,
+      compareAtPrice: variant.compareAtPrice,
+      weightGrams: variant.weightGrams,
+      trackInventory: variant.trackInventory,
+      allowBackorder: variant.allowBackorder,
+    })
+    .from(variant)
+    .innerJoin(product, and(eq(product.id, variant.productId), eq(product.storeId, variant.storeId)))
+    .where(and(eq(variant.storeId, storeId), inArray(variant.id, variantIds)));
+}
+
+// ---------------------------------------------------------------- collections
+
+export async function insertCollection(
+  tx: Executor,
+  row: typeof collection.$inferInsert,
+): Promise<CollectionRow> {
+  const [r] = await tx.insert(collection).values(row).returning();
+  return r!;
+}
+
+export async function findCollection(
+  tx: Executor,
+  storeId: string,
+  by: { id: string } | { slug: string },
+): Promise<CollectionRow | undefined> {
+  const [r] = await tx
+    .select()
+    .from(collection)
+    .where(
+      and(
+        eq(collection.storeId, storeId),
+        'id' in by ? eq(collection.id, by.id) : eq(collection.slug, by.slug),
+      ),
+    )
+    .limit(1);
+  return r;
+}
+
+export async function listCollections(
+  tx: Executor,
+  args: { storeId: string; afterId?: string; limit: number },
+): Promise<CollectionRow[]> {
+  const conds: SQL[] = [eq(collection.storeId, args.storeId)];
+  if (args.afterId) conds.push(gt(collection.id, args.afterId));
+  return tx
+    .select()
+    .from(collection)
+    .where(and(...conds))
+    .orderBy(asc(collection.id))
+    .limit(args.limit);
+}
+
+export async function updateCollectionIfVersion(
+  tx: Executor,
+  args: {
+    storeId: string;
+    id: string;
+    expectedVersion?: number;
+    patch: Partial<Pick<CollectionRow, 'title' | 'slug' | 'description' | 'metadata'>>;
+  },
+): Promise<CollectionRow | undefined> {
+  const conds: SQL[] = [eq(collection.storeId, args.storeId), eq(collection.id, args.id)];
+  if (args.expectedVersion !== undefined) conds.push(eq(collection.version, args.expectedVersion));
+  const [r] = await tx
+    .update(collection)
+    .set({ ...args.patch, version: sql`${collection.version} + 1`, updatedAt: sql`now()` })
+    .where(and(...conds))
+    .returning();
+  return r;
+}
+
+export async function deleteCollection(
+  tx: Executor,
+  args: { storeId: string; id: string; expectedVersion?: number },
+): Promise<CollectionRow | undefined> {
+  const conds: SQL[] = [eq(collection.storeId, args.storeId), eq(collection.id, args.id)];
+  if (args.expectedVersion !== undefined) conds.push(eq(collection.version, args.expectedVersion));
+  const [r] = await tx
+    .delete(collection)
+    .where(and(...conds))
+    .returning();
+  return r;
+}
+
+export async function existingCollectionIds(
+  tx: Executor,
+  storeId: string,
+  ids: string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const r = await tx
+    .select({ id: collection.id })
+    .from(collection)
+    .where(and(eq(collection.storeId, storeId), inArray(collection.id, ids)));
+  return new Set(r.map((x) => x.id));
+}
+
+export async function replaceCollectionProducts(
+  tx: Executor,
+  args: { storeId: string; collectionId: string; productIds: string[] },
+): Promise<void> {
+  await tx.delete(collectionProduct).where(eq(collectionProduct.collectionId, args.collectionId));
+  for (let i = 0; i < args.productIds.length; i += 1000) {
+    const chunk = args.productIds.slice(i, i + 1000);
+    await tx.insert(collectionProduct).values(
+      chunk.map((productId, j) => ({
+        collectionId: args.collectionId,
+        productId,
+        storeId: args.storeId,
+        position: i + j,
+      })),
+    );
+  }
+}
+
+/** Adds a product at the end of each collection (no-op where it already is). */
+export async function appendToCollections(
+  tx: Executor,
+  args: { storeId: string; productId: string; collectionIds: string[] },
+): Promise<void> {
+  for (const collectionId of args.collectionIds) {
+    await tx.execute(sql`
+      insert into collection_product (collection_id, product_id, store_id, position)
+      select ${collectionId}, ${args.productId}, ${args.storeId}, coalesce(max(position) + 1, 0)
+      from collection_product where collection_id = ${collectionId}
+      on conflict do nothing`);
+  }
+}
+
+/** One page of a collection's products in merchant order; `after` is the (position, product id) last seen. */
+export async function collectionProductsPage(
+  tx: Executor,
+  args: {
+    storeId: string;
+    collectionId: string;
+    activeOnly: boolean;
+    after?: { position: number; productId: string };
+    limit: number;
+  },
+): Promise<{ position: number; product: ProductRow }[]> {
+  const conds: SQL[] = [
+    eq(collectionProduct.collectionId, args.collectionId),
+    eq(collectionProduct.storeId, args.storeId),
+    eq(product.storeId, args.storeId),
+  ];
+  if (args.activeOnly) conds.push(eq(product.status, 'active'));
+  if (args.after) {
+    conds.push(
+      sql`(${collectionProduct.position}, ${collectionProduct.productId}) > (${args.after.position}, ${args.after.productId})`,
+    );
+  }
+  return tx
+    .select({ position: collectionProduct.position, product })
+    .from(collectionProduct)
+    .innerJoin(product, eq(product.id, collectionProduct.productId))
+    .where(and(...conds))
+    .orderBy(asc(collectionProduct.position), asc(collectionProduct.productId))
+    .limit(args.limit);
+}
+
+// ---------------------------------------------------------------- another module's table, read-only
+
+/** The store's currency (the stores module owns the table; a read of one column). */
+export async function storeCurrency(tx: Executor, storeId: string): Promise<string | undefined> {
+  const r = await rows<{ currency: string }>(tx, sql`select currency from store where id = ${storeId}`);
+  return r[0]?.currency;
+}
+
+// ---------------------------------------------------------------- change feed
+
+export interface ChangeRow {
+  seq: number;
+  storeId: string;
+  entity: CatalogEntity;
+  entityId: string;
+}
+
+export async function insertChanges(
+  tx: Executor,
+  changes: { storeId: string; entity: CatalogEntity; entityId: string }[],
+): Promise<number[]> {
+  if (changes.length === 0) return [];
+  const r = await tx.insert(catalogChange).values(changes).returning({ seq: catalogChange.seq });
+  return r.map((x) => Number(x.seq));
+}
+
+export async function maxChangeSeq(tx: Executor): Promise<number> {
+  const r = await rows<{ seq: number | string | null }>(tx, sql`select max(seq) as seq from catalog_change`);
+  return Number(r[0]?.seq ?? 0);
+}
+
+/** Changes after `afterSeq`, plus any of `gapSeqs` (sequence numbers skipped earlier that may commit late). */
+export async function changesSince(
+  tx: Executor,
+  afterSeq: number,
+  gapSeqs: number[],
+  limit: number,
+): Promise<ChangeRow[]> {
+  const cond =
+    gapSeqs.length > 0
+      ? or(gt(catalogChange.seq, afterSeq), inArray(catalogChange.seq, gapSeqs))
+      : gt(catalogChange.seq, afterSeq);
+  const r = await tx
+    .select({
+      seq: catalogChange.seq,
+      storeId: catalogChange.storeId,
+      entity: catalogChange.entity,
+      entityId: catalogChange.entityId,
+    })
+    .from(catalogChange)
+    .where(cond)
+    .orderBy(asc(catalogChange.seq))
+    .limit(limit);
+  return r.map((x) => ({ ...x, seq: Number(x.seq) }));
+}
+
+export async function pruneChanges(tx: Executor, olderThan: Date): Promise<number> {
+  const r = await rows<{ n: number }>(
+    tx,
+    sql`with d as (delete from catalog_change where created_at < ${olderThan.toISOString()} returning 1)
+        select count(*)::int as n from d`,
+  );
+  return r[0]?.n ?? 0;
+}

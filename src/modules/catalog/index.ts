@@ -1,0 +1,110 @@
+import type { MiddlewareHandler } from 'hono';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../config.ts';
+import type { Clock } from '../../shared/clock.ts';
+import type { Executor } from '../../shared/db.ts';
+import type { AppEnv } from '../../shared/http/env.ts';
+import type { IdGenerator } from '../../shared/ids.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { Metrics } from '../../shared/metrics.ts';
+import type { PeriodicTask } from '../jobs/index.ts';
+import { createCatalogCache, createChangeFeed } from './catalog.cache.ts';
+import { insertChanges, productIdsOfVariants, pruneChanges } from './catalog.repo.ts';
+import { catalogRoutes } from './catalog.routes.ts';
+import { createCatalogService } from './catalog.service.ts';
+
+export {
+  CATALOG_CHANNEL,
+  type CatalogChange,
+  publishCatalogChanges,
+} from './catalog.cache.ts';
+export { RESERVED_SLUGS } from './catalog.rules.ts';
+export { type SeedOptions, type SeedResult, seedDemoStore } from './catalog.seed.ts';
+export {
+  type CatalogService,
+  loadVariantsForSale,
+  type ProductJson,
+  recordCatalogChange,
+  type VariantForSale,
+  type VariantJson,
+} from './catalog.service.ts';
+
+/** How long `catalog_change` rows are kept: far longer than any process may fall behind its poll. */
+const CHANGE_RETENTION_MS = 60 * 60_000;
+
+/**
+ * The catalog module: products, variants and collections on one set of REST paths, with an
+ * in-process storefront cache kept fresh across processes by the `catalog_change` feed.
+ *
+ * Routing note: `GET /v1/products/search` belongs to the search module. The catalog's
+ * `GET /v1/products/{id_or_slug}` steps aside for the literal segment `search` (its middleware and
+ * handler call `next()`), so the search route answers whichever module is mounted first, and
+ * `search` is a reserved slug that no product or collection can take.
+ */
+export function createCatalogModule(deps: {
+  db: Executor;
+  config: Config;
+  metrics: Metrics;
+  redis: Redis | null;
+  logger: Logger;
+  ids: IdGenerator;
+  clock: Clock;
+  auth: {
+    secret: readonly MiddlewareHandler<AppEnv>[];
+    any: readonly MiddlewareHandler<AppEnv>[];
+  };
+}) {
+  const logger = deps.logger.child({ module: 'catalog' });
+  const cache = createCatalogCache({ maxEntries: deps.config.CACHE_MAX_ENTRIES });
+  const feed = createChangeFeed({
+    db: deps.db,
+    cache,
+    redis: deps.redis,
+    logger,
+    pollMs: deps.config.CACHE_POLL_MS,
+  });
+  const service = createCatalogService({
+    db: deps.db,
+    ids: deps.ids,
+    cache,
+    committed: (changes) => feed.committed(changes),
+  });
+  const routes = catalogRoutes({
+    service,
+    metrics: deps.metrics,
+    cacheMaxAgeSeconds: deps.config.CACHE_MAX_AGE_SECONDS,
+    auth: deps.auth,
+  });
+  const tasks: PeriodicTask[] = [
+    {
+      name: 'catalog.prune_changes',
+      everyMs: 5 * 60_000,
+      run: () => pruneChanges(deps.db, new Date(deps.clock.now().getTime() - CHANGE_RETENTION_MS)),
+    },
+  ];
+  return {
+    routes,
+    service,
+    tasks,
+    /**
+     * For the inventory module: in the transaction that changed stock, records an `inventory` change
+     * for each affected product, so every process re-renders its availability.
+     */
+    async onStockChange(tx: Executor, storeId: string, variantIds: string[]): Promise<void> {
+      const productIds = await productIdsOfVariants(tx, storeId, variantIds);
+      await insertChanges(
+        tx,
+        productIds.map((entityId) => ({ storeId, entity: 'inventory' as const, entityId })),
+      );
+    },
+    /** Listens to catalog changes of every process (e.g. to refresh a search index). */
+    onChange: feed.onChange,
+    /** Polls the change feed once, now. */
+    pollChanges: () => feed.poll(),
+    cacheStats: () => cache.stats(),
+    start: () => feed.start(),
+    stop: () => feed.stop(),
+  };
+}
+
+export type CatalogModule = ReturnType<typeof createCatalogModule>;
