@@ -1,3 +1,4 @@
+import { AppError } from '../../shared/app-error.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { Executor } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
@@ -37,7 +38,7 @@ function unconfigured(message: string): PaymentGateway {
     refund: fail,
     retrieve: fail as () => Promise<GatewayResult>,
     verifyWebhook: () => {
-      throw new GatewayUnavailableError(message);
+      throw new AppError('GATEWAY_NOT_CONFIGURED', message);
     },
   };
 }

@@ -398,6 +398,7 @@ describe('stripe adapter', () => {
     await expect(gw.retrieve({ orderId: ids('order'), reference: null })).rejects.toBeInstanceOf(
       GatewayUnavailableError,
     );
+    expect(() => gw.verifyWebhook('{}', {})).toThrow(/secret_key/);
   });
 
   it('refuses webhooks when no webhook secret is configured', () => {
