@@ -25,8 +25,8 @@ import {
   redeemCoupon,
   releaseCouponRedemption,
 } from './modules/pricing/index.ts';
-import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
+import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
 import type { Database } from './shared/db.ts';

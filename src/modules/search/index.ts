@@ -1,0 +1,37 @@
+/**
+ * Search: `GET /v1/products/search`, a read model over the catalog and inventory tables.
+ *
+ * Ranking: a weighted tsvector per product (title A, tags B, description C; 'english' configuration)
+ * kept by a trigger, GIN-indexed, ranked with ts_rank. Typo tolerance: every word of the store's
+ * products sits in `search_term` (kept by a second trigger) under a trigram index; a query word whose
+ * lexeme no product uses is replaced by its most similar known words (OR), words are ANDed, and the
+ * last word also matches as a prefix while it is being typed.
+ *
+ * Mount its routes before the catalog's: `/v1/products/search` must not be taken for a product slug.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { Executor } from '../../shared/db.ts';
+import type { AppEnv } from '../../shared/http/env.ts';
+import type { Metrics } from '../../shared/metrics.ts';
+import { searchRoutes } from './search.routes.ts';
+import { createSearchService } from './search.service.ts';
+
+export type {
+  ProductSummary,
+  SearchFacets,
+  SearchParams,
+  SearchResult,
+  SearchService,
+  SearchSort,
+} from './search.service.ts';
+
+export interface SearchDeps {
+  db: Executor;
+  auth: { any: readonly MiddlewareHandler<AppEnv>[] };
+  metrics?: Metrics;
+}
+
+export function createSearchModule(deps: SearchDeps) {
+  const service = createSearchService({ db: deps.db, metrics: deps.metrics });
+  return { routes: searchRoutes({ service, any: deps.auth.any }), service };
+}
