@@ -195,6 +195,21 @@ describe('carts', () => {
     expect(r.json.email).toBe('x@example.com');
   });
 
+  it('takes the token from the body of a DELETE, and starts a cart from a bodiless POST', async () => {
+    const store = await t.createStore();
+    const a = await makeVariant(store.id);
+    const cart = await newCart(store, { lines: [{ variant_id: a.variantId, quantity: 1 }] });
+    const r = await call(store, 'DELETE', `/v1/carts/current/lines/${a.variantId}`, undefined, {
+      cart_token: cart.token,
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.lines).toEqual([]);
+    // A bodiless POST starts an empty cart too.
+    const empty = await t.request('POST', '/v1/carts', { key: store.pk });
+    expect(empty.status).toBe(201);
+    expect(empty.json.lines).toEqual([]);
+  });
+
   it('re-prices from the catalog on every call', async () => {
     const store = await t.createStore();
     const a = await makeVariant(store.id, { price: 1000 });
