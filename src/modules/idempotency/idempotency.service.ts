@@ -14,6 +14,8 @@ const LOCK_MS = 60_000;
 /** Response headers worth replaying; the rest (dates, request ids) belong to the new response. */
 const REPLAYED_HEADERS = ['content-type', 'location', 'etag'];
 
+const HASHED_HEADERS = ['x-cart-token', 'if-match', 'x-order-secret'];
+
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** Outcomes that mean the request never ran, so a retry must be free to run it: auth failures, rate limits, server errors. */
@@ -41,7 +43,9 @@ export function idempotencyMiddleware(deps: { db: Executor; clock: Clock }): Mid
     if (!token) return next(); // authentication will refuse the request; nothing to scope it by
     const scope = sha256(token).slice(0, 40);
     const url = new URL(c.req.url);
-    const requestHash = sha256(`${c.req.method} ${url.pathname}${url.search}\n${await c.req.text()}`);
+    // Headers that change what the request means are part of it (a cart token, an expected version).
+    const meaningful = HASHED_HEADERS.map((h) => `${h}:${c.req.header(h) ?? ''}`).join('\n');
+    const requestHash = sha256(`${c.req.method} ${url.pathname}${url.search}\n${meaningful}\n${await c.req.text()}`);
 
     const now = clock.now();
     const claimed = await claim(db, { scope, key, requestHash, now });
