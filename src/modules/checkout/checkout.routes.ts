@@ -53,11 +53,27 @@ export function checkoutRoutes(deps: {
   checkout: CheckoutService;
   orders: OrdersService;
   gateways: { forStore(settings: StoreSettings): PaymentGateway };
-  stores: { getStore(id: string): Promise<{ settings: StoreSettings }> };
+  stores: { getStoreCached(id: string): Promise<{ settings: StoreSettings }> };
   auth: readonly MiddlewareHandler<AppEnv>[];
 }) {
   const app = createRouter();
   app.use('/v1/checkout', ...deps.auth);
+  // Before the body is even validated: a checkout without a key could never be made retry-safe.
+  app.use('/v1/checkout', async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const key = c.req.header('idempotency-key');
+    if (key === undefined) {
+      throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'Checkout needs an Idempotency-Key header.', {
+        param: 'Idempotency-Key',
+      });
+    }
+    if (key.length === 0 || key.length > 255) {
+      throw new AppError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 255 characters.', {
+        param: 'Idempotency-Key',
+      });
+    }
+    await next();
+  });
 
   app.openapi(
     createRoute({
@@ -83,17 +99,7 @@ export function checkoutRoutes(deps: {
       },
     }),
     async (c) => {
-      const key = c.req.header('idempotency-key');
-      if (key === undefined) {
-        throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'Checkout needs an Idempotency-Key header.', {
-          param: 'Idempotency-Key',
-        });
-      }
-      if (key.length === 0 || key.length > 255) {
-        throw new AppError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 255 characters.', {
-          param: 'Idempotency-Key',
-        });
-      }
+      const key = c.req.header('idempotency-key') ?? '';
       const body = c.req.valid('json');
       const out = await deps.checkout.checkout({
         storeId: c.get('auth').storeId,
@@ -133,7 +139,7 @@ export function checkoutRoutes(deps: {
     }),
     async (c) => {
       const { gateway: name, store_id } = c.req.valid('param');
-      const store = await deps.stores.getStore(store_id);
+      const store = await deps.stores.getStoreCached(store_id);
       if ((store.settings.gateway ?? 'test') !== name) {
         throw new AppError('GATEWAY_NOT_CONFIGURED', `This store does not use the ${name} gateway.`, {
           param: 'gateway',

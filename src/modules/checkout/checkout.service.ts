@@ -42,7 +42,7 @@ export interface CheckoutDeps {
   ) => Promise<PricingContext>;
   orders: OrdersService;
   gateways: { forStore(settings: StoreSettings): PaymentGateway };
-  stores: { getStore(id: string): Promise<{ currency: string; settings: StoreSettings }> };
+  stores: { getStoreCached(id: string): Promise<{ currency: string; settings: StoreSettings }> };
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -223,7 +223,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
         coupon = { id: context.coupon.id, code: context.coupon.code };
       }
 
-      const store = await deps.stores.getStore(storeId);
+      const store = await deps.stores.getStoreCached(storeId);
       const gatewayName = store.settings.gateway ?? 'test';
       const lines = priced.lines.map((l) => {
         const item = items.get(l.variantId);

@@ -58,7 +58,7 @@ describe('checkout', () => {
     expect(r.json.order_secret).toMatch(/^osec_/);
 
     // on_hand went down, the reservation was committed back to 0, each step is in the ledger.
-    expect(await level(t, s.sk, v1)).toMatchObject({ on_hand: 8, committed: 0 });
+    expect(await level(t, s.sk, v1)).toMatchObject({ on_hand: 8, committed: 0, held: 0 });
     expect(await level(t, s.sk, v2)).toMatchObject({ on_hand: 4, committed: 0 });
     expect(await movements(v1, 'reserve')).toBe(1);
     expect(await movements(v1, 'commit')).toBe(1);
@@ -88,6 +88,8 @@ describe('checkout', () => {
     });
     expect(noKey.status).toBe(400);
     expect(noKey.json.error.code).toBe('IDEMPOTENCY_KEY_REQUIRED');
+    const noKeyBadBody = await t.request('POST', '/v1/checkout', { key: s.pk, body: {} });
+    expect(noKeyBadBody.json.error.code).toBe('IDEMPOTENCY_KEY_REQUIRED');
     const noEmail = await checkout(t, s.pk, token);
     expect(noEmail.status).toBe(400);
     expect(noEmail.json.error).toMatchObject({ code: 'EMAIL_REQUIRED', param: 'email' });
@@ -233,6 +235,89 @@ describe('checkout', () => {
   });
 });
 
+describe('checkout with coupons and shipping', () => {
+  const usedCount = (couponId: string) =>
+    count(t, sql`select used_count as n from coupon where id = ${couponId}`);
+
+  it('redeems the coupon once, releases it on a decline, refuses it when exhausted', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { price: 5000, onHand: 10 });
+    const c = await t.request('POST', '/v1/coupons', {
+      key: s.sk,
+      body: { code: 'TENOFF', kind: 'percent', value: 10, usage_limit: 1 },
+    });
+    expect(c.status).toBe(201);
+    const withCoupon = async () => {
+      const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+      const r = await t.request('PUT', '/v1/carts/current/coupon', {
+        key: s.pk,
+        body: { code: 'tenoff', cart_token: token },
+      });
+      expect(r.status).toBe(200);
+      return r.json.token as string;
+    };
+    const declined = await checkout(t, s.pk, await withCoupon(), card(CARDS.declined));
+    expect(declined.status).toBe(402);
+    expect(await usedCount(c.json.id)).toBe(0);
+
+    const ok = await checkout(t, s.pk, await withCoupon());
+    expect(ok.status).toBe(201);
+    expect(ok.json.order).toMatchObject({
+      subtotal: 5000,
+      discount_total: 500,
+      total: 4500,
+      coupon_code: 'TENOFF',
+    });
+    expect(await usedCount(c.json.id)).toBe(1);
+
+    const exhausted = await checkout(t, s.pk, await withCoupon());
+    expect(exhausted.status).toBe(409);
+    expect(exhausted.json.error.code).toBe('COUPON_EXHAUSTED');
+    expect(await usedCount(c.json.id)).toBe(1);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 9, committed: 0 });
+  });
+
+  it('needs a shipping address and rate when the store ships, and charges the shipping', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { price: 2000 });
+    const rate = await t.request('POST', '/v1/shipping-rates', {
+      key: s.sk,
+      body: { name: 'Standard', countries: ['*'], amount: 500, weight_bands: [], free_above: null },
+    });
+    expect(rate.status).toBe(201);
+    let token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+    const missing = await checkout(t, s.pk, token);
+    expect(missing.status).toBe(400);
+    expect(missing.json.error).toMatchObject({ code: 'SHIPPING_REQUIRED', param: 'shipping_address' });
+    const addr = await t.request('PUT', '/v1/carts/current/shipping-address', {
+      key: s.pk,
+      body: {
+        cart_token: token,
+        country: 'US',
+        region: 'CA',
+        postal_code: '94110',
+        city: 'SF',
+        line1: '1 Main St',
+        name: 'Ada',
+      },
+    });
+    expect(addr.status).toBe(200);
+    token = addr.json.token;
+    const noRate = await checkout(t, s.pk, token);
+    expect(noRate.json.error).toMatchObject({ code: 'SHIPPING_REQUIRED', param: 'shipping_rate_id' });
+    const chosen = await t.request('PUT', '/v1/carts/current/shipping-rate', {
+      key: s.pk,
+      body: { cart_token: token, shipping_rate_id: rate.json.id },
+    });
+    expect(chosen.status).toBe(200);
+    const r = await checkout(t, s.pk, chosen.json.token);
+    expect(r.status).toBe(201);
+    expect(r.json.order).toMatchObject({ subtotal: 2000, shipping_total: 500, total: 2500 });
+    expect(r.json.order.shipping).toMatchObject({ id: rate.json.id, amount: 500 });
+    expect(r.json.order.shipping_address).toMatchObject({ country: 'US', city: 'SF' });
+  });
+});
+
 describe('reconciliation', () => {
   it('settles an order whose gateway answer was lost: paid exactly once, stock committed once', async () => {
     const s = await t.createStore();
@@ -317,6 +402,69 @@ describe('reconciliation', () => {
     expect(await outboxOf(orderId, 'order.paid')).toBe(1);
     expect(await movements(v, 'commit')).toBe(1);
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 4, committed: 0 });
+  });
+
+  it('money that arrives after the order expired is given back, without touching the released stock', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 3 });
+    const r = await checkout(
+      t,
+      s.pk,
+      await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]),
+      card(CARDS.lostResponse),
+    );
+    const orderId = r.json.order.id as string;
+    // The gateway "cannot find" the charge until after the deadline, then it shows up.
+    await t.database.db.execute(
+      sql`update test_gateway_payment set order_id = ${`hidden_${orderId}`} where order_id = ${orderId}`,
+    );
+    await t.database.db.execute(
+      sql`update "order" set reserved_until = now() - interval '1 second', reconcile_after = now() - interval '1 second' where id = ${orderId}`,
+    );
+    await t.worker.runOnce();
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 3, committed: 0 });
+    await t.database.db.execute(
+      sql`update test_gateway_payment set order_id = ${orderId} where order_id = ${`hidden_${orderId}`}`,
+    );
+    const body = JSON.stringify({
+      type: 'payment.captured',
+      data: { order_id: orderId, status: 'captured' },
+    });
+    const hook = await t.request('POST', `/v1/webhooks/test/${s.id}`, {
+      rawBody: body,
+      headers: {
+        'content-type': 'application/json',
+        [TEST_SIGNATURE_HEADER]: signTestWebhook(body, undefined),
+      },
+    });
+    expect(hook.status).toBe(200);
+    const o = await t.request('GET', `/v1/orders/${orderId}`, { key: s.sk });
+    expect(o.json).toMatchObject({
+      status: 'cancelled',
+      cancel_reason: 'expired',
+      payment_status: 'refunded',
+    });
+    expect(o.json.refunds).toHaveLength(1);
+    expect(o.json.refunds[0]).toMatchObject({ status: 'succeeded', reason: 'late_payment' });
+    expect(o.json.payments[0].amount_refunded).toBe(o.json.payments[0].amount_captured);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 3, committed: 0 });
+    expect(await movements(v, 'commit')).toBe(0);
+  });
+
+  it('an admin cancel of a pending order whose charge went through refunds it', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 3 });
+    const r = await checkout(
+      t,
+      s.pk,
+      await cartToken(t, s.pk, [{ variant_id: v, quantity: 2 }]),
+      card(CARDS.lostResponse),
+    );
+    expect(r.status).toBe(202);
+    const c = await t.request('POST', `/v1/orders/${r.json.order.id}/cancel`, { key: s.sk });
+    expect(c.status).toBe(200);
+    expect(c.json).toMatchObject({ status: 'cancelled', payment_status: 'refunded' });
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 3, committed: 0 });
   });
 
   it('refuses a webhook with a bad signature', async () => {

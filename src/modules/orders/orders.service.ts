@@ -71,7 +71,7 @@ export interface OrdersDeps {
   inventory: OrdersInventory;
   coupons: OrdersCoupons;
   gateways: { forStore(settings: StoreSettings): PaymentGateway };
-  stores: { getStore(id: string): Promise<{ settings: StoreSettings }> };
+  stores: { getStoreCached(id: string): Promise<{ settings: StoreSettings }> };
 }
 
 export interface NewOrderLine {
@@ -145,7 +145,7 @@ export function createOrdersService(deps: OrdersDeps) {
   const { db, ids, clock, logger, inventory, coupons } = deps;
 
   async function gatewayOf(o: Pick<OrderRow, 'storeId' | 'gateway'>): Promise<PaymentGateway> {
-    const s = await deps.stores.getStore(o.storeId);
+    const s = await deps.stores.getStoreCached(o.storeId);
     // An order stays with the gateway it was paid through, even if the store switched since.
     return deps.gateways.forStore({ ...s.settings, gateway: o.gateway as 'test' | 'stripe' });
   }
@@ -211,7 +211,7 @@ export function createOrdersService(deps: OrdersDeps) {
     input: PlaceOrderInput,
   ): Promise<{ created: true; order: OrderRow; secret: string } | { created: false; order: OrderRow }> {
     const now = clock.now();
-    const store = await deps.stores.getStore(input.storeId);
+    const store = await deps.stores.getStoreCached(input.storeId);
     const holdSeconds = store.settings.hold_ttl_seconds ?? deps.config.HOLD_TTL_SECONDS;
     const reservedUntil = new Date(now.getTime() + holdSeconds * 1000);
     // The reservation outlives the payment deadline: the order decides when stock goes back, not a timer.

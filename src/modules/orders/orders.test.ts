@@ -1,12 +1,23 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { CARDS, card, cartToken, checkout, count, level, seedVariant } from '../../../test/support/commerce.ts';
+import {
+  CARDS,
+  card,
+  cartToken,
+  checkout,
+  count,
+  level,
+  seedVariant,
+} from '../../../test/support/commerce.ts';
 import { testApp } from '../../../test/support/harness.ts';
 
 const t = await testApp();
 
 const outboxOf = (orderId: string, type: string) =>
-  count(t, sql`select count(*)::int as n from outbox where type = ${type} and payload->>'order_id' = ${orderId}`);
+  count(
+    t,
+    sql`select count(*)::int as n from outbox where type = ${type} and payload->>'order_id' = ${orderId}`,
+  );
 
 async function paidOrder(o: { settings?: object; qty?: number; price?: number; onHand?: number } = {}) {
   const s = await t.createStore({ settings: o.settings });
@@ -32,7 +43,11 @@ describe('order life cycle', () => {
       tracking_url: 'https://ups.example/1Z999',
     });
     expect(f.status).toBe(200);
-    expect(f.json).toMatchObject({ status: 'fulfilled', payment_status: 'paid', fulfillment_status: 'fulfilled' });
+    expect(f.json).toMatchObject({
+      status: 'fulfilled',
+      payment_status: 'paid',
+      fulfillment_status: 'fulfilled',
+    });
     expect(f.json.payments[0]).toMatchObject({ status: 'captured', amount_captured: 4000 });
     expect(f.json.fulfillments[0]).toMatchObject({ carrier: 'UPS', tracking_number: '1Z999' });
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 8, committed: 0 });
@@ -47,7 +62,13 @@ describe('order life cycle', () => {
     expect(c.json.status).toBe('completed');
     expect(await outboxOf(id, 'order.completed')).toBe(1);
     const types = c.json.events.map((e: { type: string }) => e.type);
-    expect(types).toEqual(['order.created', 'order.paid', 'order.payment_captured', 'order.fulfilled', 'order.completed']);
+    expect(types).toEqual([
+      'order.created',
+      'order.paid',
+      'order.payment_captured',
+      'order.fulfilled',
+      'order.completed',
+    ]);
   });
 
   it('cancelling an authorized order voids it and releases the stock', async () => {
@@ -78,11 +99,21 @@ describe('order life cycle', () => {
 
   it('refunds partially, refuses to refund more than captured, and is idempotent per key', async () => {
     const { s, id } = await paidOrder();
-    const a = await post(s.sk, `/v1/orders/${id}/refund`, { amount: 1500, reason: 'damaged' }, { 'idempotency-key': 'r-1' });
+    const a = await post(
+      s.sk,
+      `/v1/orders/${id}/refund`,
+      { amount: 1500, reason: 'damaged' },
+      { 'idempotency-key': 'r-1' },
+    );
     expect(a.status).toBe(201);
     expect(a.json.refund).toMatchObject({ amount: 1500, status: 'succeeded', reason: 'damaged' });
     expect(a.json.order).toMatchObject({ payment_status: 'partially_refunded' });
-    const replay = await post(s.sk, `/v1/orders/${id}/refund`, { amount: 1500, reason: 'damaged' }, { 'idempotency-key': 'r-1' });
+    const replay = await post(
+      s.sk,
+      `/v1/orders/${id}/refund`,
+      { amount: 1500, reason: 'damaged' },
+      { 'idempotency-key': 'r-1' },
+    );
     expect(replay.status).toBe(201);
     expect(replay.json.refund.id).toBe(a.json.refund.id);
 
@@ -102,7 +133,9 @@ describe('order life cycle', () => {
   it('concurrent refunds never exceed the capture', async () => {
     const { s, id } = await paidOrder();
     const results = await Promise.all(
-      [1, 2, 3].map((i) => post(s.sk, `/v1/orders/${id}/refund`, { amount: 1500 }, { 'idempotency-key': `c-${i}` })),
+      [1, 2, 3].map((i) =>
+        post(s.sk, `/v1/orders/${id}/refund`, { amount: 1500 }, { 'idempotency-key': `c-${i}` }),
+      ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(2);
     expect(results.filter((r) => r.status === 409)).toHaveLength(1);
@@ -119,11 +152,19 @@ describe('order life cycle', () => {
 
   it('the audit trail cannot be rewritten', async () => {
     const { id } = await paidOrder();
-    await expect(t.database.db.execute(sql`update order_event set type = 'x' where order_id = ${id}`)).rejects.toThrow();
-    await expect(t.database.db.execute(sql`delete from order_event where order_id = ${id}`)).rejects.toThrow();
-    await expect(t.database.db.execute(sql`update order_line set qty = 99 where order_id = ${id}`)).rejects.toThrow();
     await expect(
-      t.database.db.execute(sql`update payment set amount_refunded = amount_captured + 1 where order_id = ${id}`),
+      t.database.db.execute(sql`update order_event set type = 'x' where order_id = ${id}`),
+    ).rejects.toThrow();
+    await expect(
+      t.database.db.execute(sql`delete from order_event where order_id = ${id}`),
+    ).rejects.toThrow();
+    await expect(
+      t.database.db.execute(sql`update order_line set qty = 99 where order_id = ${id}`),
+    ).rejects.toThrow();
+    await expect(
+      t.database.db.execute(
+        sql`update payment set amount_refunded = amount_captured + 1 where order_id = ${id}`,
+      ),
     ).rejects.toThrow();
   });
 });
@@ -135,7 +176,12 @@ describe('order reads', () => {
       const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }], email);
       expect((await checkout(t, s.pk, token)).status).toBe(201);
     }
-    const declined = await checkout(t, s.pk, await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]), card(CARDS.declined));
+    const declined = await checkout(
+      t,
+      s.pk,
+      await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]),
+      card(CARDS.declined),
+    );
     expect(declined.status).toBe(402);
 
     const all = await t.request('GET', '/v1/orders?limit=2', { key: s.sk });
@@ -175,7 +221,10 @@ describe('order reads', () => {
     expect(refund.status).toBe(404);
     const fulfil = await post(b.sk, `/v1/orders/${a.id}/fulfill`, { carrier: 'x', tracking_number: 'y' });
     expect(fulfil.status).toBe(404);
-    const pub = await t.request('GET', `/v1/orders/${a.id}/public`, { key: b.pk, headers: { 'x-order-secret': a.secret } });
+    const pub = await t.request('GET', `/v1/orders/${a.id}/public`, {
+      key: b.pk,
+      headers: { 'x-order-secret': a.secret },
+    });
     expect(pub.status).toBe(404);
     const mine = await t.request('GET', `/v1/orders/${a.id}`, { key: a.s.sk });
     expect(mine.status).toBe(200);
@@ -189,7 +238,10 @@ describe('order reads', () => {
     const list = await t.request('GET', '/v1/orders', { key: s.pk });
     expect(list.status).toBe(403);
 
-    const ok = await t.request('GET', `/v1/orders/${id}/public`, { key: s.pk, headers: { 'x-order-secret': secret } });
+    const ok = await t.request('GET', `/v1/orders/${id}/public`, {
+      key: s.pk,
+      headers: { 'x-order-secret': secret },
+    });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ id, status: 'paid', total: 4000 });
     expect(ok.json.events).toBeUndefined();
@@ -197,7 +249,10 @@ describe('order reads', () => {
     const none = await t.request('GET', `/v1/orders/${id}/public`, { key: s.pk });
     expect(none.status).toBe(404);
     expect(none.json.error.code).toBe('ORDER_NOT_FOUND');
-    const wrong = await t.request('GET', `/v1/orders/${id}/public`, { key: s.pk, headers: { 'x-order-secret': `${secret}x` } });
+    const wrong = await t.request('GET', `/v1/orders/${id}/public`, {
+      key: s.pk,
+      headers: { 'x-order-secret': `${secret}x` },
+    });
     expect(wrong.status).toBe(404);
     const badId = await t.request('GET', '/v1/orders/ord_nope', { key: s.sk });
     expect(badId.status).toBe(400);
