@@ -11,7 +11,7 @@ async function catalogOf(storeId: string) {
     t.database.db,
     sql`select p.title, p.slug, p.status,
           array_agg(v.sku order by v.position) as skus,
-          array_agg(v.price order by v.position) as prices
+          array_agg(v.price::int order by v.position) as prices
         from product p join variant v on v.product_id = p.id
         where p.store_id = ${storeId}
         group by p.id, p.title, p.slug, p.status

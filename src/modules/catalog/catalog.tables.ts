@@ -36,7 +36,9 @@ export const product = pgTable(
     title: text('title').notNull(),
     slug: text('slug').notNull(),
     description: text('description').notNull().default(''),
-    status: text('status', { enum: ['draft', 'active', 'archived'] }).notNull().default('draft'),
+    status: text('status', { enum: ['draft', 'active', 'archived'] })
+      .notNull()
+      .default('draft'),
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     images: jsonb('images').$type<ProductImage[]>().notNull().default([]),
@@ -78,7 +80,10 @@ export const variant = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('variant_store_sku_uq').on(t.storeId, t.sku), index('variant_product_idx').on(t.productId)],
+  (t) => [
+    uniqueIndex('variant_store_sku_uq').on(t.storeId, t.sku),
+    index('variant_product_idx').on(t.productId),
+  ],
 );
 
 export const collection = pgTable(
