@@ -225,6 +225,12 @@ export function createCheckoutService(deps: CheckoutDeps) {
 
       const store = await deps.stores.getStoreCached(storeId);
       const gatewayName = store.settings.gateway ?? 'test';
+      if (gatewayName === 'stripe' && !store.settings.stripe?.secret_key) {
+        throw new AppError(
+          'GATEWAY_NOT_CONFIGURED',
+          'The store uses Stripe but has no Stripe secret key set.',
+        );
+      }
       const lines = priced.lines.map((l) => {
         const item = items.get(l.variantId);
         if (!item?.purchasable) {

@@ -166,6 +166,22 @@ describe('checkout', () => {
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 2, committed: 0 });
   });
 
+  it('concurrent checkouts of the last units sell exactly the stock there is', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 20 });
+    const tokens = [];
+    for (let i = 0; i < 8; i++) tokens.push(await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]));
+    await t.request('PUT', `/v1/inventory/${v}`, { key: s.sk, body: { on_hand: 3 } });
+    // The carts' soft holds have lapsed: every shopper races for the same 3 units at checkout.
+    await t.database.db.execute(sql`delete from inventory_hold where variant_id = ${v}`);
+    const results = await Promise.all(tokens.map((token) => checkout(t, s.pk, token)));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(3);
+    expect(results.filter((r) => r.status === 409).every((r) => r.json.error.code === 'INSUFFICIENT_STOCK')).toBe(true);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(5);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 0, committed: 0 });
+    expect(await count(t, sql`select count(*)::int as n from "order" where store_id = ${s.id}`)).toBe(3);
+  });
+
   it('a replay with the same Idempotency-Key answers the same order and charges once', async () => {
     const s = await t.createStore();
     const v = await seedVariant(t, s, { onHand: 10 });

@@ -173,6 +173,16 @@ export async function paymentOf(tx: Executor, orderId: string): Promise<PaymentR
   return r;
 }
 
+export async function lockOrder(tx: Executor, storeId: string, id: string): Promise<OrderRow | undefined> {
+  const [r] = await tx
+    .select()
+    .from(order)
+    .where(and(eq(order.id, id), eq(order.storeId, storeId)))
+    .limit(1)
+    .for('update');
+  return r;
+}
+
 /** Locks the payment row: refunds and captures of one order queue behind each other. */
 export async function lockPayment(tx: Executor, orderId: string): Promise<PaymentRow | undefined> {
   const [r] = await tx.select().from(payment).where(eq(payment.orderId, orderId)).limit(1).for('update');

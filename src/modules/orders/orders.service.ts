@@ -472,6 +472,8 @@ export function createOrdersService(deps: OrdersDeps) {
       return;
     }
     const refundRow = await inTransaction(db, async (tx) => {
+      // The order row lock serialises two workers reversing the same payment (the payment row may not exist yet).
+      await repo.lockOrder(tx, o.storeId, o.id);
       const p = await repo.lockPayment(tx, o.id);
       if (p?.status !== 'captured') {
         await repo.upsertPayment(tx, paymentRow(o, result, 'captured', now));
@@ -797,7 +799,18 @@ export function createOrdersService(deps: OrdersDeps) {
       );
       return r;
     });
-    if (pendingRefund) await executeRefund(pendingRefund);
+    if (pendingRefund) {
+      try {
+        await executeRefund(pendingRefund);
+      } catch (e) {
+        // The cancellation stands; the refund stays pending and the reconciliation job completes it.
+        if (!(e instanceof AppError && e.code === 'GATEWAY_UNAVAILABLE')) throw e;
+        logger.warn(
+          { orderId: o.id, refundId: pendingRefund.id },
+          'refund of a cancelled order left pending for retry',
+        );
+      }
+    }
     return mustFind(o.storeId, o.id);
   }
 
