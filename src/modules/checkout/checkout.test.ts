@@ -176,7 +176,9 @@ describe('checkout', () => {
     await t.database.db.execute(sql`delete from inventory_hold where variant_id = ${v}`);
     const results = await Promise.all(tokens.map((token) => checkout(t, s.pk, token)));
     expect(results.filter((r) => r.status === 201)).toHaveLength(3);
-    expect(results.filter((r) => r.status === 409).every((r) => r.json.error.code === 'INSUFFICIENT_STOCK')).toBe(true);
+    expect(
+      results.filter((r) => r.status === 409).every((r) => r.json.error.code === 'INSUFFICIENT_STOCK'),
+    ).toBe(true);
     expect(results.filter((r) => r.status === 409)).toHaveLength(5);
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 0, committed: 0 });
     expect(await count(t, sql`select count(*)::int as n from "order" where store_id = ${s.id}`)).toBe(3);
