@@ -205,7 +205,7 @@ const ifMatchHeader = z.object({
   'if-match': z
     .string()
     .optional()
-    .openapi({ param: { name: 'If-Match', in: 'header' }, description: 'The version, e.g. `"3"`.' }),
+    .openapi({ description: 'The version you read, e.g. `"3"` (instead of `version` in the body).' }),
 });
 
 // ---------------------------------------------------------------- HTTP helpers

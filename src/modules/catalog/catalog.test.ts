@@ -4,6 +4,8 @@ import { testApp } from '../../../test/support/harness.ts';
 import { createApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import { type Database, inTransaction, openDatabase, rows } from '../../shared/db.ts';
+import { onError, onNotFound } from '../../shared/http/errors.ts';
+import { createRouter } from '../../shared/http/openapi.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import { setStockLevels } from '../inventory/index.ts';
 import { createCatalogModule, loadVariantsForSale, recordCatalogChange } from './index.ts';
@@ -511,6 +513,59 @@ describe('storefront access', () => {
     expect(r.json?.error?.code).not.toBe('PRODUCT_NOT_FOUND');
     expect(r.json?.error?.code).not.toBe('VALIDATION_FAILED');
     expect(r.status).toBe(200);
+  });
+});
+
+describe('routing', () => {
+  it('steps aside for /v1/products/search even when mounted before the search route', async () => {
+    const s = await t.createStore();
+    const build = (withSearch: boolean) => {
+      const app = createRouter();
+      app.onError(onError);
+      app.notFound(onNotFound);
+      app.use('*', async (c, next) => {
+        c.set('requestId', 'req_test');
+        await next();
+      });
+      app.route('/', createCatalogModule(t.deps).routes);
+      if (withSearch) app.get('/v1/products/search', (c) => c.text('search module'));
+      return app;
+    };
+    const withoutSearch = await build(false).request('/v1/products/search?q=x', {
+      headers: { authorization: `Bearer ${s.pk}` },
+    });
+    expect(withoutSearch.status).toBe(404);
+    expect(((await withoutSearch.json()) as any).error.code).toBe('ROUTE_NOT_FOUND');
+    const app = build(true);
+    const r = await app.request('/v1/products/search?q=x', { headers: { authorization: `Bearer ${s.pk}` } });
+    expect(r.status).toBe(200);
+    expect(await r.text()).toBe('search module');
+    // Unauthenticated calls reach the search route's own auth, not the catalog's.
+    expect((await app.request('/v1/products/search')).status).toBe(200);
+    const p = await createProduct(s.sk);
+    const other = await app.request(`/v1/products/${p.slug}`, {
+      headers: { authorization: `Bearer ${s.pk}` },
+    });
+    expect(other.status).toBe(200);
+  });
+
+  it('documents every catalog route in the OpenAPI document', async () => {
+    const doc = await t.request('GET', '/v1/openapi.json');
+    const paths = Object.keys(doc.json.paths);
+    for (const p of [
+      '/v1/products',
+      '/v1/products/{id_or_slug}',
+      '/v1/products/{id}',
+      '/v1/products/{id}/variants',
+      '/v1/variants/{id}',
+      '/v1/variants/by-sku/{sku}',
+      '/v1/collections',
+      '/v1/collections/{id_or_slug}',
+      '/v1/collections/{id}',
+      '/v1/collections/{id}/products',
+    ]) {
+      expect(paths, p).toContain(p);
+    }
   });
 });
 
