@@ -43,6 +43,8 @@ export interface CheckoutDeps {
   orders: OrdersService;
   gateways: { forStore(settings: StoreSettings): PaymentGateway };
   stores: { getStoreCached(id: string): Promise<{ currency: string; settings: StoreSettings }> };
+  /** Fault injection for recovery tests (CROWDSTART_FAULT): runs after the gateway answered, before the order is settled. */
+  afterGatewayAnswer?: () => void;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -159,6 +161,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
         throw e;
       }
     }
+    deps.afterGatewayAnswer?.();
     return answer(await orders.settle(o, result, 'checkout'), secret);
   }
 
