@@ -189,10 +189,11 @@ export async function searchProducts(
   const m = matchingProducts(f);
   const after = afterPosition(sort, position);
   const offset = position?.kind === 'offset' ? position.offset : 0;
-  const pageVisible = sql`exists (select 1 from variant v where v.product_id = p.id and v.store_id = ${f.storeId} and ${sellable})`;
-
   // The first page comes straight from the facet basis: one scan of the matches, not two.
   const firstPage = position === null && limit + 1 <= facetLimit;
+  const pageInStock = firstPage
+    ? sql`coalesce((select st.ok from stock st where st.product_id = p.id), false)`
+    : sql`exists (select 1 from variant v where v.product_id = p.id and v.store_id = ${f.storeId} and ${sellable})`;
   const page = firstPage
     ? sql`select * from basis where rn <= ${limit + 1}`
     : sql`select m.* from m where ${after} order by ${orderBy(sort, 'm')} limit ${limit + 1} offset ${offset}`;
@@ -205,13 +206,20 @@ export async function searchProducts(
         select m.*, row_number() over (order by ${orderBy(sort, 'm')}) as rn
         from m order by ${orderBy(sort, 'm')} limit ${facetLimit + 1}),
       fb as (select * from basis where rn <= ${facetLimit}),
+      -- One pass over the variants of the basis serves the option facet and every stock question.
+      fv as materialized (
+        select v.product_id, v.option_values,
+          (not v.track_inventory or v.allow_backorder or coalesce(il.on_hand - il.committed, 0) > 0) as ok
+        from fb b join variant v on v.product_id = b.id and v.store_id = ${f.storeId}
+        left join inventory_level il on il.variant_id = v.id),
+      stock as materialized (select product_id, bool_or(ok) as ok from fv group by product_id),
       page as (${page})
       select
         (select json_agg(json_build_object(
             'id', p.id, 'title', p.title, 'slug', p.slug, 'tags', p.tags, 'image', p.images -> 0,
             'price_min', p.price_min, 'price_max', p.price_max,
             'created_micros', (extract(epoch from p.created_at) * 1000000)::bigint,
-            'in_stock', ${pageVisible}, 'score', pg.score) order by ${orderBy(sort, 'pg')})
+            'in_stock', ${pageInStock}, 'score', pg.score) order by ${orderBy(sort, 'pg')})
           from page pg join product p on p.id = pg.id) as page,
         json_build_object(
           'total', (select count(*) from basis),
@@ -226,13 +234,11 @@ export async function searchProducts(
             select json_agg(json_build_object('name', o.name, 'value', o.value, 'count', o.n) order by o.name, o.n desc, o.value)
             from (
               select e.key as name, e.value, count(distinct v.product_id) as n
-              from fb b join variant v on v.product_id = b.id and v.store_id = ${f.storeId}
-              cross join lateral jsonb_each_text(v.option_values) as e
+              from fv v cross join lateral jsonb_each_text(v.option_values) as e
               group by e.key, e.value
             ) as o),
           'prices', (select json_agg(b.price_min) from fb b),
-          'in_stock', (select count(*) from fb b where exists (
-            select 1 from variant v where v.product_id = b.id and v.store_id = ${f.storeId} and ${sellable}))
+          'in_stock', (select count(*) from stock where ok)
         ) as facets,
         (select s.currency from store s where s.id = ${f.storeId}) as currency`,
   );

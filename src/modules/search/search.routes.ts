@@ -10,7 +10,7 @@ import {
 } from '../../shared/http/openapi.ts';
 import { cursorParam, limitParam } from '../../shared/http/pagination.ts';
 import { parseOptionsFilter } from './search.rules.ts';
-import type { SearchService } from './search.service.ts';
+import { FACET_LIMIT, type SearchService } from './search.service.ts';
 
 // Publishable or secret key, typed for createRoute (the shared constant's inferred type is a union of shapes).
 const ANY_KEY = ANY_KEY_DOC as unknown as Array<Record<string, string[]>>;
@@ -100,8 +100,7 @@ const SearchResultSchema = z
     facets: z.object({
       total: z.number().int().openapi({ description: 'Matches the facets were counted over.' }),
       exhaustive: z.boolean().openapi({
-        description:
-          'False when more than 1000 products match: facets then cover the best 1000 in sort order.',
+        description: `False when more than ${FACET_LIMIT} products match: facets then cover the best ${FACET_LIMIT} in sort order.`,
       }),
       collections: z.array(z.object({ id: z.string(), title: z.string(), count: z.number().int() })),
       options: z.record(z.string(), z.record(z.string(), z.number().int())).openapi({

@@ -8,7 +8,7 @@ import * as repo from './search.repo.ts';
 import { type Correction, type PriceBucket, planQuery, priceBuckets, tokenizeQuery } from './search.rules.ts';
 
 /** Facets are counted over at most this many matches (the best ones in sort order). */
-export const FACET_LIMIT = 1000;
+export const FACET_LIMIT = 500;
 /** Relevance pages are offsets; deeper than this a shopper should refine the query. */
 export const MAX_OFFSET = 10_000;
 

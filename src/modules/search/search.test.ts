@@ -5,6 +5,7 @@ import { collection, collectionProduct, inventoryLevel, product, variant } from 
 import { rows } from '../../shared/db.ts';
 import { newId } from '../../shared/ids.ts';
 import { createSearchModule } from './index.ts';
+import { FACET_LIMIT } from './search.service.ts';
 
 const t = await testApp();
 const db = t.database.db;
@@ -437,13 +438,13 @@ describe('product search: filters, facets, sorts, pages', () => {
     await db.execute(sql`
       insert into product (id, store_id, title, slug, status, price_min, price_max)
       select 'prod_' || lpad(g::text, 26, '0'), ${C.id}, 'Widget ' || g, 'widget-' || g, 'active', g * 10, g * 10
-      from generate_series(1, 1010) as g`);
+      from generate_series(1, ${FACET_LIMIT + 10}) as g`);
     const r = await search(C.pk, 'q=widget&limit=100');
     expect(r.status).toBe(200);
     expect(r.json.data).toHaveLength(100);
-    expect(r.json.facets).toMatchObject({ total: 1000, exhaustive: false, in_stock: 0 });
+    expect(r.json.facets).toMatchObject({ total: FACET_LIMIT, exhaustive: false, in_stock: 0 });
     expect(r.json.facets.price.buckets.reduce((n: number, b: { count: number }) => n + b.count, 0)).toBe(
-      1000,
+      FACET_LIMIT,
     );
     const page2 = await search(C.pk, `q=widget&limit=100&cursor=${r.json.next_cursor}`);
     expect(page2.json.data).toHaveLength(100);
