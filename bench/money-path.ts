@@ -3,7 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { load } from './lib/load.ts';
 import type { Row } from './report.ts';
 
-async function call(base: string, method: string, path: string, key: string, body?: unknown, headers: Record<string, string> = {}) {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  key: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const r = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
@@ -33,12 +40,19 @@ export async function moneyPathScenarios(o: {
   if (!plenty || !hot) throw new Error('no variants to drive the money path');
   await call(base, 'PUT', `/v1/inventory/${plenty}`, sk, { on_hand: 10_000_000 });
 
-  const cart = await call(base, 'POST', '/v1/carts', pk, { email: 'bench@example.com', lines: [{ variant_id: plenty, quantity: 1 }] });
+  const cart = await call(base, 'POST', '/v1/carts', pk, {
+    email: 'bench@example.com',
+    lines: [{ variant_id: plenty, quantity: 1 }],
+  });
   const cartUpdate = await load({
     url: base,
     method: 'PATCH',
     paths: [`/v1/carts/current/lines/${plenty}`],
-    headers: { authorization: `Bearer ${pk}`, 'content-type': 'application/json', 'x-cart-token': cart.token },
+    headers: {
+      authorization: `Bearer ${pk}`,
+      'content-type': 'application/json',
+      'x-cart-token': cart.token,
+    },
     body: (n) => JSON.stringify({ quantity: 1 + (n % 3) }),
     connections,
     durationSec,
@@ -68,7 +82,10 @@ export async function moneyPathScenarios(o: {
   // Hot SKU: 100 units, everyone buys the same variant.
   const STOCK = 100;
   await call(base, 'PUT', `/v1/inventory/${hot}`, sk, { on_hand: STOCK });
-  const hotCart = await call(base, 'POST', '/v1/carts', pk, { email: 'hot@example.com', lines: [{ variant_id: hot, quantity: 1 }] });
+  const hotCart = await call(base, 'POST', '/v1/carts', pk, {
+    email: 'hot@example.com',
+    lines: [{ variant_id: hot, quantity: 1 }],
+  });
   const hotStatuses = new Map<number, number>();
   const hotRun = await load({
     url: base,

@@ -2,7 +2,7 @@
 //   npm run bench -- [--sizes 1000,100000] [--modes pglite,postgres] [--duration 10] [--connections 50]
 // PostgreSQL mode needs BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); a fresh
 // database is created per catalog size and dropped afterwards.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,7 +10,7 @@ import pg from 'pg';
 import { type LoadResult, load } from './lib/load.ts';
 import { cli, ROOT, type Server, startProcess } from './lib/proc.ts';
 import { moneyPathScenarios } from './money-path.ts';
-import { renderReport, type Row } from './report.ts';
+import { type Row, renderReport } from './report.ts';
 
 const { values } = parseArgs({
   options: {
@@ -50,7 +50,10 @@ async function json(url: string, key: string) {
 function searchQueries(titles: string[]): string[] {
   const out: string[] = [];
   for (const t of titles) {
-    const words = t.toLowerCase().split(/\s+/).filter((w) => /^[a-z]{5,}$/.test(w));
+    const words = t
+      .toLowerCase()
+      .split(/\s+/)
+      .filter((w) => /^[a-z]{5,}$/.test(w));
     if (words.length < 2) continue;
     const a = words[words.length - 2]!;
     const b = words[words.length - 1]!;
@@ -134,11 +137,23 @@ async function runMode(mode: 'pglite' | 'postgres', size: number, rows: Row[]) {
     for (const s of slugs) await fetch(`${base}${s}`, { headers }).then((r) => r.arrayBuffer());
 
     const ceil = await ceiling(bodyBytes);
-    rows.push({ mode, size, scenario: 'ceiling: bare node:http, same body size', ...ceil, note: `${bodyBytes} B body` });
+    rows.push({
+      mode,
+      size,
+      scenario: 'ceiling: bare node:http, same body size',
+      ...ceil,
+      note: `${bodyBytes} B body`,
+    });
     log(`${mode} ${size}: ceiling ${ceil.rps} rps`);
 
     const bySlug = await load({ url: base, paths: slugs, headers, connections, durationSec });
-    rows.push({ mode, size, scenario: 'product by slug (cached)', ...bySlug, note: `${Math.round((bySlug.rps / ceil.rps) * 100)}% of ceiling` });
+    rows.push({
+      mode,
+      size,
+      scenario: 'product by slug (cached)',
+      ...bySlug,
+      note: `${Math.round((bySlug.rps / ceil.rps) * 100)}% of ceiling`,
+    });
     log(`${mode} ${size}: by slug ${bySlug.rps} rps p99 ${bySlug.p99} ms`);
 
     const listPaths = ['/v1/products?limit=20'];
@@ -147,18 +162,40 @@ async function runMode(mode: 'pglite' | 'postgres', size: number, rows: Row[]) {
     const list = await load({ url: base, paths: listPaths, headers, connections, durationSec });
     rows.push({ mode, size, scenario: 'product list page (20)', ...list });
 
-    const queries = searchQueries(titles).map((q) => `/v1/products/search?q=${encodeURIComponent(q)}&limit=20`);
+    const queries = searchQueries(titles).map(
+      (q) => `/v1/products/search?q=${encodeURIComponent(q)}&limit=20`,
+    );
     const search = await load({ url: base, paths: queries, headers, connections, durationSec });
-    rows.push({ mode, size, scenario: 'search, 2 words, 1 misspelt', ...search, note: queries[0] ? decodeURIComponent(queries[0].split('q=')[1]!.split('&')[0]!) : '' });
+    rows.push({
+      mode,
+      size,
+      scenario: 'search, 2 words, 1 misspelt',
+      ...search,
+      note: queries[0] ? decodeURIComponent(queries[0].split('q=')[1]!.split('&')[0]!) : '',
+    });
     log(`${mode} ${size}: search ${search.rps} rps p99 ${search.p99} ms`);
 
     if (!values['skip-money'] && size === sizes[0]) {
-      for (const r of await moneyPathScenarios({ base, pk, sk, connections, durationSec, mode, size })) rows.push(r);
+      for (const r of await moneyPathScenarios({ base, pk, sk, connections, durationSec, mode, size }))
+        rows.push(r);
     }
-    rows.push({ mode, size, scenario: 'API process RSS after the runs', rps: 0, p50: 0, p99: 0, requests: 0, errors: 0, non2xx: 0, note: `${server.rssMb()} MB`, rssMb: server.rssMb() });
+    rows.push({
+      mode,
+      size,
+      scenario: 'API process RSS after the runs',
+      rps: 0,
+      p50: 0,
+      p99: 0,
+      requests: 0,
+      errors: 0,
+      non2xx: 0,
+      note: `${server.rssMb()} MB`,
+      rssMb: server.rssMb(),
+    });
   } finally {
     await server?.stop();
-    if (mode === 'postgres') await adminQuery(`drop database if exists ${dbName} with (force)`).catch(() => {});
+    if (mode === 'postgres')
+      await adminQuery(`drop database if exists ${dbName} with (force)`).catch(() => {});
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -168,6 +205,6 @@ for (const size of sizes) for (const mode of modes) await runMode(mode, size, ro
 mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(path.join(ROOT, 'bench/results/latest.json'), JSON.stringify(rows, null, 2));
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-writeFileSync(path.join(ROOT, values.out), renderReport({ rows, command }));
+writeFileSync(path.resolve(ROOT, values.out), renderReport({ rows, command }));
 log(`wrote ${values.out}`);
 process.exit(0);

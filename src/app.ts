@@ -1,10 +1,9 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { createCartModule } from './modules/cart/index.ts';
-import { createCatalogModule } from './modules/catalog/index.ts';
+import { createCatalogFastPath, createCatalogModule } from './modules/catalog/index.ts';
 import { createCheckoutModule } from './modules/checkout/index.ts';
 import { createIdempotencyModule } from './modules/idempotency/index.ts';
 import {
@@ -31,11 +30,12 @@ import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
 import type { Database } from './shared/db.ts';
 import { requireKey, requireRoot } from './shared/http/auth.ts';
+import { publicCors } from './shared/http/cors.ts';
 import type { AppEnv } from './shared/http/env.ts';
 import { onError, onNotFound } from './shared/http/errors.ts';
 import { createRouter } from './shared/http/openapi.ts';
 import { memoryRateLimiter, rateLimit, redisRateLimiter } from './shared/http/rate-limit.ts';
-import { requestContext } from './shared/http/request-id.ts';
+import { createRequestTracer, requestContext } from './shared/http/request-id.ts';
 import { ids as defaultIds, type IdGenerator } from './shared/ids.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { createMetrics } from './shared/metrics.ts';
@@ -83,45 +83,31 @@ export function createApp(options: AppOptions) {
   const stoppers: Array<() => Promise<void> | void> = [];
 
   const app: OpenAPIHono<AppEnv> = createRouter();
-  app.onError(onError);
+  app.onError(onError(logger));
   app.notFound(onNotFound);
-  app.use('*', requestContext({ logger, metrics }));
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: 1024 * 1024,
-      onError: () => {
-        throw new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.');
-      },
-    }),
-  );
+  const tracer = createRequestTracer({ logger, metrics });
+  app.use('*', requestContext(tracer));
+  const limitBody = bodyLimit({
+    maxSize: 1024 * 1024,
+    onError: () => {
+      throw new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.');
+    },
+  });
+  // Only requests that carry a body pay for the size limit and the content-type check.
   app.use('/v1/*', async (c, next) => {
     const method = c.req.method;
-    if (method === 'POST' || method === 'PATCH' || method === 'PUT') {
-      const type = c.req.header('content-type');
-      const length = c.req.header('content-length');
-      const hasBody =
-        (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
-      if (hasBody && type && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
-        throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
-      }
+    if (method !== 'POST' && method !== 'PATCH' && method !== 'PUT' && method !== 'DELETE') return next();
+    const type = c.req.header('content-type');
+    const length = c.req.header('content-length');
+    const hasBody =
+      (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+    if (hasBody && type && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
     }
-    await next();
+    return limitBody(c, next);
   });
   // Browsers may call publishable-key routes directly; secret and root routes stay same-origin only.
-  const publicCors = cors({
-    origin: '*',
-    allowHeaders: [
-      'Authorization',
-      'Content-Type',
-      'Idempotency-Key',
-      'If-None-Match',
-      'X-Request-Id',
-      'X-Cart-Token',
-    ],
-    exposeHeaders: ['ETag', 'X-Request-Id', 'Idempotent-Replayed', 'Retry-After'],
-    maxAge: 600,
-  });
+  const cors = publicCors();
   for (const p of [
     '/v1/products/*',
     '/v1/products',
@@ -133,7 +119,7 @@ export function createApp(options: AppOptions) {
     '/v1/checkout',
     '/v1/orders/*/public',
   ]) {
-    app.use(p, publicCors);
+    app.use(p, cors);
   }
 
   // Every mutating POST is retry-safe (DESIGN §5): one middleware in front of all /v1 routes.
@@ -160,12 +146,28 @@ export function createApp(options: AppOptions) {
   // across processes by the catalog_change feed. It steps aside for GET /v1/products/search.
   const catalog = createCatalogModule({ db, config, metrics, redis, logger, ids, clock, auth });
   app.route('/', catalog.routes);
+  // Cached product reads are answered before the router (see catalog.fast-path.ts); needs an in-process limiter.
+  const fastPath = createCatalogFastPath({
+    service: catalog.service,
+    peekKey: (key) => stores.peekKey(key),
+    takeToken: limiter.takeSync ?? null,
+    tracer,
+    metrics,
+    cacheMaxAgeSeconds: config.CACHE_MAX_AGE_SECONDS,
+  });
   tasks.push(...catalog.tasks);
   starters.push(catalog.start);
   stoppers.push(catalog.stop);
 
   // Stock changes reach the catalog (same transaction) so storefront availability stays fresh.
-  const inventory = createInventoryModule({ db, auth, ids, clock, config, onStockChange: catalog.onStockChange });
+  const inventory = createInventoryModule({
+    db,
+    auth,
+    ids,
+    clock,
+    config,
+    onStockChange: catalog.onStockChange,
+  });
   app.route('/', inventory.routes);
   tasks.push(...inventory.tasks);
   stoppers.push(inventory.close);
@@ -200,6 +202,10 @@ export function createApp(options: AppOptions) {
     gateways: payments.gateways,
     stores,
     auth: auth.any,
+    afterGatewayAnswer:
+      config.CROWDSTART_FAULT === 'crash_after_authorize'
+        ? () => process.kill(process.pid, 'SIGKILL')
+        : undefined,
   });
   app.route('/', checkout.routes);
 
@@ -210,6 +216,7 @@ export function createApp(options: AppOptions) {
   return {
     app,
     deps: { config, db, database, logger, clock, ids, metrics, redis, stores, auth },
+    fastPath,
     worker,
     async start(opts: { worker: boolean }) {
       for (const s of starters) await s();

@@ -23,7 +23,10 @@ const configSchema = z.object({
     .optional(),
   DATABASE_POOL_SIZE: intFrom(10, 1, 500),
   CROWDSTART_DATA_DIR: z.string().min(1).default('./.crowdstart'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
   CROWDSTART_ROOT_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_PER_SECOND: intFrom(1000, 1, 1_000_000),
@@ -67,7 +70,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message} (got ${JSON.stringify(input[String(i.path[0])])})`),
+      parsed.error.issues.map(
+        (i) => `${String(i.path[0])}: ${i.message} (got ${JSON.stringify(input[String(i.path[0])])})`,
+      ),
     );
   }
   return parsed.data;

@@ -1,11 +1,11 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { createApp } from './app.ts';
-import { ConfigError, type Config, loadConfig } from './config.ts';
-import { type Database, openDatabase, runMigrations } from './shared/db.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import { seedDemoStore } from './modules/catalog/index.ts';
 import { createStoresService } from './modules/stores/index.ts';
 import { listen } from './server.ts';
+import { type Database, openDatabase, runMigrations } from './shared/db.ts';
 import { ids } from './shared/ids.ts';
 
 const USAGE = `crowdstart <command> [options]
@@ -45,7 +45,9 @@ function progressBar(label: string) {
     const pct = total ? Math.floor((done / total) * 100) : 100;
     const width = 30;
     const fill = Math.round((pct / 100) * width);
-    process.stderr.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} ${pct}%`);
+    process.stderr.write(
+      `\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} ${pct}%`,
+    );
     if (done === total) process.stderr.write('\n');
   };
 }
@@ -88,7 +90,9 @@ async function runServer(config: Config, mode: 'start' | 'serve') {
     onClosed: () => database.close(),
   });
   built.deps.logger.info({ port, mode, database: database.kind }, 'listening');
-  process.stdout.write(`Crowdstart ${mode === 'start' ? '(embedded) ' : ''}listening on http://localhost:${port} — API reference at /docs\n`);
+  process.stdout.write(
+    `Crowdstart ${mode === 'start' ? '(embedded) ' : ''}listening on http://localhost:${port} — API reference at /docs\n`,
+  );
   const stop = (signal: string) => {
     void shutdown(signal).then(() => process.exit(0));
   };
@@ -143,10 +147,13 @@ async function main() {
       return runServer(config, 'start');
     case 'serve': {
       const workers = Number(values.workers ?? 1);
-      if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail('--workers must be an integer from 1 to 64');
+      if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+        fail('--workers must be an integer from 1 to 64');
       if (workers > 1 && cluster.isPrimary) {
         for (let i = 0; i < workers; i++) cluster.fork();
-        cluster.on('exit', (w, code) => process.stderr.write(`worker ${w.process.pid} exited with ${code}\n`));
+        cluster.on('exit', (w, code) =>
+          process.stderr.write(`worker ${w.process.pid} exited with ${code}\n`),
+        );
         return;
       }
       return runServer(config, 'serve');
@@ -178,7 +185,8 @@ async function main() {
       return;
     }
     case 'keys': {
-      if (sub !== 'create') fail('usage: crowdstart keys create --store ID --kind publishable|secret [--mode test|live]');
+      if (sub !== 'create')
+        fail('usage: crowdstart keys create --store ID --kind publishable|secret [--mode test|live]');
       const kind = values.kind;
       const mode = values.mode ?? 'test';
       if (!values.store) fail('--store is required');

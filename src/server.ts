@@ -1,5 +1,5 @@
-import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import type { App } from './app.ts';
 
 /**
@@ -11,9 +11,11 @@ export async function listen(
   opts: { port: number; host: string; onClosed?: () => Promise<void> },
 ): Promise<{ server: Server; port: number; shutdown: (signal: string) => Promise<void> }> {
   const { logger, config } = app.deps;
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.app.fetch, port: opts.port, hostname: opts.host }, () => resolve(s as Server));
+  const router = getRequestListener(app.app.fetch);
+  const server = createServer((req, res) => {
+    if (!app.fastPath(req, res)) void router(req, res);
   });
+  await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve));
   server.keepAliveTimeout = 65_000;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;

@@ -7,7 +7,11 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details: { param?: string; headers?: Record<string, string>; extra?: Record<string, unknown> } = {},
+    readonly details: {
+      param?: string;
+      headers?: Record<string, string>;
+      extra?: Record<string, unknown>;
+    } = {},
   ) {
     super(message);
     this.name = 'AppError';

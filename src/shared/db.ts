@@ -4,11 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { type SQL, sql } from 'drizzle-orm';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 
 /**
@@ -128,7 +128,10 @@ export async function inTransaction<T>(
   const retries = options.retries ?? 8;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await db.transaction(fn as never, options.isolation ? { isolationLevel: options.isolation } : undefined);
+      return await db.transaction(
+        fn as never,
+        options.isolation ? { isolationLevel: options.isolation } : undefined,
+      );
     } catch (e) {
       const code = pgErrorCode(e);
       if (!code || !RETRYABLE.has(code) || attempt >= retries) throw e;

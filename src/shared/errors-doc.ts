@@ -4,7 +4,10 @@ import { ERROR_CODES } from './error-codes.ts';
 export function renderErrorsDoc(): string {
   const rows = Object.entries(ERROR_CODES)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([code, s]) => `| \`${code}\` | ${s.status} | \`${s.type}\` | ${s.description.replaceAll('|', '\\|')} |`);
+    .map(
+      ([code, s]) =>
+        `| \`${code}\` | ${s.status} | \`${s.type}\` | ${s.description.replaceAll('|', '\\|')} |`,
+    );
   return `# Error codes
 
 Every error response has this shape, with a \`code\` from the closed catalogue below:

@@ -3,10 +3,41 @@
  * Rounding and allocation live here and nowhere else.
  */
 export const CURRENCY_EXPONENTS: Record<string, number> = {
-  USD: 2, EUR: 2, GBP: 2, CAD: 2, AUD: 2, NZD: 2, CHF: 2, SEK: 2, NOK: 2, DKK: 2, PLN: 2, CZK: 2,
-  HUF: 2, MXN: 2, BRL: 2, INR: 2, CNY: 2, HKD: 2, SGD: 2, ZAR: 2, TRY: 2, ILS: 2, AED: 2, SAR: 2,
-  JPY: 0, KRW: 0, CLP: 0, VND: 0, ISK: 0, UGX: 0,
-  KWD: 3, BHD: 3, OMR: 3, JOD: 3, TND: 3,
+  USD: 2,
+  EUR: 2,
+  GBP: 2,
+  CAD: 2,
+  AUD: 2,
+  NZD: 2,
+  CHF: 2,
+  SEK: 2,
+  NOK: 2,
+  DKK: 2,
+  PLN: 2,
+  CZK: 2,
+  HUF: 2,
+  MXN: 2,
+  BRL: 2,
+  INR: 2,
+  CNY: 2,
+  HKD: 2,
+  SGD: 2,
+  ZAR: 2,
+  TRY: 2,
+  ILS: 2,
+  AED: 2,
+  SAR: 2,
+  JPY: 0,
+  KRW: 0,
+  CLP: 0,
+  VND: 0,
+  ISK: 0,
+  UGX: 0,
+  KWD: 3,
+  BHD: 3,
+  OMR: 3,
+  JOD: 3,
+  TND: 3,
 };
 
 export const CURRENCIES = Object.keys(CURRENCY_EXPONENTS) as [string, ...string[]];
@@ -50,9 +81,7 @@ export function allocate(total: number, weights: number[]): number[] {
   const exact = weights.map((w) => (abs * w) / sum);
   const floors = exact.map(Math.floor);
   let left = abs - floors.reduce((a, b) => a + b, 0);
-  const order = exact
-    .map((x, i) => ({ i, r: x - Math.floor(x) }))
-    .sort((a, b) => b.r - a.r || a.i - b.i);
+  const order = exact.map((x, i) => ({ i, r: x - Math.floor(x) })).sort((a, b) => b.r - a.r || a.i - b.i);
   for (const { i } of order) {
     if (left <= 0) break;
     floors[i]! += 1;

@@ -97,8 +97,14 @@ export async function testApp(opts: { env?: Record<string, string>; clock?: Cloc
       body: { name: input.name ?? 'Test store', currency: input.currency ?? 'USD', settings: input.settings },
     });
     if (s.status !== 201) throw new Error(`createStore: ${s.status} ${s.text}`);
-    const pk = await request('POST', `/v1/stores/${s.json.id}/keys`, { key: ROOT_TOKEN, body: { kind: 'publishable' } });
-    const sk = await request('POST', `/v1/stores/${s.json.id}/keys`, { key: ROOT_TOKEN, body: { kind: 'secret' } });
+    const pk = await request('POST', `/v1/stores/${s.json.id}/keys`, {
+      key: ROOT_TOKEN,
+      body: { kind: 'publishable' },
+    });
+    const sk = await request('POST', `/v1/stores/${s.json.id}/keys`, {
+      key: ROOT_TOKEN,
+      body: { kind: 'secret' },
+    });
     return { id: s.json.id as string, pk: pk.json.key as string, sk: sk.json.key as string };
   }
 

@@ -6,7 +6,7 @@ import { commonErrors, createRouter, jsonBody, jsonContent, SECRET_KEY } from '.
 import { cursorParam, limitParam } from '../../shared/http/pagination.ts';
 import type { Metrics } from '../../shared/metrics.ts';
 import type { CachedBody } from './catalog.cache.ts';
-import { etagMatches, etagOf, SLUG_MAX, versionFromIfMatch } from './catalog.rules.ts';
+import { catalogHeaders, etagMatches, etagOf, SLUG_MAX, versionFromIfMatch } from './catalog.rules.ts';
 import type { CatalogService } from './catalog.service.ts';
 
 // ---------------------------------------------------------------- schemas
@@ -210,9 +210,6 @@ const ifMatchHeader = z.object({
 
 // ---------------------------------------------------------------- HTTP helpers
 
-const JSON_TYPE = 'application/json; charset=UTF-8';
-const PRIVATE = 'private, no-store';
-
 /** Typed routes expect typed JSON; pre-serialised bodies go out as they are. */
 const raw = (r: Response) => r as never;
 
@@ -237,7 +234,6 @@ export function catalogRoutes(deps: {
   const app = createRouter();
   const secret = [...deps.auth.secret];
   const any = [...deps.auth.any];
-  const publicCache = `public, max-age=${deps.cacheMaxAgeSeconds}, stale-while-revalidate=${deps.cacheMaxAgeSeconds * 2}`;
   const hit = {
     product: deps.metrics.cacheHits.labels('product'),
     list: deps.metrics.cacheHits.labels('list'),
@@ -248,18 +244,9 @@ export function catalogRoutes(deps: {
     list: deps.metrics.cacheMisses.labels('list'),
     collection: deps.metrics.cacheMisses.labels('collection'),
   };
-  const publicHeaders = (etag: string) => ({
-    'Content-Type': JSON_TYPE,
-    ETag: etag,
-    'Cache-Control': publicCache,
-    Vary: 'Authorization',
-  });
-  const privateHeaders = (etag: string) => ({
-    'Content-Type': JSON_TYPE,
-    ETag: etag,
-    'Cache-Control': PRIVATE,
-    Vary: 'Authorization',
-  });
+  const maxAgeSeconds = deps.cacheMaxAgeSeconds;
+  const publicHeaders = (etag: string) => catalogHeaders(etag, { isPublic: true, maxAgeSeconds });
+  const privateHeaders = (etag: string) => catalogHeaders(etag, { isPublic: false, maxAgeSeconds });
 
   /** Sends a rendered body with its validators; 304 when the client already has it. */
   function send(c: Context<AppEnv>, entry: CachedBody, isPublic: boolean): Response {
@@ -348,7 +335,7 @@ export function catalogRoutes(deps: {
     }),
     async (c) => {
       const p = await service.createProduct(c.get('auth').storeId, c.req.valid('json'));
-      c.header('Cache-Control', PRIVATE);
+      c.header('Cache-Control', 'private, no-store');
       return c.json(p, 201);
     },
   );
@@ -408,7 +395,7 @@ export function catalogRoutes(deps: {
         versionOf(c, bodyVersion),
         patch,
       );
-      c.header('Cache-Control', PRIVATE);
+      c.header('Cache-Control', 'private, no-store');
       return c.json(p, 200);
     },
   );

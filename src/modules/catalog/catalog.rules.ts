@@ -176,3 +176,20 @@ export function versionFromIfMatch(header: string | undefined): number | undefin
   }
   return Number(m[1]);
 }
+
+const JSON_TYPE = 'application/json; charset=UTF-8';
+
+/**
+ * Validators and cache headers of a rendered catalog body: CDN-cacheable for publishable reads
+ * (`public, max-age, stale-while-revalidate`), never stored for secret-key reads.
+ */
+export function catalogHeaders(etag: string, cache: { isPublic: boolean; maxAgeSeconds: number }) {
+  return {
+    'Content-Type': JSON_TYPE,
+    ETag: etag,
+    'Cache-Control': cache.isPublic
+      ? `public, max-age=${cache.maxAgeSeconds}, stale-while-revalidate=${cache.maxAgeSeconds * 2}`
+      : 'private, no-store',
+    Vary: 'Authorization',
+  };
+}

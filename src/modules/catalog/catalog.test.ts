@@ -521,7 +521,7 @@ describe('routing', () => {
     const s = await t.createStore();
     const build = (withSearch: boolean) => {
       const app = createRouter();
-      app.onError(onError);
+      app.onError(onError(t.deps.logger));
       app.notFound(onNotFound);
       app.use('*', async (c, next) => {
         c.set('requestId', 'req_test');

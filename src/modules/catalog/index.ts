@@ -41,6 +41,8 @@ const CHANGE_RETENTION_MS = 60 * 60_000;
  * handler call `next()`), so the search route answers whichever module is mounted first, and
  * `search` is a reserved slug that no product or collection can take.
  */
+export { type CatalogFastPath, createCatalogFastPath } from './catalog.fast-path.ts';
+
 export function createCatalogModule(deps: {
   db: Executor;
   config: Config;

@@ -45,7 +45,9 @@ export function idempotencyMiddleware(deps: { db: Executor; clock: Clock }): Mid
     const url = new URL(c.req.url);
     // Headers that change what the request means are part of it (a cart token, an expected version).
     const meaningful = HASHED_HEADERS.map((h) => `${h}:${c.req.header(h) ?? ''}`).join('\n');
-    const requestHash = sha256(`${c.req.method} ${url.pathname}${url.search}\n${meaningful}\n${await c.req.text()}`);
+    const requestHash = sha256(
+      `${c.req.method} ${url.pathname}${url.search}\n${meaningful}\n${await c.req.text()}`,
+    );
 
     const now = clock.now();
     const claimed = await claim(db, { scope, key, requestHash, now });

@@ -1,13 +1,16 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import { appliedMigrationCount, type Executor, expectedMigrationCount, rows } from '../../shared/db.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import { createRouter, jsonContent } from '../../shared/http/openapi.ts';
 import type { Metrics } from '../../shared/metrics.ts';
 import { docsPage } from './docs-page.ts';
 
-const Health = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()).optional() });
+const Health = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z.record(z.string(), z.string()).optional(),
+});
 
 export function opsRoutes(deps: { db: Executor; metrics: Metrics; isShuttingDown: () => boolean }) {
   const app = createRouter();

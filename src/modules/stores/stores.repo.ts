@@ -50,7 +50,11 @@ export async function listApiKeys(tx: Executor, storeId: string): Promise<ApiKey
   return tx.select().from(apiKey).where(eq(apiKey.storeId, storeId)).orderBy(desc(apiKey.id));
 }
 
-export async function revokeApiKey(tx: Executor, storeId: string, id: string): Promise<ApiKeyRow | undefined> {
+export async function revokeApiKey(
+  tx: Executor,
+  storeId: string,
+  id: string,
+): Promise<ApiKeyRow | undefined> {
   const [r] = await tx
     .update(apiKey)
     .set({ revokedAt: sql`coalesce(${apiKey.revokedAt}, now())` })

@@ -94,7 +94,12 @@ export function createStoresService(deps: { db: Executor; ids: IdGenerator }) {
     },
 
     /** Creates a key and returns it in plain text: the only time it is ever shown. */
-    async createKey(input: { storeId: string; kind: 'publishable' | 'secret'; mode: 'test' | 'live'; name?: string }) {
+    async createKey(input: {
+      storeId: string;
+      kind: 'publishable' | 'secret';
+      mode: 'test' | 'live';
+      name?: string;
+    }) {
       await this.getStore(input.storeId);
       const plaintext = `${input.kind === 'publishable' ? 'pk' : 'sk'}_${input.mode}_${randomKeyBody()}`;
       const row = await repo.insertApiKey(db, {
@@ -116,18 +121,27 @@ export function createStoresService(deps: { db: Executor; ids: IdGenerator }) {
 
     async revokeKey(storeId: string, keyId: string) {
       const row = await repo.revokeApiKey(db, storeId, keyId);
-      if (!row) throw new AppError('API_KEY_NOT_FOUND', `No key ${keyId} in store ${storeId}.`, { param: 'key_id' });
+      if (!row)
+        throw new AppError('API_KEY_NOT_FOUND', `No key ${keyId} in store ${storeId}.`, { param: 'key_id' });
       keyCache.clear();
       return row;
     },
 
+    /** The cached answer for a key, without touching the database: undefined when not cached. */
+    peekKey(key: string): AuthContext | null | undefined {
+      const cached = keyCache.get(key);
+      return cached === undefined ? undefined : cached === 'none' ? null : cached;
+    },
+
     async resolveKey(key: string): Promise<AuthContext | null> {
-      const hash = hashKey(key);
-      const cached = keyCache.get(hash);
+      // Keyed by the presented key itself: a cached request costs a map lookup, not a SHA-256.
+      const cached = keyCache.get(key);
       if (cached !== undefined) return cached === 'none' ? null : cached;
-      const row = await repo.findActiveKeyByHash(db, hash);
-      const auth: AuthContext | null = row ? { storeId: row.storeId, keyId: row.id, kind: row.kind, mode: row.mode } : null;
-      keyCache.set(hash, auth ?? 'none');
+      const row = await repo.findActiveKeyByHash(db, hashKey(key));
+      const auth: AuthContext | null = row
+        ? { storeId: row.storeId, keyId: row.id, kind: row.kind, mode: row.mode }
+        : null;
+      keyCache.set(key, auth ?? 'none');
       return auth;
     },
   };

@@ -36,7 +36,9 @@ describe('stores and keys', () => {
     const store = await t.createStore();
     const keys = await t.request('GET', `/v1/stores/${store.id}/keys`, { key: ROOT_TOKEN });
     const secret = keys.json.data.find((k: { kind: string }) => k.kind === 'secret');
-    const rev = await t.request('POST', `/v1/stores/${store.id}/keys/${secret.id}/revoke`, { key: ROOT_TOKEN });
+    const rev = await t.request('POST', `/v1/stores/${store.id}/keys/${secret.id}/revoke`, {
+      key: ROOT_TOKEN,
+    });
     expect(rev.status).toBe(200);
     expect(rev.json.revoked_at).not.toBeNull();
     const r = await t.request('GET', '/v1/store', { key: store.sk });
@@ -45,12 +47,19 @@ describe('stores and keys', () => {
   });
 
   it('validates input and names the parameter', async () => {
-    const r = await t.request('POST', '/v1/stores', { key: ROOT_TOKEN, body: { name: 'x', currency: 'XXX' } });
+    const r = await t.request('POST', '/v1/stores', {
+      key: ROOT_TOKEN,
+      body: { name: 'x', currency: 'XXX' },
+    });
     expect(r.status).toBe(400);
     expect(r.json.error).toMatchObject({ code: 'VALIDATION_FAILED', param: 'currency' });
     const u = await t.request('POST', '/v1/stores', { key: ROOT_TOKEN, body: { name: 'x', nope: 1 } });
     expect(u.json.error).toMatchObject({ code: 'VALIDATION_FAILED', param: 'nope' });
-    const m = await t.request('POST', '/v1/stores', { key: ROOT_TOKEN, rawBody: '{"name":', headers: { 'content-type': 'application/json' } });
+    const m = await t.request('POST', '/v1/stores', {
+      key: ROOT_TOKEN,
+      rawBody: '{"name":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(m.status).toBe(400);
     expect(m.json.error.code).toBe('MALFORMED_JSON');
     expect(m.headers.get('x-request-id')).toBeTruthy();

@@ -36,10 +36,14 @@ export function requireRoot(rootToken: string | undefined): MiddlewareHandler<Ap
   const expected = rootToken ? Buffer.from(rootToken) : null;
   return async (c, next) => {
     const token = bearer(c.req.header('authorization'));
-    if (!token) throw new AppError('AUTH_REQUIRED', 'Send the root token as `Authorization: Bearer <token>`.');
+    if (!token)
+      throw new AppError('AUTH_REQUIRED', 'Send the root token as `Authorization: Bearer <token>`.');
     const given = Buffer.from(token);
     if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new AppError('INVALID_ROOT_TOKEN', 'The root token is wrong, or CROWDSTART_ROOT_TOKEN is not set.');
+      throw new AppError(
+        'INVALID_ROOT_TOKEN',
+        'The root token is wrong, or CROWDSTART_ROOT_TOKEN is not set.',
+      );
     }
     await next();
   };

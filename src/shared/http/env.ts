@@ -1,5 +1,3 @@
-import type { Logger } from '../logger.ts';
-
 export interface AuthContext {
   storeId: string;
   keyId: string;
@@ -11,7 +9,7 @@ export interface AuthContext {
 export interface AppEnv {
   Variables: {
     requestId: string;
-    log: Logger;
+    traceId: string;
     auth: AuthContext;
   };
 }

@@ -4,9 +4,16 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { AppError } from '../app-error.ts';
 import { ERROR_CODES, type ErrorCode } from '../error-codes.ts';
+import type { Logger } from '../logger.ts';
 import type { AppEnv } from './env.ts';
 
-export function errorBody(code: ErrorCode, message: string, requestId: string, param?: string, extra?: object) {
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  requestId: string,
+  param?: string,
+  extra?: object,
+) {
   return {
     error: {
       type: ERROR_CODES[code].type,
@@ -59,13 +66,16 @@ function fromHttpException(e: HTTPException): AppError {
   return new AppError('VALIDATION_FAILED', e.message || 'Invalid request.');
 }
 
-export const onError: ErrorHandler<AppEnv> = (err, c) => {
-  if (err instanceof AppError) return send(c, err);
-  if (err instanceof HTTPException) return send(c, fromHttpException(err));
-  if ((err as { name?: string }).name === 'ZodError') return send(c, validationError(err as unknown as ZodError));
-  c.get('log')?.error({ err }, 'unhandled error');
-  return send(c, new AppError('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.'));
-};
+export const onError =
+  (logger: Logger): ErrorHandler<AppEnv> =>
+  (err, c) => {
+    if (err instanceof AppError) return send(c, err);
+    if (err instanceof HTTPException) return send(c, fromHttpException(err));
+    if ((err as { name?: string }).name === 'ZodError')
+      return send(c, validationError(err as unknown as ZodError));
+    logger.error({ err, request_id: c.get('requestId'), trace_id: c.get('traceId') }, 'unhandled error');
+    return send(c, new AppError('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.'));
+  };
 
 export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
   send(c, new AppError('ROUTE_NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`));

@@ -36,20 +36,31 @@ export function encodeCursor(list: string, values: (string | number)[]): string 
   return Buffer.from(JSON.stringify({ l: list, v: values })).toString('base64url');
 }
 
-export function decodeCursor(list: string, cursor: string | undefined, arity: number): (string | number)[] | null {
+export function decodeCursor(
+  list: string,
+  cursor: string | undefined,
+  arity: number,
+): (string | number)[] | null {
   if (cursor === undefined) return null;
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { l?: unknown; v?: unknown };
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      l?: unknown;
+      v?: unknown;
+    };
     if (
       parsed.l === list &&
       Array.isArray(parsed.v) &&
       parsed.v.length === arity &&
-      parsed.v.every((x) => (typeof x === 'string' && x.length < 256) || (typeof x === 'number' && Number.isFinite(x)))
+      parsed.v.every(
+        (x) => (typeof x === 'string' && x.length < 256) || (typeof x === 'number' && Number.isFinite(x)),
+      )
     ) {
       return parsed.v as (string | number)[];
     }
   } catch {
     // fall through
   }
-  throw new AppError('INVALID_CURSOR', 'The cursor is malformed or belongs to another list.', { param: 'cursor' });
+  throw new AppError('INVALID_CURSOR', 'The cursor is malformed or belongs to another list.', {
+    param: 'cursor',
+  });
 }

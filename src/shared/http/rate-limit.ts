@@ -6,27 +6,32 @@ import type { AppEnv } from './env.ts';
 /** Answers how long to wait (seconds) before the next request of `key` is allowed, or 0 when allowed now. */
 export interface RateLimiter {
   take(key: string): Promise<number>;
+  /** Same as `take`, synchronously, when the limiter keeps its state in this process. */
+  takeSync?(key: string): number;
 }
 
 /** Token bucket per key, in process memory: the default for one process. */
-export function memoryRateLimiter(opts: { perSecond: number; burst: number; now?: () => number }): RateLimiter {
+export function memoryRateLimiter(opts: {
+  perSecond: number;
+  burst: number;
+  now?: () => number;
+}): RateLimiter {
   const now = opts.now ?? Date.now;
   const buckets = new Map<string, { tokens: number; at: number }>();
-  return {
-    async take(key) {
-      const t = now();
-      const b = buckets.get(key) ?? { tokens: opts.burst, at: t };
-      b.tokens = Math.min(opts.burst, b.tokens + ((t - b.at) / 1000) * opts.perSecond);
-      b.at = t;
-      buckets.set(key, b);
-      if (buckets.size > 100_000) buckets.clear(); // bounded memory under key-guessing floods
-      if (b.tokens >= 1) {
-        b.tokens -= 1;
-        return 0;
-      }
-      return Math.max(1, Math.ceil((1 - b.tokens) / opts.perSecond));
-    },
+  const takeSync = (key: string): number => {
+    const t = now();
+    const b = buckets.get(key) ?? { tokens: opts.burst, at: t };
+    b.tokens = Math.min(opts.burst, b.tokens + ((t - b.at) / 1000) * opts.perSecond);
+    b.at = t;
+    buckets.set(key, b);
+    if (buckets.size > 100_000) buckets.clear(); // bounded memory under key-guessing floods
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / opts.perSecond));
   };
+  return { takeSync, take: async (key) => takeSync(key) };
 }
 
 /**
@@ -47,7 +52,14 @@ return wait`;
   return {
     async take(key) {
       try {
-        const wait = (await redis.eval(script, 1, `rl:${key}`, opts.perSecond, opts.burst, Date.now())) as number;
+        const wait = (await redis.eval(
+          script,
+          1,
+          `rl:${key}`,
+          opts.perSecond,
+          opts.burst,
+          Date.now(),
+        )) as number;
         return wait > 0 ? Math.max(1, wait) : 0;
       } catch {
         return 0;

@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PUBLIC_CORS_HEADERS } from '../../shared/http/cors.ts';
+import type { AuthContext } from '../../shared/http/env.ts';
+import type { RequestTracer } from '../../shared/http/request-id.ts';
+import type { Metrics } from '../../shared/metrics.ts';
+import { catalogHeaders, etagMatches } from './catalog.rules.ts';
+import type { CatalogService } from './catalog.service.ts';
+
+const PREFIX = '/v1/products/';
+const PLAIN_SEGMENT = /^[A-Za-z0-9_-]{1,200}$/;
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/**
+ * The hottest request of a store — a publishable-key read of a cached product — answered at the
+ * node:http layer, before the router: a map lookup for the key, one token from the rate limiter, one for
+ * the rendered body. It answers exactly what the Hono route would (same body, validators, cache, CORS and
+ * trace headers, same metrics and access log). Anything else — a cache miss, a secret key, an unknown or
+ * malformed key, a query string, a rate-limited key — returns false and goes through the full router,
+ * which validates it and produces the error.
+ */
+export function createCatalogFastPath(deps: {
+  service: Pick<CatalogService, 'cachedProduct'>;
+  peekKey: (key: string) => AuthContext | null | undefined;
+  takeToken: ((keyId: string) => number) | null;
+  tracer: RequestTracer;
+  metrics: Metrics;
+  cacheMaxAgeSeconds: number;
+}) {
+  const hits = deps.metrics.cacheHits.labels('product');
+  const cache = { isPublic: true, maxAgeSeconds: deps.cacheMaxAgeSeconds };
+  return function serveCachedProduct(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url;
+    if (req.method !== 'GET' || !deps.takeToken || !url || !url.startsWith(PREFIX)) return false;
+    const idOrSlug = url.slice(PREFIX.length);
+    if (!PLAIN_SEGMENT.test(idOrSlug) || idOrSlug === 'search') return false;
+    const key = BEARER.exec(req.headers.authorization ?? '')?.[1];
+    if (!key) return false;
+    const auth = deps.peekKey(key);
+    if (auth?.kind !== 'publishable') return false;
+    const entry = deps.service.cachedProduct(auth.storeId, idOrSlug);
+    if (!entry?.active) return false;
+    if (deps.takeToken(auth.keyId) > 0) return false; // the router answers the 429
+
+    hits.inc();
+    const t = deps.tracer.begin(
+      req.headers['x-request-id'] as string | undefined,
+      req.headers.traceparent as string | undefined,
+    );
+    const notModified = etagMatches(req.headers['if-none-match'], entry.etag);
+    const status = notModified ? 304 : 200;
+    res.writeHead(status, {
+      ...catalogHeaders(entry.etag, cache),
+      ...PUBLIC_CORS_HEADERS,
+      'X-Request-Id': t.requestId,
+      traceparent: t.traceparent,
+      ...(notModified ? {} : { 'Content-Length': Buffer.byteLength(entry.body) }),
+    });
+    res.end(notModified ? undefined : entry.body);
+    deps.tracer.end(t, { method: 'GET', path: url, route: '/v1/products/:id_or_slug', status });
+    return true;
+  };
+}
+
+export type CatalogFastPath = ReturnType<typeof createCatalogFastPath>;

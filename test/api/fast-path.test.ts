@@ -1,0 +1,76 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { listen } from '../../src/server.ts';
+import { testApp } from '../support/harness.ts';
+
+/** The cached product read answered before the router must be indistinguishable from the routed one. */
+const t = await testApp({ env: { RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '6' } });
+const { port, server } = await listen(t, { port: 0, host: '127.0.0.1' });
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+const base = `http://127.0.0.1:${port}`;
+const store = await t.createStore();
+const created = await t.request('POST', '/v1/products', {
+  key: store.sk,
+  body: {
+    title: 'Fast Lamp',
+    status: 'active',
+    options: [{ name: 'Color', values: ['Red'] }],
+    variants: [{ sku: 'FAST-1', price: 1000, option_values: { Color: 'Red' } }],
+  },
+});
+
+const get = (path: string, headers: Record<string, string> = {}) =>
+  fetch(`${base}${path}`, { headers: { authorization: `Bearer ${store.pk}`, ...headers } });
+
+describe('catalog fast path', () => {
+  it('answers like the router: same body, validators, cache, CORS and trace headers', async () => {
+    expect(created.status).toBe(201);
+    const routed = await get('/v1/products/fast-lamp'); // fills the key and product caches
+    const routedBody = await routed.text();
+    const hitsBefore =
+      (await t.deps.metrics.cacheHits.get()).values.find((v) => v.labels.kind === 'product')?.value ?? 0;
+    const fast = await get('/v1/products/fast-lamp', { 'x-request-id': 'fast-1' });
+    const fastBody = await fast.text();
+    expect(fast.status).toBe(200);
+    expect(fastBody).toBe(routedBody);
+    for (const h of [
+      'etag',
+      'cache-control',
+      'content-type',
+      'vary',
+      'access-control-allow-origin',
+      'access-control-expose-headers',
+    ]) {
+      expect(fast.headers.get(h), h).toBe(routed.headers.get(h));
+    }
+    expect(fast.headers.get('x-request-id')).toBe('fast-1');
+    expect(fast.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    const hitsAfter =
+      (await t.deps.metrics.cacheHits.get()).values.find((v) => v.labels.kind === 'product')?.value ?? 0;
+    expect(hitsAfter).toBe(hitsBefore + 1);
+
+    const notModified = await get('/v1/products/fast-lamp', { 'if-none-match': fast.headers.get('etag')! });
+    expect(notModified.status).toBe(304);
+    expect(await notModified.text()).toBe('');
+  });
+
+  it('leaves everything else to the router: unknown keys, secret keys, misses, and the rate limit', async () => {
+    const bad = await fetch(`${base}/v1/products/fast-lamp`, {
+      headers: { authorization: 'Bearer pk_test_nope' },
+    });
+    expect(bad.status).toBe(401);
+    const missing = await get('/v1/products/no-such-thing');
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error.code).toBe('PRODUCT_NOT_FOUND');
+    const secret = await fetch(`${base}/v1/products/fast-lamp`, {
+      headers: { authorization: `Bearer ${store.sk}` },
+    });
+    expect(secret.headers.get('cache-control')).toBe('private, no-store');
+    let limited: Response | undefined;
+    for (let i = 0; i < 10 && !limited; i++) {
+      const r = await get('/v1/products/fast-lamp');
+      if (r.status === 429) limited = r;
+    }
+    expect(limited?.headers.get('retry-after')).toBeTruthy();
+    expect((await limited!.json()).error.code).toBe('RATE_LIMITED');
+  });
+});
