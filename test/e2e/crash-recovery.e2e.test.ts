@@ -38,11 +38,19 @@ describe('crash between gateway capture and "order paid"', () => {
     const sku = `CRASH-${randomUUID().slice(0, 6)}`;
     const p = await api(doomed.url, 'POST', '/v1/products', {
       key: store.sk,
-      body: { title: 'Crash kit', status: 'active', options: [{ name: 'Size', values: ['One'] }], variants: [{ sku, price: 4200, option_values: { Size: 'One' } }] },
+      body: {
+        title: 'Crash kit',
+        status: 'active',
+        options: [{ name: 'Size', values: ['One'] }],
+        variants: [{ sku, price: 4200, option_values: { Size: 'One' } }],
+      },
     });
     expect(p.status, p.text).toBe(201);
     const variantId = p.json.variants[0].id;
-    expect((await api(doomed.url, 'PUT', `/v1/inventory/${variantId}`, { key: store.sk, body: { on_hand: 5 } })).status).toBe(200);
+    expect(
+      (await api(doomed.url, 'PUT', `/v1/inventory/${variantId}`, { key: store.sk, body: { on_hand: 5 } }))
+        .status,
+    ).toBe(200);
     const c = await api(doomed.url, 'POST', '/v1/carts', {
       key: store.pk,
       body: { email: 'crash@example.com', lines: [{ variant_id: variantId, quantity: 2 }] },
@@ -53,7 +61,10 @@ describe('crash between gateway capture and "order paid"', () => {
     const attempt = await api(doomed.url, 'POST', '/v1/checkout', {
       key: store.pk,
       headers: { 'idempotency-key': idemKey },
-      body: { cart_token: c.json.token, payment: { card: { number: '4242424242424242', exp_month: 12, exp_year: 2035, cvc: '123' } } },
+      body: {
+        cart_token: c.json.token,
+        payment: { card: { number: '4242424242424242', exp_month: 12, exp_year: 2035, cvc: '123' } },
+      },
     }).catch((e: Error) => ({ status: 0, error: e }));
     expect(attempt.status).toBe(0); // the process died mid-request
     if (doomed.child.exitCode === null && doomed.child.signalCode === null) {
@@ -65,7 +76,10 @@ describe('crash between gateway capture and "order paid"', () => {
     expect(pending.rows).toHaveLength(1);
     expect(pending.rows[0].status).toBe('pending');
     const orderId = pending.rows[0].id as string;
-    const charged = await db.pool.query('select count(*)::int as n from test_gateway_payment where order_id = $1 and amount_captured = 8400', [orderId]);
+    const charged = await db.pool.query(
+      'select count(*)::int as n from test_gateway_payment where order_id = $1 and amount_captured = 8400',
+      [orderId],
+    );
     expect(charged.rows[0].n).toBe(1);
 
     // Restart: two workers race to reconcile; an API process serves the retry.
@@ -77,11 +91,20 @@ describe('crash between gateway capture and "order paid"', () => {
     expect(status).toBe('paid');
     await new Promise((r) => setTimeout(r, 1500)); // let any duplicate attempt surface
 
-    const paidEvents = await db.pool.query(`select count(*)::int as n from outbox where type = 'order.paid' and payload->>'order_id' = $1`, [orderId]);
+    const paidEvents = await db.pool.query(
+      `select count(*)::int as n from outbox where type = 'order.paid' and payload->>'order_id' = $1`,
+      [orderId],
+    );
     expect(paidEvents.rows[0].n).toBe(1);
-    const level = await db.pool.query('select on_hand, committed from inventory_level where variant_id = $1', [variantId]);
+    const level = await db.pool.query(
+      'select on_hand, committed from inventory_level where variant_id = $1',
+      [variantId],
+    );
     expect(level.rows[0]).toEqual({ on_hand: 3, committed: 0 });
-    const commits = await db.pool.query(`select count(*)::int as n from inventory_movement where variant_id = $1 and reason = 'commit'`, [variantId]);
+    const commits = await db.pool.query(
+      `select count(*)::int as n from inventory_movement where variant_id = $1 and reason = 'commit'`,
+      [variantId],
+    );
     expect(commits.rows[0].n).toBe(1);
 
     const api2 = await startCrowdstart('serve', env);
@@ -89,11 +112,16 @@ describe('crash between gateway capture and "order paid"', () => {
     const retry = await api(api2.url, 'POST', '/v1/checkout', {
       key: store.pk,
       headers: { 'idempotency-key': idemKey },
-      body: { cart_token: c.json.token, payment: { card: { number: '4242424242424242', exp_month: 12, exp_year: 2035, cvc: '123' } } },
+      body: {
+        cart_token: c.json.token,
+        payment: { card: { number: '4242424242424242', exp_month: 12, exp_year: 2035, cvc: '123' } },
+      },
     });
     expect(retry.status, retry.text).toBe(201);
     expect(retry.json.order.id).toBe(orderId);
-    const orders = await db.pool.query('select count(*)::int as n from "order" where checkout_key = $1', [idemKey]);
+    const orders = await db.pool.query('select count(*)::int as n from "order" where checkout_key = $1', [
+      idemKey,
+    ]);
     expect(orders.rows[0].n).toBe(1);
   });
 });

@@ -27,7 +27,10 @@ async function product(stock: number, price = 2500) {
   });
   expect(p.status, p.text).toBe(201);
   const variantId = p.json.variants[0].id as string;
-  const inv = await api(a.url, 'PUT', `/v1/inventory/${variantId}`, { key: store.sk, body: { on_hand: stock } });
+  const inv = await api(a.url, 'PUT', `/v1/inventory/${variantId}`, {
+    key: store.sk,
+    body: { on_hand: stock },
+  });
   expect(inv.status, inv.text).toBe(200);
   return variantId;
 }
@@ -81,7 +84,9 @@ describe('two API processes on one PostgreSQL', () => {
       [store.id, variantId],
     );
     expect(rows[0].n).toBe(10);
-    const neg = await db.pool.query('select count(*)::int as n from inventory_level where on_hand < 0 or committed < 0');
+    const neg = await db.pool.query(
+      'select count(*)::int as n from inventory_level where on_hand < 0 or committed < 0',
+    );
     expect(neg.rows[0].n).toBe(0);
   });
 
@@ -99,7 +104,9 @@ describe('two API processes on one PostgreSQL', () => {
     const orderIds = new Set(results.filter((r) => r.status === 201).map((r) => r.json.order.id));
     orderIds.add(settled.json.order.id);
     expect(orderIds.size).toBe(1);
-    const orders = await db.pool.query('select count(*)::int as n from "order" where checkout_key = $1', [key]);
+    const orders = await db.pool.query('select count(*)::int as n from "order" where checkout_key = $1', [
+      key,
+    ]);
     expect(orders.rows[0].n).toBe(1);
     const captures = await db.pool.query(
       `select count(*)::int as n from test_gateway_payment where order_id = $1 and amount_captured > 0`,
@@ -123,10 +130,15 @@ describe('two API processes on one PostgreSQL', () => {
     });
     expect(withCoupon.status, withCoupon.text).toBe(200);
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => checkout(i % 2 ? a.url : b.url, withCoupon.json.token, `cpn-${i}`)),
+      Array.from({ length: 50 }, (_, i) =>
+        checkout(i % 2 ? a.url : b.url, withCoupon.json.token, `cpn-${i}`),
+      ),
     );
     expect(results.filter((r) => r.status >= 500)).toHaveLength(0);
-    const redemptions = await db.pool.query('select count(*)::int as n from coupon_redemption where coupon_id = $1', [coupon.json.id]);
+    const redemptions = await db.pool.query(
+      'select count(*)::int as n from coupon_redemption where coupon_id = $1',
+      [coupon.json.id],
+    );
     expect(redemptions.rows[0].n).toBe(5);
     const used = await db.pool.query('select used_count from coupon where id = $1', [coupon.json.id]);
     expect(used.rows[0].used_count).toBe(5);

@@ -15,7 +15,10 @@ export interface Proc {
 }
 
 /** Starts `crowdstart <command>` as a real process and waits until it is ready. */
-export async function startCrowdstart(command: 'serve' | 'worker' | 'start', env: Record<string, string>): Promise<Proc> {
+export async function startCrowdstart(
+  command: 'serve' | 'worker' | 'start',
+  env: Record<string, string>,
+): Promise<Proc> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', command], {
     cwd: ROOT,
     env: {
@@ -120,8 +123,17 @@ export async function api(
 
 /** Creates a store and its keys through the root-token API. */
 export async function e2eStore(base: string, settings: object = {}) {
-  const s = await api(base, 'POST', '/v1/stores', { key: E2E_ROOT_TOKEN, body: { name: 'E2E', currency: 'USD', settings } });
-  const pk = await api(base, 'POST', `/v1/stores/${s.json.id}/keys`, { key: E2E_ROOT_TOKEN, body: { kind: 'publishable' } });
-  const sk = await api(base, 'POST', `/v1/stores/${s.json.id}/keys`, { key: E2E_ROOT_TOKEN, body: { kind: 'secret' } });
+  const s = await api(base, 'POST', '/v1/stores', {
+    key: E2E_ROOT_TOKEN,
+    body: { name: 'E2E', currency: 'USD', settings },
+  });
+  const pk = await api(base, 'POST', `/v1/stores/${s.json.id}/keys`, {
+    key: E2E_ROOT_TOKEN,
+    body: { kind: 'publishable' },
+  });
+  const sk = await api(base, 'POST', `/v1/stores/${s.json.id}/keys`, {
+    key: E2E_ROOT_TOKEN,
+    body: { kind: 'secret' },
+  });
   return { id: s.json.id as string, pk: pk.json.key as string, sk: sk.json.key as string };
 }
