@@ -123,7 +123,7 @@ export function createApp(options: AppOptions) {
   }
 
   // Every mutating POST is retry-safe (DESIGN §5): one middleware in front of all /v1 routes.
-  const idempotency = createIdempotencyModule({ db, clock });
+  const idempotency = createIdempotencyModule({ db, clock, lockSeconds: config.IDEMPOTENCY_LOCK_SECONDS });
   app.use('/v1/*', idempotency.middleware);
   tasks.push(...idempotency.tasks);
 

@@ -48,6 +48,8 @@ const configSchema = z.object({
   HOLD_TTL_SECONDS: intFrom(900, 10, 86_400),
   WORKER_POLL_MS: intFrom(1000, 10, 600_000),
   RECONCILE_AFTER_SECONDS: intFrom(60, 0, 86_400),
+  /** How long an in-flight Idempotency-Key blocks retries before a retry may take over (owner presumed dead). */
+  IDEMPOTENCY_LOCK_SECONDS: intFrom(60, 1, 3600),
   /**
    * Fault injection for recovery tests: `crash_after_authorize` kills the process (SIGKILL) right after the
    * gateway accepted a payment and before the order is marked paid. Never set it in production.

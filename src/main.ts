@@ -105,6 +105,7 @@ async function runWorker(config: Config) {
   const built = createApp({ config, database });
   await built.start({ worker: true });
   built.deps.logger.info('worker running');
+  process.stdout.write('Crowdstart worker running (jobs: hold expiry, reconciliation, outbox relay)\n');
   const stop = async () => {
     await built.close();
     await database.close();

@@ -30,8 +30,15 @@ async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs: number): 
 }
 
 describe('crash between gateway capture and "order paid"', () => {
-  it('is reconciled after restart: paid exactly once, stock committed once', async () => {
-    const env = { DATABASE_URL: db.url, RECONCILE_AFTER_SECONDS: '0', WORKER_POLL_MS: '200' };
+  it('is reconciled after restart: paid exactly once, stock committed once', {
+    timeout: 180_000,
+  }, async () => {
+    const env = {
+      DATABASE_URL: db.url,
+      RECONCILE_AFTER_SECONDS: '0',
+      WORKER_POLL_MS: '200',
+      IDEMPOTENCY_LOCK_SECONDS: '3',
+    };
     const doomed = await startCrowdstart('serve', { ...env, CROWDSTART_FAULT: 'crash_after_authorize' });
     procs.push(doomed);
     const store = await e2eStore(doomed.url);
@@ -109,14 +116,22 @@ describe('crash between gateway capture and "order paid"', () => {
 
     const api2 = await startCrowdstart('serve', env);
     procs.push(api2);
-    const retry = await api(api2.url, 'POST', '/v1/checkout', {
-      key: store.pk,
-      headers: { 'idempotency-key': idemKey },
-      body: {
-        cart_token: c.json.token,
-        payment: { card: { number: '4242424242424242', exp_month: 12, exp_year: 2035, cvc: '123' } },
-      },
-    });
+    // The dead request's claim on the key blocks retries (409) until its lock lapses; then the retry resumes.
+    const retry = await waitFor(async () => {
+      const r = await api(api2.url, 'POST', '/v1/checkout', {
+        key: store.pk,
+        headers: { 'idempotency-key': idemKey },
+        body: {
+          cart_token: c.json.token,
+          payment: { card: { number: '4242424242424242', exp_month: 12, exp_year: 2035, cvc: '123' } },
+        },
+      });
+      if (r.status === 409) {
+        expect(r.json.error.code).toBe('IDEMPOTENCY_KEY_IN_USE');
+        return undefined;
+      }
+      return r;
+    }, 20_000);
     expect(retry.status, retry.text).toBe(201);
     expect(retry.json.order.id).toBe(orderId);
     const orders = await db.pool.query('select count(*)::int as n from "order" where checkout_key = $1', [

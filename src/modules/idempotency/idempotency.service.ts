@@ -9,8 +9,6 @@ import type { AppEnv } from '../../shared/http/env.ts';
 import { idempotencyKey } from './idempotency.tables.ts';
 
 const KEEP_MS = 24 * 3600 * 1000;
-/** How long an in-flight claim blocks retries; past it, the first request is presumed dead and a retry takes over. */
-const LOCK_MS = 60_000;
 /** Response headers worth replaying; the rest (dates, request ids) belong to the new response. */
 const REPLAYED_HEADERS = ['content-type', 'location', 'etag'];
 
@@ -28,8 +26,13 @@ const isTransient = (status: number) => status === 401 || status === 403 || stat
  * Keys are scoped per API key (by the key's hash, so no lookup is needed) and kept 24 h. The claim is a row
  * inserted with ON CONFLICT DO NOTHING, so it holds across any number of processes on one database.
  */
-export function idempotencyMiddleware(deps: { db: Executor; clock: Clock }): MiddlewareHandler<AppEnv> {
-  const { db, clock } = deps;
+export function idempotencyMiddleware(deps: {
+  db: Executor;
+  clock: Clock;
+  /** How long an in-flight claim blocks retries; past it, the first request is presumed dead and a retry takes over. */
+  lockMs: number;
+}): MiddlewareHandler<AppEnv> {
+  const { db, clock, lockMs } = deps;
   return async (c, next) => {
     if (c.req.method !== 'POST') return next();
     const key = c.req.header('idempotency-key');
@@ -50,7 +53,7 @@ export function idempotencyMiddleware(deps: { db: Executor; clock: Clock }): Mid
     );
 
     const now = clock.now();
-    const claimed = await claim(db, { scope, key, requestHash, now });
+    const claimed = await claim(db, { scope, key, requestHash, now, lockMs });
     if (!claimed) {
       const [row] = await db
         .select()
@@ -72,7 +75,7 @@ export function idempotencyMiddleware(deps: { db: Executor; clock: Clock }): Mid
         headers.set('X-Request-Id', c.get('requestId'));
         return c.body(row.responseBody ?? '', row.responseStatus as 200, Object.fromEntries(headers));
       }
-      if (row.lockedUntil > now || !(await takeOver(db, { scope, key, now }))) throw inUse();
+      if (row.lockedUntil > now || !(await takeOver(db, { scope, key, now, lockMs }))) throw inUse();
     }
 
     await next();
@@ -104,7 +107,7 @@ const inUse = () =>
 
 async function claim(
   db: Executor,
-  a: { scope: string; key: string; requestHash: string; now: Date },
+  a: { scope: string; key: string; requestHash: string; now: Date; lockMs: number },
 ): Promise<boolean> {
   // An expired record is gone for good: drop it so the key can be used afresh.
   await db
@@ -123,7 +126,7 @@ async function claim(
       key: a.key,
       requestHash: a.requestHash,
       state: 'in_flight',
-      lockedUntil: new Date(a.now.getTime() + LOCK_MS),
+      lockedUntil: new Date(a.now.getTime() + a.lockMs),
       createdAt: a.now,
       expiresAt: new Date(a.now.getTime() + KEEP_MS),
     })
@@ -133,10 +136,13 @@ async function claim(
 }
 
 /** Takes over an in-flight claim whose owner died (lock expired); only one contender wins. */
-async function takeOver(db: Executor, a: { scope: string; key: string; now: Date }): Promise<boolean> {
+async function takeOver(
+  db: Executor,
+  a: { scope: string; key: string; now: Date; lockMs: number },
+): Promise<boolean> {
   const r = await db
     .update(idempotencyKey)
-    .set({ lockedUntil: new Date(a.now.getTime() + LOCK_MS) })
+    .set({ lockedUntil: new Date(a.now.getTime() + a.lockMs) })
     .where(
       and(
         eq(idempotencyKey.scope, a.scope),
