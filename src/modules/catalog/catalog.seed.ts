@@ -670,6 +670,9 @@ export async function seedDemoStore(options: SeedOptions): Promise<SeedResult> {
     );
   }
   await insertChanges(db, [{ storeId: store.id, entity: 'store', entityId: store.id }]);
+  // Fresh statistics after a bulk load: PGlite has no autovacuum, and without them its planner picks
+  // sequential scans for search and lists.
+  await db.execute(sql`analyze`);
 
   return {
     storeId: store.id,
