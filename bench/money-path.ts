@@ -34,30 +34,49 @@ export async function moneyPathScenarios(o: {
 }): Promise<Row[]> {
   const { base, pk, sk, connections, durationSec, mode, size } = o;
   const rows: Row[] = [];
-  const list = await call(base, 'GET', '/v1/products?limit=10', pk);
-  const variants: string[] = list.data.flatMap((p: any) => p.variants.map((v: any) => v.id));
-  const [plenty, hot] = variants;
-  if (!plenty || !hot) throw new Error('no variants to drive the money path');
-  await call(base, 'PUT', `/v1/inventory/${plenty}`, sk, { on_hand: 10_000_000 });
+  // Many shoppers: one cart per connection, each on its own variant (the hot-SKU row below is the opposite).
+  const variants: string[] = [];
+  let cursor: string | null = null;
+  while (variants.length < connections + 1) {
+    const page: any = await call(
+      base,
+      'GET',
+      `/v1/products?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+      pk,
+    );
+    for (const p of page.data) variants.push(p.variants[0].id);
+    if (!page.has_more) break;
+    cursor = page.next_cursor;
+  }
+  const hot = variants.pop();
+  if (!hot || variants.length === 0) throw new Error('no variants to drive the money path');
+  const carts: { variant: string; token: string }[] = [];
+  for (const variant of variants) {
+    await call(base, 'PUT', `/v1/inventory/${variant}`, sk, { on_hand: 10_000_000 });
+    const cart = await call(base, 'POST', '/v1/carts', pk, {
+      email: 'bench@example.com',
+      lines: [{ variant_id: variant, quantity: 1 }],
+    });
+    carts.push({ variant, token: cart.token });
+  }
+  const cartOf = (n: number) => carts[n % carts.length]!;
 
-  const cart = await call(base, 'POST', '/v1/carts', pk, {
-    email: 'bench@example.com',
-    lines: [{ variant_id: plenty, quantity: 1 }],
-  });
   const cartUpdate = await load({
     url: base,
     method: 'PATCH',
-    paths: [`/v1/carts/current/lines/${plenty}`],
-    headers: {
-      authorization: `Bearer ${pk}`,
-      'content-type': 'application/json',
-      'x-cart-token': cart.token,
-    },
-    body: (n) => JSON.stringify({ quantity: 1 + (n % 3) }),
+    paths: carts.map((c) => `/v1/carts/current/lines/${c.variant}`),
+    headers: { authorization: `Bearer ${pk}`, 'content-type': 'application/json' },
+    headersFor: (n) => ({ 'x-cart-token': cartOf(n).token }),
+    body: (n) => JSON.stringify({ quantity: 1 + (Math.floor(n / carts.length) % 3) }),
     connections,
     durationSec,
   });
-  rows.push({ mode, size, scenario: 'cart update (re-price + hold + new token)', ...cartUpdate });
+  rows.push({
+    mode,
+    size,
+    scenario: `cart update (${carts.length} carts: re-price + hold + new token)`,
+    ...cartUpdate,
+  });
 
   const statuses = new Map<number, number>();
   const checkout = await load({
@@ -66,7 +85,7 @@ export async function moneyPathScenarios(o: {
     paths: ['/v1/checkout'],
     headers: { authorization: `Bearer ${pk}`, 'content-type': 'application/json' },
     headersFor: () => ({ 'idempotency-key': randomUUID() }),
-    body: () => JSON.stringify({ cart_token: cart.token, payment: { card: CARD } }),
+    body: (n) => JSON.stringify({ cart_token: cartOf(n).token, payment: { card: CARD } }),
     statuses,
     connections,
     durationSec,

@@ -36,11 +36,18 @@ export async function startProcess(opts: {
   url: string;
   script?: string;
 }): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', opts.script ?? 'src/main.ts', ...opts.args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=prof") profiles the API process, not the ceiling.
+  const extra =
+    !opts.script && process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [];
+  const child = spawn(
+    process.execPath,
+    [...extra, '--import', 'tsx', opts.script ?? 'src/main.ts', ...opts.args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`process did not become ready:\n${log}`)), 120_000);
