@@ -133,8 +133,6 @@ export function createApp(options: AppOptions) {
     storesRoutes({ stores, root: requireRoot(config.CROWDSTART_ROOT_TOKEN), secret: auth.secret }),
   );
 
-  // Modules mount here (catalog, search, cart, inventory, checkout, orders, …).
-
   // Search must stay mounted before the catalog: `/v1/products/search` is not a product slug.
   const search = createSearchModule({ db, auth, metrics });
   app.route('/', search.routes);
