@@ -133,10 +133,6 @@ export function createApp(options: AppOptions) {
     storesRoutes({ stores, root: requireRoot(config.CROWDSTART_ROOT_TOKEN), secret: auth.secret }),
   );
 
-  // Search must stay mounted before the catalog: `/v1/products/search` is not a product slug.
-  const search = createSearchModule({ db, auth, metrics });
-  app.route('/', search.routes);
-
   const pricing = createPricingModule({ db, auth, ids, clock });
   app.route('/', pricing.routes);
 
@@ -153,6 +149,15 @@ export function createApp(options: AppOptions) {
     metrics,
     cacheMaxAgeSeconds: config.CACHE_MAX_AGE_SECONDS,
   });
+  // Search is mounted after the catalog module is built (it memoises results in the catalog's page cache),
+  // and its route is matched first because the catalog's product route steps aside for /v1/products/search.
+  const search = createSearchModule({
+    db,
+    auth,
+    metrics,
+    pageCache: (storeId, key, render) => catalog.service.storePage(storeId, key, render),
+  });
+  app.route('/', search.routes);
   tasks.push(...catalog.tasks);
   starters.push(catalog.start);
   stoppers.push(catalog.stop);

@@ -19,6 +19,8 @@ export async function load(opts: {
   method?: 'GET' | 'POST' | 'PATCH' | 'PUT';
   body?: (i: number) => string;
   headersFor?: (i: number) => Record<string, string>;
+  /** Overrides `paths` when every request needs its own path. */
+  pathFor?: (i: number) => string;
   /** Counts responses by status code, to check outcomes (e.g. no oversell) after the run. */
   statuses?: Map<number, number>;
 }): Promise<LoadResult> {
@@ -33,7 +35,7 @@ export async function load(opts: {
         method: opts.method ?? 'GET',
         setupRequest: (req) => {
           const n = i++;
-          const path = opts.paths[n % opts.paths.length]!;
+          const path = opts.pathFor ? opts.pathFor(n) : opts.paths[n % opts.paths.length]!;
           const headers = opts.headersFor ? { ...req.headers, ...opts.headersFor(n) } : req.headers;
           return { ...req, path, headers, ...(opts.body ? { body: opts.body(n) } : {}) };
         },

@@ -222,6 +222,7 @@ export function createCatalogService(deps: {
   cache: CatalogCache;
   committed: (changes: CatalogChange[]) => void;
 }) {
+  const rendering = new Map<string, Promise<CachedBody>>();
   const { db, ids, cache } = deps;
 
   async function write<T>(fn: (tx: Executor, changes: CatalogChange[]) => Promise<T>): Promise<T> {
@@ -517,6 +518,27 @@ export function createCatalogService(deps: {
       const entry = { body, etag: etagOf(body) };
       cache.putPage(args.storeId, key, entry, epoch);
       return entry;
+    },
+
+    /**
+     * Memoises any rendered storefront page of a store (search results, for one) until that store's catalog
+     * or stock changes; concurrent misses for one key share a single render.
+     */
+    async storePage(storeId: string, parts: string, render: () => Promise<unknown>): Promise<CachedBody> {
+      const key = cache.pageKey(storeId, parts);
+      const hit = cache.page(key);
+      if (hit) return hit;
+      const pending = rendering.get(key);
+      if (pending) return pending;
+      const epoch = cache.epoch(storeId);
+      const job = (async () => {
+        const body = JSON.stringify(await render());
+        const entry = { body, etag: etagOf(body) };
+        cache.putPage(storeId, key, entry, epoch);
+        return entry;
+      })().finally(() => rendering.delete(key));
+      rendering.set(key, job);
+      return job;
     },
 
     /** A page key lookup without a database round trip (the route's hot path). */

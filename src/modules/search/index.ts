@@ -13,9 +13,10 @@ import type { MiddlewareHandler } from 'hono';
 import type { Executor } from '../../shared/db.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import type { Metrics } from '../../shared/metrics.ts';
-import { searchRoutes } from './search.routes.ts';
+import { type StorePageCache, searchRoutes } from './search.routes.ts';
 import { createSearchService } from './search.service.ts';
 
+export type { StorePageCache } from './search.routes.ts';
 export type {
   ProductSummary,
   SearchFacets,
@@ -29,9 +30,14 @@ export interface SearchDeps {
   db: Executor;
   auth: { any: readonly MiddlewareHandler<AppEnv>[] };
   metrics?: Metrics;
+  /**
+   * Memoises a rendered result per store until the store's catalog or stock changes (the catalog's page
+   * cache, injected from the composition root). Used for publishable-key searches only.
+   */
+  pageCache?: StorePageCache;
 }
 
 export function createSearchModule(deps: SearchDeps) {
   const service = createSearchService({ db: deps.db, metrics: deps.metrics });
-  return { routes: searchRoutes({ service, any: deps.auth.any }), service };
+  return { routes: searchRoutes({ service, any: deps.auth.any, pageCache: deps.pageCache }), service };
 }

@@ -134,7 +134,18 @@ const SearchResultSchema = z
   })
   .openapi('ProductSearchResult');
 
-export function searchRoutes(deps: { service: SearchService; any: readonly MiddlewareHandler<AppEnv>[] }) {
+/** Memoises a rendered page of a store until its catalog or stock changes. */
+export type StorePageCache = (
+  storeId: string,
+  key: string,
+  render: () => Promise<unknown>,
+) => Promise<{ body: string; etag: string }>;
+
+export function searchRoutes(deps: {
+  service: SearchService;
+  any: readonly MiddlewareHandler<AppEnv>[];
+  pageCache?: StorePageCache;
+}) {
   const { service } = deps;
   const app = createRouter();
   app.use('/v1/products/search', ...deps.any);
@@ -172,18 +183,27 @@ export function searchRoutes(deps: { service: SearchService; any: readonly Middl
           );
         }
       }
-      const result = await service.search(c.get('auth'), {
-        q: query.q,
-        collection: query.collection,
-        priceMin,
-        priceMax,
-        options,
-        inStock: query.in_stock === 'true',
-        sort: query.sort,
-        limit: query.limit,
-        cursor: query.cursor,
-      });
-      return c.json(result, 200);
+      const auth = c.get('auth');
+      const run = () =>
+        service.search(auth, {
+          q: query.q,
+          collection: query.collection,
+          priceMin,
+          priceMax,
+          options,
+          inStock: query.in_stock === 'true',
+          sort: query.sort,
+          limit: query.limit,
+          cursor: query.cursor,
+        });
+      if (auth.kind !== 'publishable' || !deps.pageCache) return c.json(await run(), 200);
+      // Storefront searches repeat (popular queries, pagination): one render per store and query until
+      // the store's catalog or stock changes. Keyed on the validated query, so spelling of the URL doesn't matter.
+      const entry = await deps.pageCache(auth.storeId, `search\n${JSON.stringify(query)}`, run);
+      return c.body(entry.body, 200, {
+        'Content-Type': 'application/json; charset=UTF-8',
+        ETag: entry.etag,
+      }) as never;
     },
   );
 
