@@ -165,15 +165,50 @@ async function runMode(mode: 'pglite' | 'postgres', size: number, rows: Row[]) {
     const queries = searchQueries(titles).map(
       (q) => `/v1/products/search?q=${encodeURIComponent(q)}&limit=20`,
     );
+    const example = queries[0] ? decodeURIComponent(queries[0].split('q=')[1]!.split('&')[0]!) : '';
     const search = await load({ url: base, paths: queries, headers, connections, durationSec });
     rows.push({
       mode,
       size,
-      scenario: 'search, 2 words, 1 misspelt',
+      scenario: `search, 2 words, 1 misspelt (${queries.length} queries, repeated: results cache)`,
       ...search,
-      note: queries[0] ? decodeURIComponent(queries[0].split('q=')[1]!.split('&')[0]!) : '',
+      note: example,
     });
     log(`${mode} ${size}: search ${search.rps} rps p99 ${search.p99} ms`);
+    // Every request distinct (a price ceiling that changes each time): none is served from the results cache.
+    const distinct = (offset: number) => (n: number) =>
+      `${queries[n % queries.length]}&price_max=${offset + n}`;
+    const uncached = await load({
+      url: base,
+      paths: queries,
+      pathFor: distinct(1_000_000),
+      headers,
+      connections,
+      durationSec,
+    });
+    rows.push({
+      mode,
+      size,
+      scenario: 'search, every request distinct (database)',
+      ...uncached,
+      note: example,
+    });
+    log(`${mode} ${size}: search uncached ${uncached.rps} rps p99 ${uncached.p99} ms`);
+    const single = await load({
+      url: base,
+      paths: queries,
+      pathFor: distinct(2_000_000),
+      headers,
+      connections: 1,
+      durationSec: Math.min(5, durationSec),
+    });
+    rows.push({
+      mode,
+      size,
+      scenario: 'search, every request distinct, 1 connection',
+      ...single,
+      note: example,
+    });
 
     if (!values['skip-money'] && size === sizes[0]) {
       for (const r of await moneyPathScenarios({ base, pk, sk, connections, durationSec, mode, size }))
