@@ -2,7 +2,14 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../../shared/app-error.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
-import { commonErrors, createRouter, jsonBody, jsonContent, SECRET_KEY } from '../../shared/http/openapi.ts';
+import {
+  ANY_KEY,
+  commonErrors,
+  createRouter,
+  jsonBody,
+  jsonContent,
+  SECRET_KEY,
+} from '../../shared/http/openapi.ts';
 import { cursorParam, limitParam } from '../../shared/http/pagination.ts';
 import type { Metrics } from '../../shared/metrics.ts';
 import type { CachedBody } from './catalog.cache.ts';
@@ -10,8 +17,6 @@ import { catalogHeaders, etagMatches, etagOf, SLUG_MAX, versionFromIfMatch } fro
 import type { CatalogService } from './catalog.service.ts';
 
 // ---------------------------------------------------------------- schemas
-
-const ANY_KEY_SECURITY: Record<string, string[]>[] = [{ publishableKey: [] }, { secretKey: [] }];
 
 const productId = z.string().regex(/^prod_[0-9a-z]{26}$/, 'must be a product id (prod_…)');
 const variantId = z.string().regex(/^var_[0-9a-z]{26}$/, 'must be a variant id (var_…)');
@@ -279,7 +284,7 @@ export function catalogRoutes(deps: {
       path: '/v1/products',
       tags: ['Catalog'],
       summary: 'List products (publishable keys see active products only)',
-      security: ANY_KEY_SECURITY,
+      security: ANY_KEY,
       middleware: any,
       request: {
         query: z.object({
@@ -347,7 +352,7 @@ export function catalogRoutes(deps: {
       tags: ['Catalog'],
       summary:
         'Get a product by id or slug (publishable keys: active products only), with ETag and CDN headers',
-      security: ANY_KEY_SECURITY,
+      security: ANY_KEY,
       middleware: any.map(unlessSearch),
       request: { params: z.object({ id_or_slug: productIdOrSlug }) },
       responses: { 200: jsonContent(ProductSchema, 'The product'), ...notModified, ...commonErrors },
@@ -448,7 +453,7 @@ export function catalogRoutes(deps: {
       path: '/v1/variants/by-sku/{sku}',
       tags: ['Catalog'],
       summary: 'Get a variant by SKU (publishable keys: of active products only)',
-      security: ANY_KEY_SECURITY,
+      security: ANY_KEY,
       middleware: any,
       request: { params: z.object({ sku }) },
       responses: { 200: jsonContent(VariantSchema, 'The variant'), ...notModified, ...commonErrors },
@@ -472,7 +477,7 @@ export function catalogRoutes(deps: {
       path: '/v1/variants/{id}',
       tags: ['Catalog'],
       summary: 'Get a variant (publishable keys: of active products only)',
-      security: ANY_KEY_SECURITY,
+      security: ANY_KEY,
       middleware: any,
       request: { params: z.object({ id: variantId }) },
       responses: { 200: jsonContent(VariantSchema, 'The variant'), ...notModified, ...commonErrors },
@@ -539,7 +544,7 @@ export function catalogRoutes(deps: {
       path: '/v1/collections',
       tags: ['Catalog'],
       summary: 'List collections',
-      security: ANY_KEY_SECURITY,
+      security: ANY_KEY,
       middleware: any,
       request: { query: z.object({ limit: limitParam, cursor: cursorParam }) },
       responses: {
@@ -584,7 +589,7 @@ export function catalogRoutes(deps: {
       path: '/v1/collections/{id_or_slug}',
       tags: ['Catalog'],
       summary: 'Get a collection by id or slug with a page of its products, in collection order',
-      security: ANY_KEY_SECURITY,
+      security: ANY_KEY,
       middleware: any,
       request: {
         params: z.object({ id_or_slug: collectionIdOrSlug }),

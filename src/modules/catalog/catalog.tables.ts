@@ -9,9 +9,9 @@ import {
   pgTable,
   primaryKey,
   text,
-  timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { ts } from '../../shared/db-columns.ts';
 import { store } from '../stores/stores.tables.ts';
 
 export interface ProductOption {
@@ -23,8 +23,6 @@ export interface ProductImage {
   url: string;
   alt: string | null;
 }
-
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const product = pgTable(
   'product',

@@ -1,6 +1,5 @@
-import { bigint, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+import { bigint, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { ts } from '../../shared/db-columns.ts';
 
 /**
  * The built-in test gateway's own ledger: it plays the card processor, so it is written in its own

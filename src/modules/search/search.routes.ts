@@ -2,18 +2,10 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../../shared/app-error.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
-import {
-  ANY_KEY as ANY_KEY_DOC,
-  commonErrors,
-  createRouter,
-  jsonContent,
-} from '../../shared/http/openapi.ts';
+import { ANY_KEY, commonErrors, createRouter, jsonContent } from '../../shared/http/openapi.ts';
 import { cursorParam, limitParam } from '../../shared/http/pagination.ts';
 import { parseOptionsFilter } from './search.rules.ts';
 import { FACET_LIMIT, type SearchService } from './search.service.ts';
-
-// Publishable or secret key, typed for createRoute (the shared constant's inferred type is a union of shapes).
-const ANY_KEY = ANY_KEY_DOC as unknown as Array<Record<string, string[]>>;
 
 const minorUnits = (name: string, description: string) =>
   z

@@ -48,7 +48,8 @@ export const jsonContent = <T extends z.ZodType>(schema: T, description: string)
   content: { 'application/json': { schema } },
 });
 
-export const SECRET_KEY = [{ secretKey: [] }];
-export const PUBLISHABLE_KEY = [{ publishableKey: [] }];
-export const ANY_KEY = [{ publishableKey: [] }, { secretKey: [] }];
-export const ROOT_TOKEN = [{ rootToken: [] }];
+type Security = Record<string, string[]>[];
+export const SECRET_KEY: Security = [{ secretKey: [] }];
+export const PUBLISHABLE_KEY: Security = [{ publishableKey: [] }];
+export const ANY_KEY: Security = [{ publishableKey: [] }, { secretKey: [] }];
+export const ROOT_TOKEN: Security = [{ rootToken: [] }];
