@@ -2,6 +2,7 @@
 //   npm run bench -- [--sizes 1000,100000] [--modes pglite,postgres] [--duration 10] [--connections 50]
 // PostgreSQL mode needs BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); a fresh
 // database is created per catalog size and dropped afterwards.
+import { execSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -235,6 +236,7 @@ async function runMode(mode: 'pglite' | 'postgres', size: number, rows: Row[]) {
   }
 }
 
+execSync('npm run build', { cwd: ROOT, stdio: 'inherit' });
 const rows: Row[] = [];
 for (const size of sizes) for (const mode of modes) await runMode(mode, size, rows);
 mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
