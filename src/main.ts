@@ -171,7 +171,7 @@ async function main() {
       const database = await openMigrated(config);
       const n = values.products === undefined ? config.SEED_PRODUCTS : Number(values.products);
       if (!Number.isInteger(n) || n < 0) fail('--products must be a non-negative integer');
-      await seedIfEmpty({ ...config, SEED_PRODUCTS: n }, { ...database, db: database.db }, true);
+      await seedIfEmpty({ ...config, SEED_PRODUCTS: n }, database, true);
       await database.close();
       return;
     }
