@@ -29,6 +29,17 @@ export async function ensureLevels(tx: Executor, storeId: string, variantIds: st
     .onConflictDoNothing({ target: inventoryLevel.variantId });
 }
 
+function levelsQuery(tx: Executor, storeId: string, variantIds: string[]) {
+  return tx
+    .select({
+      variantId: inventoryLevel.variantId,
+      onHand: inventoryLevel.onHand,
+      committed: inventoryLevel.committed,
+    })
+    .from(inventoryLevel)
+    .where(and(eq(inventoryLevel.storeId, storeId), inArray(inventoryLevel.variantId, variantIds)));
+}
+
 /**
  * Locks the store's level rows of these variants in variant-id order (one lock order for every writer,
  * so two checkouts never deadlock) and returns their latest committed values.
@@ -39,16 +50,7 @@ export async function lockLevels(
   variantIds: string[],
 ): Promise<Map<string, LevelRow>> {
   if (variantIds.length === 0) return new Map();
-  const r = await tx
-    .select({
-      variantId: inventoryLevel.variantId,
-      onHand: inventoryLevel.onHand,
-      committed: inventoryLevel.committed,
-    })
-    .from(inventoryLevel)
-    .where(and(eq(inventoryLevel.storeId, storeId), inArray(inventoryLevel.variantId, variantIds)))
-    .orderBy(asc(inventoryLevel.variantId))
-    .for('update');
+  const r = await levelsQuery(tx, storeId, variantIds).orderBy(asc(inventoryLevel.variantId)).for('update');
   return new Map(r.map((l) => [l.variantId, l]));
 }
 
@@ -326,14 +328,7 @@ export async function readLevels(
   variantIds: string[],
 ): Promise<Map<string, LevelRow>> {
   if (variantIds.length === 0) return new Map();
-  const r = await tx
-    .select({
-      variantId: inventoryLevel.variantId,
-      onHand: inventoryLevel.onHand,
-      committed: inventoryLevel.committed,
-    })
-    .from(inventoryLevel)
-    .where(and(eq(inventoryLevel.storeId, storeId), inArray(inventoryLevel.variantId, variantIds)));
+  const r = await levelsQuery(tx, storeId, variantIds);
   return new Map(r.map((l) => [l.variantId, l]));
 }
 

@@ -26,7 +26,8 @@ export function serializeLine(l: OrderLineRow) {
   };
 }
 
-export function serializeOrder(o: OrderRow, lines: OrderLineRow[]) {
+/** The fields the shopper and the merchant both see. */
+function orderBasics(o: OrderRow, lines: OrderLineRow[]) {
   return {
     id: o.id,
     object: 'order' as const,
@@ -36,7 +37,6 @@ export function serializeOrder(o: OrderRow, lines: OrderLineRow[]) {
     currency: o.currency,
     email: o.email,
     shipping_address: o.shippingAddress ?? null,
-    billing_address: o.billingAddress ?? null,
     shipping: o.shipping ?? null,
     subtotal: o.subtotal,
     discount_total: o.discountTotal,
@@ -45,19 +45,26 @@ export function serializeOrder(o: OrderRow, lines: OrderLineRow[]) {
     total: o.total,
     tax_inclusive: o.taxInclusive,
     coupon_code: o.couponCode,
+    lines: lines.map(serializeLine),
+    created_at: o.createdAt.toISOString(),
+    paid_at: iso(o.paidAt),
+    cancelled_at: iso(o.cancelledAt),
+  };
+}
+
+export function serializeOrder(o: OrderRow, lines: OrderLineRow[]) {
+  return {
+    ...orderBasics(o, lines),
+    billing_address: o.billingAddress ?? null,
     cart_id: o.cartId,
     gateway: o.gateway,
     capture: o.captureMode,
     cancel_reason: o.cancelReason,
-    lines: lines.map(serializeLine),
     version: o.version,
     reserved_until: o.reservedUntil.toISOString(),
-    created_at: o.createdAt.toISOString(),
     updated_at: o.updatedAt.toISOString(),
-    paid_at: iso(o.paidAt),
     fulfilled_at: iso(o.fulfilledAt),
     completed_at: iso(o.completedAt),
-    cancelled_at: iso(o.cancelledAt),
   };
 }
 
@@ -117,27 +124,5 @@ export function serializeFulfillment(f: FulfillmentRow) {
 
 /** What the shopper sees with the order secret: no audit trail, no gateway references, no internal notes. */
 export function serializePublicOrder(o: OrderRow, lines: OrderLineRow[], fulfillments: FulfillmentRow[]) {
-  return {
-    id: o.id,
-    object: 'order' as const,
-    status: o.status,
-    payment_status: o.paymentStatus,
-    fulfillment_status: o.fulfillmentStatus,
-    currency: o.currency,
-    email: o.email,
-    shipping_address: o.shippingAddress ?? null,
-    shipping: o.shipping ?? null,
-    subtotal: o.subtotal,
-    discount_total: o.discountTotal,
-    shipping_total: o.shippingTotal,
-    tax_total: o.taxTotal,
-    total: o.total,
-    tax_inclusive: o.taxInclusive,
-    coupon_code: o.couponCode,
-    lines: lines.map(serializeLine),
-    fulfillments: fulfillments.map(serializeFulfillment),
-    created_at: o.createdAt.toISOString(),
-    paid_at: iso(o.paidAt),
-    cancelled_at: iso(o.cancelledAt),
-  };
+  return { ...orderBasics(o, lines), fulfillments: fulfillments.map(serializeFulfillment) };
 }
