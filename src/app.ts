@@ -180,7 +180,7 @@ export function createApp(options: AppOptions) {
   app.route('/', cart.routes);
 
   // Payments, orders and checkout: one order, one charge; pending orders are settled by asking the gateway.
-  const payments = createPaymentsModule({ db, clock, ids });
+  const payments = createPaymentsModule({ db, clock, ids, stripeApiBase: config.STRIPE_API_BASE });
   const orders = createOrdersModule({
     db,
     ids,

@@ -28,6 +28,11 @@ const configSchema = z.object({
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
   CROWDSTART_ROOT_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Where the Stripe adapter sends its requests: Stripe's own API unless the operator points it elsewhere
+   * (a local stand-in for tests, an egress proxy). Operator configuration, never a store setting.
+   */
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_PER_SECOND: intFrom(1000, 1, 1_000_000),
   RATE_LIMIT_BURST: intFrom(2000, 1, 10_000_000),

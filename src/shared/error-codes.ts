@@ -83,6 +83,12 @@ export const ERROR_CODES = {
     type: 'permission_error',
     description: 'The route needs a secret key (`sk_…`); a publishable key was sent.',
   },
+  LIVE_KEY_REQUIRED: {
+    status: 403,
+    type: 'permission_error',
+    description:
+      'Only a live secret key (`sk_live_`) may change live-mode settings such as `settings.stripe.live`.',
+  },
   RATE_LIMITED: {
     status: 429,
     type: 'rate_limit_error',
@@ -278,6 +284,24 @@ export const ERROR_CODES = {
     status: 400,
     type: 'invalid_request_error',
     description: "The store's payment gateway is not configured.",
+  },
+  LIVE_GATEWAY_NOT_CONFIGURED: {
+    status: 400,
+    type: 'invalid_request_error',
+    description:
+      'A live key (`pk_live_`/`sk_live_`) pays only through Stripe live credentials (`settings.stripe.live`); the built-in test gateway takes test keys only.',
+  },
+  TEST_CARD_IN_LIVE_MODE: {
+    status: 400,
+    type: 'invalid_request_error',
+    description:
+      'A test card number was sent with a live key; use a test key (`pk_test_`) to pay with test cards.',
+  },
+  CART_ALREADY_CHECKED_OUT: {
+    status: 409,
+    type: 'conflict_error',
+    description:
+      'The cart already has an order that is not cancelled; `order_id` names it. Nothing was charged.',
   },
   INVALID_WEBHOOK_SIGNATURE: {
     status: 400,

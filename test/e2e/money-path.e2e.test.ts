@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, e2eDatabase, e2eStore, type Proc, startCrowdstart } from './processes.ts';
+import { api, E2E_ROOT_TOKEN, e2eDatabase, e2eStore, type Proc, startCrowdstart } from './processes.ts';
 
 /**
  * The money path over real processes: two API processes on one PostgreSQL database.
@@ -67,9 +67,13 @@ afterAll(async () => {
 describe('two API processes on one PostgreSQL', () => {
   it('200 concurrent checkouts of a variant with 10 in stock → exactly 10 paid orders, no oversell', async () => {
     const variantId = await product(10);
-    const token = await cart(variantId);
+    // 200 shoppers, each with a cart of their own (one cart makes at most one order).
+    const tokens: string[] = [];
+    for (let i = 0; i < 200; i += 50) {
+      tokens.push(...(await Promise.all(Array.from({ length: 50 }, () => cart(variantId)))));
+    }
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => checkout(i % 2 ? a.url : b.url, token, `race-${i}`)),
+      tokens.map((token, i) => checkout(i % 2 ? a.url : b.url, token, `race-${i}`)),
     );
     const paid = results.filter((r) => r.status === 201);
     const refused = results.filter((r) => r.status === 409);
@@ -122,17 +126,19 @@ describe('two API processes on one PostgreSQL', () => {
       body: { code: `FIVE${randomUUID().slice(0, 6)}`, kind: 'percent', value: 10, usage_limit: 5 },
     });
     expect(coupon.status, coupon.text).toBe(201);
-    const token = await cart(variantId);
-    const withCoupon = await api(a.url, 'PUT', '/v1/carts/current/coupon', {
-      key: store.pk,
-      headers: { 'x-cart-token': token },
-      body: { code: coupon.json.code },
-    });
-    expect(withCoupon.status, withCoupon.text).toBe(200);
+    const tokens = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const withCoupon = await api(a.url, 'PUT', '/v1/carts/current/coupon', {
+          key: store.pk,
+          headers: { 'x-cart-token': await cart(variantId) },
+          body: { code: coupon.json.code },
+        });
+        expect(withCoupon.status, withCoupon.text).toBe(200);
+        return withCoupon.json.token as string;
+      }),
+    );
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        checkout(i % 2 ? a.url : b.url, withCoupon.json.token, `cpn-${i}`),
-      ),
+      tokens.map((token, i) => checkout(i % 2 ? a.url : b.url, token, `cpn-${i}`)),
     );
     expect(results.filter((r) => r.status >= 500)).toHaveLength(0);
     const redemptions = await db.pool.query(
@@ -144,5 +150,70 @@ describe('two API processes on one PostgreSQL', () => {
     expect(used.rows[0].used_count).toBe(5);
     const discounted = results.filter((r) => r.status === 201 && r.json.order.discount_total > 0);
     expect(discounted).toHaveLength(5);
+  });
+
+  it('one cart checked out 20 times at once with 20 different keys on both processes → 1 order, 1 capture', async () => {
+    const variantId = await product(100);
+    const token = await cart(variantId);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => checkout(i % 2 ? a.url : b.url, token, `click-${randomUUID()}`)),
+    );
+    const paid = results.filter((r) => r.status === 201);
+    expect(paid).toHaveLength(1);
+    const orderId = paid[0]!.json.order.id as string;
+    const refused = results.filter((r) => r.status === 409);
+    expect(refused).toHaveLength(19);
+    for (const r of refused) {
+      expect(r.json.error).toMatchObject({ code: 'CART_ALREADY_CHECKED_OUT', order_id: orderId });
+    }
+    const orders = await db.pool.query('select count(*)::int as n from "order" where cart_id = $1', [
+      paid[0]!.json.order.cart_id,
+    ]);
+    expect(orders.rows[0].n).toBe(1);
+    const charges = await db.pool.query(
+      'select count(*)::int as n from test_gateway_payment where order_id in (select id from "order" where cart_id = $1)',
+      [paid[0]!.json.order.cart_id],
+    );
+    expect(charges.rows[0].n).toBe(1);
+    const level = await api(b.url, 'GET', `/v1/inventory/${variantId}`, { key: store.sk });
+    expect(level.json).toMatchObject({ on_hand: 99, committed: 0 });
+  });
+
+  it('test and live are two worlds across processes: a live key never pays on the test gateway, sees no test order', async () => {
+    const liveKey = async (kind: 'publishable' | 'secret') => {
+      const r = await api(a.url, 'POST', `/v1/stores/${store.id}/keys`, {
+        key: E2E_ROOT_TOKEN,
+        body: { kind, mode: 'live' },
+      });
+      expect(r.status, r.text).toBe(201);
+      return r.json.key as string;
+    };
+    const [pkLive, skLive] = [await liveKey('publishable'), await liveKey('secret')];
+    const variantId = await product(5);
+    const test = await checkout(a.url, await cart(variantId), `t-${randomUUID()}`);
+    expect(test.status, test.text).toBe(201);
+    expect(test.json.order.livemode).toBe(false);
+    const liveCart = await api(b.url, 'POST', '/v1/carts', {
+      key: pkLive,
+      body: { email: 'shopper@example.com', lines: [{ variant_id: variantId, quantity: 1 }] },
+    });
+    expect(liveCart.status, liveCart.text).toBe(201);
+    for (const payment of [{ card: CARD }, { payment_method: 'pm_card_visa' }]) {
+      const live = await api(b.url, 'POST', '/v1/checkout', {
+        key: pkLive,
+        headers: { 'idempotency-key': `l-${randomUUID()}` },
+        body: { cart_token: liveCart.json.token, payment },
+      });
+      expect(live.status, live.text).toBe(400);
+      expect(['TEST_CARD_IN_LIVE_MODE', 'LIVE_GATEWAY_NOT_CONFIGURED']).toContain(live.json.error.code);
+    }
+    const liveOrders = await api(b.url, 'GET', '/v1/orders', { key: skLive });
+    expect(liveOrders.status).toBe(200);
+    expect(liveOrders.json.data).toHaveLength(0);
+    expect((await api(a.url, 'GET', `/v1/orders/${test.json.order.id}`, { key: skLive })).status).toBe(404);
+    const testOrders = await api(a.url, 'GET', '/v1/orders?limit=100', { key: store.sk });
+    expect(testOrders.json.data.every((o: { livemode: boolean }) => o.livemode === false)).toBe(true);
+    const live = await db.pool.query('select count(*)::int as n from "order" where livemode');
+    expect(live.rows[0].n).toBe(0);
   });
 });

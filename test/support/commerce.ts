@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { newId } from '../../src/shared/ids.ts';
-import type { TestApp } from './harness.ts';
+import { ROOT_TOKEN, type TestApp } from './harness.ts';
 
 export const CARDS = {
   success: '4242424242424242',
@@ -80,4 +80,22 @@ export async function level(t: TestApp, sk: string, variantId: string) {
 export async function count(t: TestApp, query: ReturnType<typeof sql>): Promise<number> {
   const res = (await t.database.db.execute(query)) as unknown as { rows: Array<{ n: number | string }> };
   return Number(res.rows[0]?.n ?? 0);
+}
+
+/** The store's own test gateway webhook secret (generated with the store), as the secret key reads it. */
+export async function testWebhookSecret(t: TestApp, sk: string): Promise<string> {
+  const r = await t.request('GET', '/v1/store', { key: sk });
+  const secret = r.json?.settings?.test_gateway?.webhook_secret;
+  if (typeof secret !== 'string') throw new Error(`store settings: ${r.status} ${r.text}`);
+  return secret;
+}
+
+/** A key of the other mode for the same store (root token). */
+export async function liveKey(t: TestApp, storeId: string, kind: 'publishable' | 'secret'): Promise<string> {
+  const r = await t.request('POST', `/v1/stores/${storeId}/keys`, {
+    key: ROOT_TOKEN,
+    body: { kind, mode: 'live' },
+  });
+  if (r.status !== 201) throw new Error(`live key: ${r.status} ${r.text}`);
+  return r.json.key as string;
 }

@@ -10,7 +10,7 @@ import {
   PUBLISHABLE_KEY,
 } from '../../shared/http/openapi.ts';
 import { OrderSchema, type OrdersService, serializeOrder } from '../orders/index.ts';
-import type { PaymentGateway } from '../payments/index.ts';
+import type { GatewayChoice, PaymentGateway, WebhookEvent } from '../payments/index.ts';
 import type { StoreSettings } from '../stores/index.ts';
 import type { CheckoutService } from './checkout.service.ts';
 
@@ -52,7 +52,7 @@ const paymentErrors = {
 export function checkoutRoutes(deps: {
   checkout: CheckoutService;
   orders: OrdersService;
-  gateways: { forStore(settings: StoreSettings): PaymentGateway };
+  gateways: { forMode(settings: StoreSettings, choice: GatewayChoice): PaymentGateway };
   stores: { getStoreCached(id: string): Promise<{ settings: StoreSettings }> };
   auth: readonly MiddlewareHandler<AppEnv>[];
 }) {
@@ -101,8 +101,10 @@ export function checkoutRoutes(deps: {
     async (c) => {
       const key = c.req.header('idempotency-key') ?? '';
       const body = c.req.valid('json');
+      const auth = c.get('auth');
       const out = await deps.checkout.checkout({
-        storeId: c.get('auth').storeId,
+        storeId: auth.storeId,
+        livemode: auth.mode === 'live',
         idempotencyKey: key,
         cartToken: body.cart_token,
         payment: body.payment,
@@ -140,7 +142,14 @@ export function checkoutRoutes(deps: {
     async (c) => {
       const { gateway: name, store_id } = c.req.valid('param');
       const store = await deps.stores.getStoreCached(store_id);
-      if ((store.settings.gateway ?? 'test') !== name) {
+      // The modes this store can receive notifications for from this gateway; the secret that verifies tells which.
+      const modes: boolean[] =
+        name === 'test'
+          ? (store.settings.gateway ?? 'test') === 'test'
+            ? [false]
+            : []
+          : [...(store.settings.stripe?.live ? [true] : []), ...(store.settings.stripe?.test ? [false] : [])];
+      if (modes.length === 0) {
         throw new AppError('GATEWAY_NOT_CONFIGURED', `This store does not use the ${name} gateway.`, {
           param: 'gateway',
         });
@@ -150,9 +159,23 @@ export function checkoutRoutes(deps: {
       c.req.raw.headers.forEach((v, k) => {
         headers[k] = v;
       });
-      const event = deps.gateways.forStore(store.settings).verifyWebhook(raw, headers);
-      // The event only says which order to look at: the gateway is asked for the authoritative state.
-      const settled = event.orderId ? await deps.orders.reconcileNow(store_id, event.orderId) : null;
+      let verified: { event: WebhookEvent; livemode: boolean } | null = null;
+      let refusal: unknown = null;
+      for (const livemode of modes) {
+        try {
+          const gateway = deps.gateways.forMode(store.settings, { gateway: name, livemode });
+          verified = { event: gateway.verifyWebhook(raw, headers), livemode };
+          break;
+        } catch (e) {
+          refusal ??= e;
+        }
+      }
+      if (!verified) throw refusal;
+      const { event, livemode } = verified;
+      // The event only says which order to look at: the gateway of that mode is asked for the authoritative state.
+      const settled = event.orderId
+        ? await deps.orders.reconcileNow({ storeId: store_id, livemode }, event.orderId)
+        : null;
       return c.json(
         { received: true as const, order_id: settled?.id ?? null, status: settled?.status ?? null },
         200,

@@ -6,9 +6,12 @@ import type { Logger } from '../../shared/logger.ts';
 import type { CartService } from '../cart/index.ts';
 import { gatewayKeys, type OrderRow, type OrdersService } from '../orders/index.ts';
 import {
+  assertPaymentFitsMode,
+  type GatewayChoice,
   type GatewayResult,
   GatewayTimeoutError,
   GatewayUnavailableError,
+  gatewayForMode,
   type PaymentGateway,
   type PaymentInput,
 } from '../payments/index.ts';
@@ -18,6 +21,8 @@ import { checkoutProblem, couponRefusal } from './checkout.rules.ts';
 
 export interface CheckoutInput {
   storeId: string;
+  /** The key's mode: the order, its payment and its events carry it; live never pays on the test gateway. */
+  livemode: boolean;
   idempotencyKey: string;
   cartToken: string;
   payment: PaymentInput;
@@ -41,7 +46,7 @@ export interface CheckoutDeps {
     args: { storeId: string; couponCode: string | null },
   ) => Promise<PricingContext>;
   orders: OrdersService;
-  gateways: { forStore(settings: StoreSettings): PaymentGateway };
+  gateways: { forMode(settings: StoreSettings, choice: GatewayChoice): PaymentGateway };
   stores: { getStoreCached(id: string): Promise<{ currency: string; settings: StoreSettings }> };
   /** Fault injection for recovery tests (CROWDSTART_FAULT): runs after the gateway answered, before the order is settled. */
   afterGatewayAnswer?: () => void;
@@ -186,10 +191,11 @@ export function createCheckoutService(deps: CheckoutDeps) {
     checkoutFingerprint,
 
     async checkout(input: CheckoutInput): Promise<CheckoutOutcome> {
-      const { storeId } = input;
+      const { storeId, livemode } = input;
       const fingerprint = checkoutFingerprint(input);
-      const existing = await orders.findByCheckoutKey(storeId, input.idempotencyKey);
+      const existing = await orders.findByCheckoutKey({ storeId, livemode }, input.idempotencyKey);
       if (existing) return resume(existing, input, fingerprint);
+      assertPaymentFitsMode(input.payment, livemode);
 
       const now = clock.now();
       const token = await deps.carts.readToken(input.cartToken, storeId);
@@ -227,11 +233,11 @@ export function createCheckoutService(deps: CheckoutDeps) {
       }
 
       const store = await deps.stores.getStoreCached(storeId);
-      const gatewayName = store.settings.gateway ?? 'test';
-      if (gatewayName === 'stripe' && !store.settings.stripe?.secret_key) {
+      const gatewayName = gatewayForMode(store.settings, livemode);
+      if (gatewayName === 'stripe' && !livemode && !store.settings.stripe?.test?.secret_key) {
         throw new AppError(
           'GATEWAY_NOT_CONFIGURED',
-          'The store uses Stripe but has no Stripe secret key set.',
+          'The store uses Stripe in test mode but has no settings.stripe.test.secret_key.',
         );
       }
       const lines = priced.lines.map((l) => {
@@ -260,6 +266,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
 
       const placed = await orders.placeOrder({
         storeId,
+        livemode,
         checkoutKey: input.idempotencyKey,
         checkoutFingerprint: fingerprint,
         cartId: state.id,

@@ -7,8 +7,10 @@ import {
   checkout,
   count,
   level,
+  liveKey,
   newKey,
   seedVariant,
+  testWebhookSecret,
 } from '../../../test/support/commerce.ts';
 import { testApp } from '../../../test/support/harness.ts';
 import { signTestWebhook, TEST_SIGNATURE_HEADER } from '../payments/index.ts';
@@ -403,13 +405,11 @@ describe('reconciliation', () => {
       type: 'payment.captured',
       data: { order_id: orderId, status: 'captured' },
     });
+    const signature = signTestWebhook(body, await testWebhookSecret(t, s.sk));
     const hook = () =>
       t.request('POST', `/v1/webhooks/test/${s.id}`, {
         rawBody: body,
-        headers: {
-          'content-type': 'application/json',
-          [TEST_SIGNATURE_HEADER]: signTestWebhook(body, undefined),
-        },
+        headers: { 'content-type': 'application/json', [TEST_SIGNATURE_HEADER]: signature },
       });
     const [h1, , h2] = await Promise.all([hook(), t.worker.runOnce(), hook()]);
     expect(h1.status).toBe(200);
@@ -452,7 +452,7 @@ describe('reconciliation', () => {
       rawBody: body,
       headers: {
         'content-type': 'application/json',
-        [TEST_SIGNATURE_HEADER]: signTestWebhook(body, undefined),
+        [TEST_SIGNATURE_HEADER]: signTestWebhook(body, await testWebhookSecret(t, s.sk)),
       },
     });
     expect(hook.status).toBe(200);
@@ -493,5 +493,157 @@ describe('reconciliation', () => {
     });
     expect(r.status).toBe(400);
     expect(r.json.error.code).toBe('INVALID_WEBHOOK_SIGNATURE');
+  });
+
+  it('one cart, one order: a second checkout with a new key is refused and charges nothing', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 10 });
+    const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+    const first = await checkout(t, s.pk, token);
+    expect(first.status).toBe(201);
+    const second = await checkout(t, s.pk, token);
+    expect(second.status).toBe(409);
+    expect(second.json.error).toMatchObject({
+      code: 'CART_ALREADY_CHECKED_OUT',
+      order_id: first.json.order.id,
+      param: 'cart_token',
+    });
+    const cartId = first.json.order.cart_id as string;
+    expect(await count(t, sql`select count(*)::int as n from "order" where cart_id = ${cartId}`)).toBe(1);
+    expect(
+      await count(
+        t,
+        sql`select count(*)::int as n from test_gateway_payment g join "order" o on o.id = g.order_id where o.cart_id = ${cartId}`,
+      ),
+    ).toBe(1);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 9, committed: 0 });
+  });
+
+  it('a cart whose payment was declined may be checked out again', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 10 });
+    const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+    const declined = await checkout(t, s.pk, token, card(CARDS.declined));
+    expect(declined.status).toBe(402);
+    const retry = await checkout(t, s.pk, token);
+    expect(retry.status).toBe(201);
+    expect(retry.json.order.id).not.toBe(declined.json.error.order_id);
+    const again = await checkout(t, s.pk, token);
+    expect(again.json.error).toMatchObject({
+      code: 'CART_ALREADY_CHECKED_OUT',
+      order_id: retry.json.order.id,
+    });
+  });
+});
+
+describe('test and live', () => {
+  it('a live key never pays on the test gateway nor with test cards, and nothing is written', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 5 });
+    const pkLive = await liveKey(t, s.id, 'publishable');
+    // The catalog and stock are shared: the live key builds a cart from the same variant.
+    const token = await cartToken(t, pkLive, [{ variant_id: v, quantity: 1 }]);
+    const onTestGateway = await checkout(t, pkLive, token, { payment_method: 'pm_card_visa' });
+    expect(onTestGateway.status).toBe(400);
+    expect(onTestGateway.json.error.code).toBe('LIVE_GATEWAY_NOT_CONFIGURED');
+    const testCard = await checkout(t, pkLive, token, card(CARDS.success));
+    expect(testCard.status).toBe(400);
+    expect(testCard.json.error).toMatchObject({
+      code: 'TEST_CARD_IN_LIVE_MODE',
+      param: 'payment.card.number',
+    });
+    expect(await count(t, sql`select count(*)::int as n from "order" where store_id = ${s.id}`)).toBe(0);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 5, committed: 0 });
+  });
+
+  it('orders, payments and events carry the mode of the key; secret keys see only their mode', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 5 });
+    const skLive = await liveKey(t, s.id, 'secret');
+    const r = await checkout(t, s.pk, await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]));
+    expect(r.status).toBe(201);
+    const orderId = r.json.order.id as string;
+    expect(r.json.order.livemode).toBe(false);
+    const asTest = await t.request('GET', `/v1/orders/${orderId}`, { key: s.sk });
+    expect(asTest.status).toBe(200);
+    expect(asTest.json.payments[0].livemode).toBe(false);
+    expect((await t.request('GET', '/v1/orders', { key: s.sk })).json.data).toHaveLength(1);
+    // The live secret key of the same store does not see the test order, nor can it act on it.
+    expect((await t.request('GET', `/v1/orders/${orderId}`, { key: skLive })).status).toBe(404);
+    expect((await t.request('GET', '/v1/orders', { key: skLive })).json.data).toHaveLength(0);
+    const refund = await t.request('POST', `/v1/orders/${orderId}/refunds`, {
+      key: skLive,
+      body: { amount: 100 },
+      headers: { 'idempotency-key': newKey() },
+    });
+    expect(refund.status).toBe(404);
+    expect(
+      await count(
+        t,
+        sql`select count(*)::int as n from outbox where payload->>'order_id' = ${orderId} and livemode = false`,
+      ),
+    ).toBe(2);
+    expect(await count(t, sql`select count(*)::int as n from outbox where livemode = true`)).toBe(0);
+  });
+
+  it('only a live secret key may set live Stripe credentials, and each slot takes only its mode', async () => {
+    const s = await t.createStore();
+    const skLive = await liveKey(t, s.id, 'secret');
+    const live = { stripe: { live: { secret_key: 'sk_live_0123456789abcdef' } } };
+    const byTestKey = await t.request('PATCH', '/v1/store', { key: s.sk, body: { settings: live } });
+    expect(byTestKey.status).toBe(403);
+    expect(byTestKey.json.error.code).toBe('LIVE_KEY_REQUIRED');
+    const swapped = await t.request('PATCH', '/v1/store', {
+      key: skLive,
+      body: { settings: { stripe: { live: { secret_key: 'sk_test_0123456789abcdef' } } } },
+    });
+    expect(swapped.status).toBe(400);
+    expect(swapped.json.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      param: 'settings.stripe.live.secret_key',
+    });
+    const ok = await t.request('PATCH', '/v1/store', { key: skLive, body: { settings: live } });
+    expect(ok.status).toBe(200);
+    expect(ok.json.settings.stripe).toEqual({ test: { configured: false }, live: { configured: true } });
+    expect(ok.text).not.toContain('sk_live_0123456789abcdef');
+    // The Stripe endpoint is operator configuration: a store cannot point the server at another host.
+    const base = await t.request('PATCH', '/v1/store', {
+      key: s.sk,
+      body: {
+        settings: {
+          stripe: { test: { secret_key: 'sk_test_0123456789abcdef', api_base: 'http://169.254.169.254' } },
+        },
+      },
+    });
+    expect(base.status).toBe(400);
+    expect(base.json.error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it("webhooks verify only with the store's own secret, never with a shared default", async () => {
+    const s = await t.createStore();
+    const other = await t.createStore();
+    const secret = await testWebhookSecret(t, s.sk);
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{32}$/);
+    expect(secret).not.toBe(await testWebhookSecret(t, other.sk));
+    const body = JSON.stringify({
+      type: 'payment.captured',
+      data: { order_id: 'ord_x', status: 'captured' },
+    });
+    for (const guess of ['whsec_crowdstart_test_gateway', await testWebhookSecret(t, other.sk)]) {
+      const r = await t.request('POST', `/v1/webhooks/test/${s.id}`, {
+        rawBody: body,
+        headers: {
+          'content-type': 'application/json',
+          [TEST_SIGNATURE_HEADER]: signTestWebhook(body, guess),
+        },
+      });
+      expect(r.status).toBe(400);
+      expect(r.json.error.code).toBe('INVALID_WEBHOOK_SIGNATURE');
+    }
+    const ok = await t.request('POST', `/v1/webhooks/test/${s.id}`, {
+      rawBody: body,
+      headers: { 'content-type': 'application/json', [TEST_SIGNATURE_HEADER]: signTestWebhook(body, secret) },
+    });
+    expect(ok.status).toBe(200);
   });
 });

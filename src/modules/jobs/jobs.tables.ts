@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { ts } from '../../shared/db-columns.ts';
 
 /** Events written in the same transaction as the change that caused them (transactional outbox). */
@@ -8,6 +8,7 @@ export const outbox = pgTable(
   {
     id: text('id').primaryKey(),
     storeId: text('store_id').notNull(),
+    livemode: boolean('livemode').notNull().default(false),
     type: text('type').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),

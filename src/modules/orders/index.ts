@@ -15,12 +15,13 @@ import { ordersRoutes } from './orders.routes.ts';
 import { createOrdersService, type OrdersDeps } from './orders.service.ts';
 import { createOutboxRelay } from './outbox.relay.ts';
 
-export { ORDER_ID, OrderSchema } from './orders.routes.ts';
+export { ORDER_ID, OrderSchema, orderScope } from './orders.routes.ts';
 export { assertTransition, gatewayKeys, ORDER_TRANSITIONS, settlementFor } from './orders.rules.ts';
 export { serializeOrder } from './orders.serialize.ts';
 export {
   createOrdersService,
   type NewOrderLine,
+  type OrderScope,
   type OrdersCoupons,
   type OrdersDeps,
   type OrdersInventory,

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
-import type { AppEnv } from '../../shared/http/env.ts';
+import type { AppEnv, AuthContext } from '../../shared/http/env.ts';
 import { commonErrors, createRouter, jsonBody, jsonContent, SECRET_KEY } from '../../shared/http/openapi.ts';
 import { cursorParam, decodeCursor, encodeCursor, limitParam, list } from '../../shared/http/pagination.ts';
 import {
@@ -12,10 +12,16 @@ import {
   serializePublicOrder,
   serializeRefund,
 } from './orders.serialize.ts';
-import type { OrdersService } from './orders.service.ts';
+import type { OrderScope, OrdersService } from './orders.service.ts';
 import { ORDER_STATUSES } from './orders.tables.ts';
 
 export const ORDER_ID = /^ord_[0-9a-z]{26}$/;
+
+/** What a key sees of orders: its store, in its mode (test keys never see live orders, nor the other way). */
+export const orderScope = (auth: AuthContext): OrderScope => ({
+  storeId: auth.storeId,
+  livemode: auth.mode === 'live',
+});
 const ANY_KEY: Record<string, string[]>[] = [{ publishableKey: [] }, { secretKey: [] }];
 
 const money = z.number().int();
@@ -38,6 +44,7 @@ export const OrderSchema = z
   .looseObject({
     id: z.string(),
     object: z.literal('order'),
+    livemode: z.boolean().openapi({ description: 'true for orders placed with a live key' }),
     status: z.enum(ORDER_STATUSES),
     payment_status: z.string(),
     fulfillment_status: z.string(),
@@ -136,7 +143,7 @@ export function ordersRoutes(deps: {
       const q = c.req.valid('query');
       const cursor = decodeCursor('orders', q.cursor, 1);
       const rows = await orders.list({
-        storeId: c.get('auth').storeId,
+        ...orderScope(c.get('auth')),
         status: q.status,
         email: q.email,
         createdFrom: q.created_from ? new Date(q.created_from) : undefined,
@@ -163,7 +170,8 @@ export function ordersRoutes(deps: {
       request: { params: idParams },
       responses: { 200: jsonContent(OrderDetailSchema, 'The order'), ...commonErrors },
     }),
-    async (c) => c.json(detailBody(await orders.detail(c.get('auth').storeId, c.req.valid('param').id)), 200),
+    async (c) =>
+      c.json(detailBody(await orders.detail(orderScope(c.get('auth')), c.req.valid('param').id)), 200),
   );
 
   app.openapi(
@@ -181,7 +189,7 @@ export function ordersRoutes(deps: {
     }),
     async (c) => {
       const v = await orders.publicView(
-        c.get('auth').storeId,
+        orderScope(c.get('auth')),
         c.req.valid('param').id,
         c.req.header('x-order-secret'),
       );
@@ -211,7 +219,7 @@ export function ordersRoutes(deps: {
     }),
     async (c) => {
       const b = c.req.valid('json');
-      const d = await orders.fulfill(c.get('auth').storeId, c.req.valid('param').id, {
+      const d = await orders.fulfill(orderScope(c.get('auth')), c.req.valid('param').id, {
         carrier: b.carrier,
         trackingNumber: b.tracking_number,
         trackingUrl: b.tracking_url ?? null,
@@ -242,7 +250,7 @@ export function ordersRoutes(deps: {
     }),
     async (c) => {
       const b = (c.req.valid('json') as { reason?: string } | undefined) ?? {};
-      const d = await orders.cancel(c.get('auth').storeId, c.req.valid('param').id, {
+      const d = await orders.cancel(orderScope(c.get('auth')), c.req.valid('param').id, {
         reason: b.reason ?? null,
       });
       return c.json(detailBody(d), 200);
@@ -276,7 +284,7 @@ export function ordersRoutes(deps: {
     }),
     async (c) => {
       const b = c.req.valid('json');
-      const r = await orders.refund(c.get('auth').storeId, c.req.valid('param').id, {
+      const r = await orders.refund(orderScope(c.get('auth')), c.req.valid('param').id, {
         amount: b.amount,
         reason: b.reason ?? null,
         key: c.req.header('idempotency-key') ?? null,
@@ -296,7 +304,7 @@ export function ordersRoutes(deps: {
       responses: { 200: jsonContent(OrderDetailSchema, 'The completed order'), ...commonErrors, ...conflict },
     }),
     async (c) =>
-      c.json(detailBody(await orders.complete(c.get('auth').storeId, c.req.valid('param').id)), 200),
+      c.json(detailBody(await orders.complete(orderScope(c.get('auth')), c.req.valid('param').id)), 200),
   );
 
   return app;

@@ -31,6 +31,7 @@ function orderBasics(o: OrderRow, lines: OrderLineRow[]) {
   return {
     id: o.id,
     object: 'order' as const,
+    livemode: o.livemode,
     status: o.status,
     payment_status: o.paymentStatus,
     fulfillment_status: o.fulfillmentStatus,
@@ -84,6 +85,7 @@ export function serializePayment(p: PaymentRow) {
   return {
     id: p.id,
     object: 'payment' as const,
+    livemode: p.livemode,
     gateway: p.gateway,
     reference: p.reference,
     status: p.status,
@@ -102,6 +104,7 @@ export function serializeRefund(r: RefundRow) {
   return {
     id: r.id,
     object: 'refund' as const,
+    livemode: r.livemode,
     order_id: r.orderId,
     amount: r.amount,
     reason: r.reason,

@@ -6,6 +6,7 @@ import { type Executor, inTransaction, type Tx } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/logger.ts';
 import {
+  type GatewayChoice,
   type GatewayResult,
   GatewayTimeoutError,
   GatewayUnavailableError,
@@ -14,6 +15,7 @@ import {
 import type { StoreSettings } from '../stores/index.ts';
 import * as repo from './orders.repo.ts';
 import {
+  assertPaymentTransition,
   assertTransition,
   type CancelReason,
   eventForTransition,
@@ -70,7 +72,7 @@ export interface OrdersDeps {
   config: { RECONCILE_AFTER_SECONDS: number; HOLD_TTL_SECONDS: number };
   inventory: OrdersInventory;
   coupons: OrdersCoupons;
-  gateways: { forStore(settings: StoreSettings): PaymentGateway };
+  gateways: { forMode(settings: StoreSettings, choice: GatewayChoice): PaymentGateway };
   stores: { getStoreCached(id: string): Promise<{ settings: StoreSettings }> };
 }
 
@@ -92,6 +94,8 @@ export interface NewOrderLine {
 
 export interface PlaceOrderInput {
   storeId: string;
+  /** From the key that checks out: a test order never reaches a live gateway and the other way round. */
+  livemode: boolean;
   checkoutKey: string;
   checkoutFingerprint: string;
   cartId: string | null;
@@ -112,6 +116,12 @@ export interface PlaceOrderInput {
   gateway: 'test' | 'stripe';
   captureMode: 'automatic' | 'manual';
   lines: NewOrderLine[];
+}
+
+/** What a key may see: its store, in its mode. */
+export interface OrderScope {
+  storeId: string;
+  livemode: boolean;
 }
 
 export type SettleSource = 'checkout' | 'webhook' | 'reconcile' | 'admin';
@@ -144,10 +154,13 @@ function gatewayUnavailable(e: unknown, orderId: string): AppError {
 export function createOrdersService(deps: OrdersDeps) {
   const { db, ids, clock, logger, inventory, coupons } = deps;
 
-  async function gatewayOf(o: Pick<OrderRow, 'storeId' | 'gateway'>): Promise<PaymentGateway> {
+  async function gatewayOf(o: Pick<OrderRow, 'storeId' | 'gateway' | 'livemode'>): Promise<PaymentGateway> {
     const s = await deps.stores.getStoreCached(o.storeId);
-    // An order stays with the gateway it was paid through, even if the store switched since.
-    return deps.gateways.forStore({ ...s.settings, gateway: o.gateway as 'test' | 'stripe' });
+    // An order stays with the gateway and the mode it was paid through, even if the store switched since.
+    return deps.gateways.forMode(s.settings, {
+      gateway: o.gateway as 'test' | 'stripe',
+      livemode: o.livemode,
+    });
   }
 
   /** The audit row and, for transitions and money movements, the outbox row: always in the caller's transaction. */
@@ -178,6 +191,7 @@ export function createOrdersService(deps: OrdersDeps) {
     await repo.appendOutbox(tx, {
       id: ids('outbox'),
       storeId: o.storeId,
+      livemode: o.livemode,
       type: e.type,
       payload: {
         order_id: o.id,
@@ -196,6 +210,13 @@ export function createOrdersService(deps: OrdersDeps) {
 
   async function mustFind(storeId: string, id: string, executor: Executor = db): Promise<OrderRow> {
     const o = await repo.findOrder(executor, storeId, id);
+    if (!o) throw notFound(id);
+    return o;
+  }
+
+  /** An order as a key sees it: an order of the other mode does not exist for it. */
+  async function mustFindInMode(scope: OrderScope, id: string): Promise<OrderRow> {
+    const o = await repo.findOrder(db, scope.storeId, id, scope.livemode);
     if (!o) throw notFound(id);
     return o;
   }
@@ -224,6 +245,7 @@ export function createOrdersService(deps: OrdersDeps) {
       const o = await repo.insertOrderOnce(tx, {
         id,
         storeId: input.storeId,
+        livemode: input.livemode,
         status: 'pending',
         paymentStatus: 'pending',
         currency: input.currency,
@@ -290,10 +312,22 @@ export function createOrdersService(deps: OrdersDeps) {
       return o;
     });
     if (result) return { created: true, order: result, secret };
-    // A concurrent request with the same key won the insert; resume its order.
-    const existing = await repo.findOrderByCheckoutKey(db, input.storeId, input.checkoutKey);
-    if (!existing) throw new Error('order insert conflicted but no order holds the checkout key');
-    return { created: false, order: existing };
+    // A concurrent request with the same key won the insert: resume its order.
+    const existing = await repo.findOrderByCheckoutKey(db, input.storeId, input.livemode, input.checkoutKey);
+    if (existing) return { created: false, order: existing };
+    // Otherwise the cart already has a live order (another key, another click): one cart, one order.
+    const ofCart = input.cartId ? await repo.findLiveOrderOfCart(db, input.storeId, input.cartId) : undefined;
+    if (ofCart) {
+      throw new AppError(
+        'CART_ALREADY_CHECKED_OUT',
+        `This cart was already checked out as order ${ofCart.id}; nothing was charged.`,
+        { param: 'cart_token', extra: { order_id: ofCart.id } },
+      );
+    }
+    // The conflicting order was cancelled between the insert and the look-up: the shopper may try again.
+    throw new AppError('VERSION_CONFLICT', 'The cart changed meanwhile; retry the checkout.', {
+      param: 'cart_token',
+    });
   }
 
   /** Issues a new order secret (the earlier one was never delivered: the request that made it did not complete). */
@@ -310,6 +344,7 @@ export function createOrdersService(deps: OrdersDeps) {
       id: ids('payment'),
       storeId: o.storeId,
       orderId: o.id,
+      livemode: o.livemode,
       gateway: o.gateway,
       reference: result.reference,
       currency: o.currency,
@@ -495,6 +530,7 @@ export function createOrdersService(deps: OrdersDeps) {
         storeId: o.storeId,
         orderId: o.id,
         paymentId: pay.id,
+        livemode: o.livemode,
         amount,
         reason: 'late_payment',
         idempotencyKey: 'late_payment',
@@ -585,14 +621,16 @@ export function createOrdersService(deps: OrdersDeps) {
       }
       const pay = await repo.addRefunded(tx, r.orderId, r.amount, now);
       const paymentStatus = paymentStatusAfterRefund(pay!.amountCaptured, pay!.amountRefunded);
-      const [updated] = await tx
-        .update(orderTable)
-        .set({ paymentStatus, updatedAt: now })
-        .where(eq(orderTable.id, r.orderId))
-        .returning();
+      const updated = await repo.setPaymentStatus(tx, { id: r.orderId, to: paymentStatus, now });
+      if (!updated) {
+        // Rolls the refund's bookkeeping back; the refund stays pending and is looked at again.
+        const current = await mustFind(o.storeId, o.id, tx);
+        assertPaymentTransition(current.paymentStatus, paymentStatus);
+        throw new AppError('VERSION_CONFLICT', 'The order changed meanwhile; the refund is retried.');
+      }
       await record(
         tx,
-        updated!,
+        updated,
         {
           type: 'order.refunded',
           data: { refund_id: r.id, amount: r.amount, amount_refunded: pay!.amountRefunded, reason: r.reason },
@@ -626,6 +664,7 @@ export function createOrdersService(deps: OrdersDeps) {
         storeId: o.storeId,
         orderId: o.id,
         paymentId: p.id,
+        livemode: o.livemode,
         amount: input.amount,
         reason: input.reason,
         idempotencyKey: input.key,
@@ -777,6 +816,7 @@ export function createOrdersService(deps: OrdersDeps) {
           storeId: o.storeId,
           orderId: o.id,
           paymentId: p.id,
+          livemode: o.livemode,
           amount,
           reason: reason ?? 'order_cancelled',
           idempotencyKey: 'cancel',
@@ -883,13 +923,14 @@ export function createOrdersService(deps: OrdersDeps) {
     placeOrder,
     rotateSecret,
     settle,
-    findByCheckoutKey: (storeId: string, key: string) => repo.findOrderByCheckoutKey(db, storeId, key),
+    findByCheckoutKey: (scope: OrderScope, key: string) =>
+      repo.findOrderByCheckoutKey(db, scope.storeId, scope.livemode, key),
     gatewayOf,
     mustFind,
 
-    /** Settles one order now (gateway webhook): asks the gateway for the authoritative state. */
-    async reconcileNow(storeId: string, orderId: string): Promise<OrderRow | null> {
-      const o = await repo.findOrder(db, storeId, orderId);
+    /** Settles one order now (gateway webhook of that mode): asks the gateway for the authoritative state. */
+    async reconcileNow(scope: OrderScope, orderId: string): Promise<OrderRow | null> {
+      const o = await repo.findOrder(db, scope.storeId, orderId, scope.livemode);
       if (!o) return null;
       return reconcileOne(o, 'webhook');
     },
@@ -908,6 +949,7 @@ export function createOrdersService(deps: OrdersDeps) {
 
     async list(input: {
       storeId: string;
+      livemode: boolean;
       status?: OrderStatus;
       email?: string;
       createdFrom?: Date;
@@ -925,8 +967,8 @@ export function createOrdersService(deps: OrdersDeps) {
       return rows.map((o) => ({ order: o, lines: byOrder.get(o.id) ?? [] }));
     },
 
-    async detail(storeId: string, id: string) {
-      const o = await mustFind(storeId, id);
+    async detail(scope: OrderScope, id: string) {
+      const o = await mustFindInMode(scope, id);
       const [lines, events, p, refunds, fulfillments] = await Promise.all([
         repo.linesOf(db, id),
         repo.eventsOf(db, id),
@@ -938,8 +980,8 @@ export function createOrdersService(deps: OrdersDeps) {
     },
 
     /** The shopper's view, behind the order secret; a wrong secret is indistinguishable from no order. */
-    async publicView(storeId: string, id: string, secret: string | undefined) {
-      const o = await repo.findOrder(db, storeId, id);
+    async publicView(scope: OrderScope, id: string, secret: string | undefined) {
+      const o = await repo.findOrder(db, scope.storeId, id, scope.livemode);
       const given = Buffer.from(sha256(secret ?? ''), 'hex');
       const expected = Buffer.from(o?.secretHash ?? sha256(randomBytes(16).toString('hex')), 'hex');
       if (!o || !secret || !timingSafeEqual(given, expected)) throw notFound(id);
@@ -948,11 +990,12 @@ export function createOrdersService(deps: OrdersDeps) {
     },
 
     async fulfill(
-      storeId: string,
+      scope: OrderScope,
       id: string,
       input: { carrier: string; trackingNumber: string; trackingUrl: string | null },
     ) {
-      let o = await mustFind(storeId, id);
+      const { storeId } = scope;
+      let o = await mustFindInMode(scope, id);
       assertTransition(o.status, 'fulfilled');
       o = await captureAuthorized(o);
       const now = clock.now();
@@ -985,11 +1028,11 @@ export function createOrdersService(deps: OrdersDeps) {
           now,
         );
       });
-      return this.detail(storeId, id);
+      return this.detail(scope, id);
     },
 
-    async complete(storeId: string, id: string) {
-      const o = await mustFind(storeId, id);
+    async complete(scope: OrderScope, id: string) {
+      const o = await mustFindInMode(scope, id);
       assertTransition(o.status, 'completed');
       const now = clock.now();
       await inTransaction(db, async (tx) => {
@@ -1001,31 +1044,31 @@ export function createOrdersService(deps: OrdersDeps) {
           now,
         );
       });
-      return this.detail(storeId, id);
+      return this.detail(scope, id);
     },
 
-    async cancel(storeId: string, id: string, input: { reason: string | null }) {
-      let o = await mustFind(storeId, id);
+    async cancel(scope: OrderScope, id: string, input: { reason: string | null }) {
+      let o = await mustFindInMode(scope, id);
       assertTransition(o.status, 'cancelled');
       if (o.status === 'pending') {
         // Money may be on its way: learn the truth first, so a paid order is cancelled as paid (refunded).
         o = await reconcileOne(o, 'admin');
         if (o.status === 'pending') {
           const moved = await cancelPending(o, 'requested', null, 'admin', clock.now());
-          if (!moved) o = await mustFind(storeId, id);
+          if (!moved) o = await mustFind(scope.storeId, id);
         }
       }
       if (o.status === 'paid') await cancelPaid(o, input.reason);
       else if (o.status !== 'cancelled') assertTransition(o.status, 'cancelled');
-      return this.detail(storeId, id);
+      return this.detail(scope, id);
     },
 
     async refund(
-      storeId: string,
+      scope: OrderScope,
       id: string,
       input: { amount: number; reason: string | null; key: string | null },
     ) {
-      const o = await mustFind(storeId, id);
+      const o = await mustFindInMode(scope, id);
       if (o.status === 'pending' || o.paymentStatus === 'authorized' || o.paymentStatus === 'failed') {
         throw new AppError('REFUND_EXCEEDS_CAPTURED', 'Nothing has been captured on this order yet.', {
           param: 'amount',
@@ -1043,7 +1086,7 @@ export function createOrdersService(deps: OrdersDeps) {
           extra: { refund_id: done.id },
         });
       }
-      return { refund: done, detail: await this.detail(storeId, id) };
+      return { refund: done, detail: await this.detail(scope, id) };
     },
   };
 }

@@ -55,6 +55,8 @@ export const order = pgTable(
     storeId: text('store_id')
       .notNull()
       .references(() => store.id, { onDelete: 'cascade' }),
+    /** From the key that placed it: test and live orders never mix (DESIGN §1.6). */
+    livemode: boolean('livemode').notNull().default(false),
     status: text('status', { enum: ORDER_STATUSES }).notNull().default('pending'),
     paymentStatus: text('payment_status', { enum: PAYMENT_STATUSES }).notNull().default('pending'),
     fulfillmentStatus: text('fulfillment_status', { enum: FULFILLMENT_STATUSES })
@@ -100,10 +102,14 @@ export const order = pgTable(
     cancelledAt: ts('cancelled_at'),
   },
   (t) => [
-    uniqueIndex('order_store_checkout_key_uq').on(t.storeId, t.checkoutKey),
-    index('order_store_id_idx').on(t.storeId, t.id),
-    index('order_store_status_id_idx').on(t.storeId, t.status, t.id),
-    index('order_store_email_id_idx').on(t.storeId, t.email, t.id),
+    uniqueIndex('order_store_checkout_key_uq').on(t.storeId, t.livemode, t.checkoutKey),
+    // One cart, one order: a second checkout of a cart whose order is not cancelled cannot insert.
+    uniqueIndex('order_store_cart_live_uq')
+      .on(t.storeId, t.cartId)
+      .where(sql`status <> 'cancelled' and cart_id is not null`),
+    index('order_store_mode_id_idx').on(t.storeId, t.livemode, t.id),
+    index('order_store_mode_status_id_idx').on(t.storeId, t.livemode, t.status, t.id),
+    index('order_store_mode_email_id_idx').on(t.storeId, t.livemode, t.email, t.id),
     index('order_pending_reconcile_idx').on(t.reconcileAfter).where(sql`status = 'pending'`),
     check(
       'order_totals_nonneg',
@@ -169,6 +175,7 @@ export const payment = pgTable(
     orderId: text('order_id')
       .notNull()
       .references(() => order.id, { onDelete: 'cascade' }),
+    livemode: boolean('livemode').notNull().default(false),
     gateway: text('gateway').notNull(),
     reference: text('reference'),
     currency: text('currency').notNull(),
@@ -199,6 +206,7 @@ export const refund = pgTable(
       .notNull()
       .references(() => order.id, { onDelete: 'cascade' }),
     paymentId: text('payment_id').notNull(),
+    livemode: boolean('livemode').notNull().default(false),
     amount: money('amount').notNull(),
     reason: text('reason'),
     /** `pending` counts against what may still be refunded, so two concurrent refunds never exceed the capture. */

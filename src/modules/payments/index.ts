@@ -10,16 +10,23 @@ export {
   type RefundResult,
   type WebhookEvent,
 } from './payments.port.ts';
-export { cardProblem, luhnValid, TEST_CARDS } from './payments.rules.ts';
+export {
+  assertPaymentFitsMode,
+  cardProblem,
+  gatewayForMode,
+  luhnValid,
+  stripeKeyMode,
+  TEST_CARDS,
+} from './payments.rules.ts';
 export {
   createGatewayRegistry,
   createPaymentsModule,
+  type GatewayChoice,
   type GatewayRegistry,
   type GatewayRegistryDeps,
 } from './payments.service.ts';
 export {
   DEFAULT_TEST_CARD_DELAY_MS,
   signTestWebhook,
-  TEST_GATEWAY_DEFAULT_WEBHOOK_SECRET,
   TEST_SIGNATURE_HEADER,
 } from './payments.test-gateway.ts';

@@ -22,6 +22,7 @@ import {
  */
 
 const STRIPE_WEBHOOK_SECRET = 'whsec_contract_test_secret';
+const TEST_WEBHOOK_SECRET = 'whsec_contract_test_gateway_secret';
 
 let database: Database;
 let standIn: StripeStandIn;
@@ -36,6 +37,7 @@ beforeAll(async () => {
     ids,
     testCardDelayMs: 20,
     stripeTimeoutMs: 2000,
+    stripeApiBase: standIn.url,
   });
 });
 
@@ -65,7 +67,11 @@ interface Subject {
 const subjects: Subject[] = [
   {
     name: 'test',
-    gateway: () => registry.forStore({ gateway: 'test' }),
+    gateway: () =>
+      registry.forMode(
+        { test_gateway: { webhook_secret: TEST_WEBHOOK_SECRET } },
+        { gateway: 'test', livemode: false },
+      ),
     loseAnswer: () => ({ payment: card(TEST_CARDS.lostResponse), restore() {} }),
     async countPayments(orderId) {
       const r = await rows<{ n: number }>(
@@ -81,20 +87,20 @@ const subjects: Subject[] = [
         type,
         data: { order_id: orderId, reference, status: 'captured' },
       });
-      return { body, type, headers: { 'Crowdstart-Test-Signature': signTestWebhook(body) } };
+      return {
+        body,
+        type,
+        headers: { 'Crowdstart-Test-Signature': signTestWebhook(body, TEST_WEBHOOK_SECRET) },
+      };
     },
   },
   {
     name: 'stripe',
     gateway: () =>
-      registry.forStore({
-        gateway: 'stripe',
-        stripe: {
-          secret_key: 'sk_test_contract',
-          webhook_secret: STRIPE_WEBHOOK_SECRET,
-          api_base: standIn.url,
-        },
-      }),
+      registry.forMode(
+        { stripe: { test: { secret_key: 'sk_test_contract', webhook_secret: STRIPE_WEBHOOK_SECRET } } },
+        { gateway: 'stripe', livemode: false },
+      ),
     loseAnswer() {
       standIn.loseResponses(true);
       return { payment: card(TEST_CARDS.success), restore: () => standIn.loseResponses(false) };

@@ -1,3 +1,5 @@
+import { AppError } from '../../shared/app-error.ts';
+import type { StoreSettings } from '../stores/index.ts';
 import type { CardInput, GatewayResult, GatewayStatus, PaymentInput } from './payments.port.ts';
 
 /** The documented test cards of the built-in gateway (docs/payments.md). */
@@ -142,3 +144,40 @@ export const NOT_FOUND: GatewayResult = {
   amountCaptured: 0,
   amountRefunded: 0,
 };
+
+// ——— test and live (DESIGN §1.6) ———
+
+/** The mode a Stripe secret or restricted key belongs to, read from its prefix; null for anything else. */
+export function stripeKeyMode(key: string): 'test' | 'live' | null {
+  const m = /^(?:sk|rk)_(test|live)_/.exec(key);
+  return m ? (m[1] as 'test' | 'live') : null;
+}
+
+/**
+ * The gateway a checkout of this mode pays through. Test mode uses the store's choice (`test` by default);
+ * live mode is Stripe with live credentials or nothing: a live key never reaches the test gateway.
+ */
+export function gatewayForMode(settings: StoreSettings, livemode: boolean): 'test' | 'stripe' {
+  if (!livemode) return settings.gateway ?? 'test';
+  const live = settings.stripe?.live;
+  if (!live?.secret_key || stripeKeyMode(live.secret_key) !== 'live') {
+    throw new AppError(
+      'LIVE_GATEWAY_NOT_CONFIGURED',
+      'Live keys pay only through Stripe: set settings.stripe.live.secret_key (sk_live_…), or use a test key.',
+    );
+  }
+  return 'stripe';
+}
+
+const TEST_CARD_NUMBERS: ReadonlySet<string> = new Set(Object.values(TEST_CARDS));
+
+/** Test card numbers move no money: with a live key they are refused before any order is made. */
+export function assertPaymentFitsMode(payment: PaymentInput, livemode: boolean): void {
+  if (livemode && payment.card && TEST_CARD_NUMBERS.has(normalizeCardNumber(payment.card.number))) {
+    throw new AppError(
+      'TEST_CARD_IN_LIVE_MODE',
+      'This is a test card number and the key is a live key; pay with a real card, or use a test key (pk_test_…).',
+      { param: 'payment.card.number' },
+    );
+  }
+}

@@ -15,7 +15,7 @@ import { headerValue } from './payments.test-gateway.ts';
 export interface StripeGatewayOptions {
   secretKey: string;
   webhookSecret?: string;
-  /** e.g. `https://api.stripe.com` (default) or a local stand-in `http://127.0.0.1:4010`. */
+  /** From STRIPE_API_BASE: `https://api.stripe.com` (default) or a local stand-in `http://127.0.0.1:4010`. */
   apiBase?: string;
   timeoutMs?: number;
 }
@@ -291,7 +291,7 @@ export function createStripeGateway(
       if (!o.webhookSecret) {
         throw new AppError(
           'GATEWAY_NOT_CONFIGURED',
-          'The store has no Stripe webhook secret (settings.stripe.webhook_secret).',
+          "The store has no Stripe webhook secret for this mode (settings.stripe's test or live webhook_secret).",
         );
       }
       let event: Stripe.Event;

@@ -26,15 +26,10 @@ import { NOT_FOUND, pickOrderPayment, testCardOutcome } from './payments.rules.t
 
 /** The header carrying the test gateway's webhook signature: hex HMAC-SHA256 of the raw body. */
 export const TEST_SIGNATURE_HEADER = 'Crowdstart-Test-Signature';
-/** Used when the store sets no `test_gateway.webhook_secret`. Not a secret: the test gateway moves no money. */
-export const TEST_GATEWAY_DEFAULT_WEBHOOK_SECRET = 'whsec_crowdstart_test_gateway';
 export const DEFAULT_TEST_CARD_DELAY_MS = 3000;
 
 /** Computes the `Crowdstart-Test-Signature` header value for a webhook body. */
-export function signTestWebhook(
-  rawBody: string,
-  secret: string = TEST_GATEWAY_DEFAULT_WEBHOOK_SECRET,
-): string {
+export function signTestWebhook(rawBody: string, secret: string): string {
   return createHmac('sha256', secret).update(rawBody, 'utf8').digest('hex');
 }
 
@@ -84,11 +79,12 @@ export function createTestGateway(deps: {
   clock: Clock;
   ids: IdGenerator;
   delayMs?: number;
-  webhookSecret?: string;
+  /** The store's own secret (generated with the store); null: every webhook is refused. */
+  webhookSecret: string | null;
 }): PaymentGateway {
   const { db, clock, ids } = deps;
   const delayMs = deps.delayMs ?? DEFAULT_TEST_CARD_DELAY_MS;
-  const webhookSecret = deps.webhookSecret ?? TEST_GATEWAY_DEFAULT_WEBHOOK_SECRET;
+  const webhookSecret = deps.webhookSecret;
 
   async function authorize(i: AuthorizeInput): Promise<GatewayResult> {
     const existing = await findTestPaymentByKey(db, i.idempotencyKey);
@@ -268,6 +264,12 @@ export function createTestGateway(deps: {
     },
 
     verifyWebhook(rawBody, headers): WebhookEvent {
+      if (!webhookSecret) {
+        throw new AppError(
+          'GATEWAY_NOT_CONFIGURED',
+          'The store has no test gateway webhook secret (settings.test_gateway.webhook_secret).',
+        );
+      }
       const given = headerValue(headers, TEST_SIGNATURE_HEADER) ?? '';
       const expected = signTestWebhook(rawBody, webhookSecret);
       const a = Buffer.from(given.trim().toLowerCase(), 'utf8');

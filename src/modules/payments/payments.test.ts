@@ -7,10 +7,12 @@ import { fixedClock, systemClock } from '../../shared/clock.ts';
 import { type Database, rows } from '../../shared/db.ts';
 import { ids } from '../../shared/ids.ts';
 import {
+  assertPaymentFitsMode,
   createGatewayRegistry,
   createPaymentsModule,
   GatewayTimeoutError,
   GatewayUnavailableError,
+  gatewayForMode,
   type PaymentInput,
   signTestWebhook,
   TEST_CARDS,
@@ -23,6 +25,8 @@ import {
   stripeTokenForTestCard,
   testCardOutcome,
 } from './payments.rules.ts';
+
+const TEST_MODE = { gateway: 'test', livemode: false } as const;
 
 const card = (
   number: string,
@@ -128,10 +132,10 @@ describe('test gateway', () => {
       clock: systemClock,
       ids,
       testCardDelayMs: o.delayMs ?? 10,
-    }).gateways.forStore({
-      gateway: 'test',
-      ...o.settings,
-    });
+    }).gateways.forMode(
+      { test_gateway: { webhook_secret: 'whsec_default_for_these_tests' }, ...o.settings },
+      { gateway: 'test', livemode: false },
+    );
   const authorize = (
     payment: PaymentInput,
     o: { orderId?: string; idempotencyKey?: string; capture?: boolean } = {},
@@ -159,7 +163,7 @@ describe('test gateway', () => {
 
   it('judges expiry by the injected clock', async () => {
     const clock = fixedClock(new Date('2030-01-01T00:00:00Z'));
-    const gw = createGatewayRegistry({ db: database.db, clock, ids }).forStore({});
+    const gw = createGatewayRegistry({ db: database.db, clock, ids }).forMode({}, TEST_MODE);
     const r = await gw.authorize({
       orderId: ids('order'),
       amount: 100,
@@ -175,10 +179,36 @@ describe('test gateway', () => {
     });
   });
 
-  it('is the default gateway', () => {
-    expect(createGatewayRegistry({ db: database.db, clock: systemClock, ids }).forStore({}).name).toBe(
-      'test',
+  it('is the default gateway of test mode, and never the gateway of live mode', () => {
+    expect(gatewayForMode({}, false)).toBe('test');
+    expect(() => gatewayForMode({}, true)).toThrow(
+      expect.objectContaining({ code: 'LIVE_GATEWAY_NOT_CONFIGURED' }),
     );
+    // Live credentials in the test slot do not count: the key's own prefix decides its mode.
+    expect(() => gatewayForMode({ stripe: { live: { secret_key: 'sk_test_x' } } }, true)).toThrow(
+      expect.objectContaining({ code: 'LIVE_GATEWAY_NOT_CONFIGURED' }),
+    );
+    expect(gatewayForMode({ gateway: 'test', stripe: { live: { secret_key: 'sk_live_x' } } }, true)).toBe(
+      'stripe',
+    );
+    const registry = createGatewayRegistry({ db: database.db, clock: systemClock, ids });
+    expect(registry.forMode({}, TEST_MODE).name).toBe('test');
+    const live = registry.forMode({}, { gateway: 'test', livemode: true });
+    expect(live.name).not.toBe('test');
+    expect(() => live.verifyWebhook('{}', {})).toThrow(
+      expect.objectContaining({ code: 'LIVE_GATEWAY_NOT_CONFIGURED' }),
+    );
+  });
+
+  it('refuses test cards with live keys before anything is charged', () => {
+    expect(() => assertPaymentFitsMode(card(TEST_CARDS.success), true)).toThrow(
+      expect.objectContaining({ code: 'TEST_CARD_IN_LIVE_MODE' }),
+    );
+    expect(() => assertPaymentFitsMode(card('4242 4242 4242 4242'), true)).toThrow(
+      expect.objectContaining({ code: 'TEST_CARD_IN_LIVE_MODE' }),
+    );
+    expect(() => assertPaymentFitsMode(card(TEST_CARDS.success), false)).not.toThrow();
+    expect(() => assertPaymentFitsMode({ payment_method: 'pm_123' }, true)).not.toThrow();
   });
 
   it('answers the slow card after the delay, with success', async () => {
@@ -221,9 +251,10 @@ describe('test gateway', () => {
     await expect(authorize(card(TEST_CARDS.lostResponse), { orderId })).rejects.toBeInstanceOf(
       GatewayTimeoutError,
     );
-    const afterRestart = createGatewayRegistry({ db: database.db, clock: systemClock, ids }).forStore({
-      gateway: 'test',
-    });
+    const afterRestart = createGatewayRegistry({ db: database.db, clock: systemClock, ids }).forMode(
+      {},
+      TEST_MODE,
+    );
     expect(await afterRestart.retrieve({ orderId, reference: null })).toMatchObject({
       status: 'captured',
       amountCaptured: 1500,
@@ -263,9 +294,24 @@ describe('test gateway', () => {
       status: 'voided',
       reference: 'tpi_1',
     });
-    expect(() => gw.verifyWebhook(body, { 'crowdstart-test-signature': signTestWebhook(body) })).toThrow(
-      /does not match/,
-    );
+    expect(() =>
+      gw.verifyWebhook(body, {
+        'crowdstart-test-signature': signTestWebhook(body, 'whsec_crowdstart_test_gateway'),
+      }),
+    ).toThrow(/does not match/);
+  });
+
+  it('refuses every webhook of a store without its own secret (there is no default secret)', () => {
+    const body = JSON.stringify({
+      type: 'payment.captured',
+      data: { order_id: 'ord_1', status: 'captured' },
+    });
+    const gw = createGatewayRegistry({ db: database.db, clock: systemClock, ids }).forMode({}, TEST_MODE);
+    for (const secret of ['', 'whsec_crowdstart_test_gateway']) {
+      expect(() =>
+        gw.verifyWebhook(body, { 'crowdstart-test-signature': signTestWebhook(body, secret) }),
+      ).toThrow(expect.objectContaining({ code: 'GATEWAY_NOT_CONFIGURED' }));
+    }
   });
 });
 
@@ -277,13 +323,19 @@ describe('stripe adapter', () => {
   afterAll(async () => {
     await standIn?.close();
   });
-  const registry = (timeoutMs = 2000) =>
-    createGatewayRegistry({ db: undefined as never, clock: systemClock, ids, stripeTimeoutMs: timeoutMs });
-  const stripe = (o: { apiBase?: string; timeoutMs?: number } = {}) =>
-    registry(o.timeoutMs).forStore({
-      gateway: 'stripe',
-      stripe: { secret_key: 'sk_test_adapter', api_base: o.apiBase ?? standIn.url },
+  const registry = (timeoutMs = 2000, apiBase = standIn.url) =>
+    createGatewayRegistry({
+      db: undefined as never,
+      clock: systemClock,
+      ids,
+      stripeTimeoutMs: timeoutMs,
+      stripeApiBase: apiBase,
     });
+  const stripe = (o: { apiBase?: string; timeoutMs?: number } = {}) =>
+    registry(o.timeoutMs, o.apiBase).forMode(
+      { gateway: 'stripe', stripe: { test: { secret_key: 'sk_test_adapter' } } },
+      { gateway: 'stripe', livemode: false },
+    );
 
   it('sends PaymentIntents in Stripe form encoding, with an idempotency key on every mutating call', async () => {
     const from = standIn.requests.length;
@@ -383,22 +435,42 @@ describe('stripe adapter', () => {
   });
 
   it('reports a rejected API key as unavailable', async () => {
-    const gw = registry().forStore({
-      gateway: 'stripe',
-      stripe: { secret_key: 'rk_bad', api_base: standIn.url },
-    });
+    const gw = registry().forMode(
+      { gateway: 'stripe', stripe: { test: { secret_key: 'rk_test_rejected' } } },
+      { gateway: 'stripe', livemode: false },
+    );
     await expect(gw.retrieve({ orderId: ids('order'), reference: null })).rejects.toBeInstanceOf(
       GatewayUnavailableError,
     );
   });
 
   it('reports a store without a Stripe key as unavailable', async () => {
-    const gw = registry().forStore({ gateway: 'stripe' });
+    const gw = registry().forMode({ gateway: 'stripe' }, { gateway: 'stripe', livemode: false });
     expect(gw.name).toBe('stripe');
     await expect(gw.retrieve({ orderId: ids('order'), reference: null })).rejects.toBeInstanceOf(
       GatewayUnavailableError,
     );
     expect(() => gw.verifyWebhook('{}', {})).toThrow(/secret_key/);
+  });
+
+  it('never pairs a key with the other mode', async () => {
+    const from = standIn.requests.length;
+    // Live credentials are used only for live orders, and a test key put in the live slot is refused.
+    const swapped = registry().forMode(
+      { stripe: { live: { secret_key: 'sk_test_adapter' } } },
+      { gateway: 'stripe', livemode: true },
+    );
+    await expect(swapped.retrieve({ orderId: ids('order'), reference: null })).rejects.toBeInstanceOf(
+      GatewayUnavailableError,
+    );
+    const testOnly = registry().forMode(
+      { stripe: { test: { secret_key: 'sk_test_adapter' } } },
+      { gateway: 'stripe', livemode: true },
+    );
+    await expect(testOnly.retrieve({ orderId: ids('order'), reference: null })).rejects.toBeInstanceOf(
+      GatewayUnavailableError,
+    );
+    expect(standIn.requests.length).toBe(from);
   });
 
   it('refuses webhooks when no webhook secret is configured', () => {

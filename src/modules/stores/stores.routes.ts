@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { AppError } from '../../shared/app-error.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import {
   commonErrors,
@@ -13,16 +14,34 @@ import { CURRENCIES } from '../../shared/money.ts';
 import type { StoresService } from './stores.service.ts';
 import { serializeKey, serializeStore } from './stores.service.ts';
 
+const stripeCredentials = (mode: 'test' | 'live') =>
+  z.strictObject({
+    secret_key: z
+      .string()
+      .max(256)
+      .regex(
+        new RegExp(`^(sk|rk)_${mode}_[A-Za-z0-9_]{8,}$`),
+        `must be a Stripe ${mode} secret or restricted key (sk_${mode}_… or rk_${mode}_…)`,
+      ),
+    webhook_secret: z.string().min(8).max(256).optional(),
+  });
+
 const StoreSettingsSchema = z.strictObject({
   tax_inclusive: z.boolean().optional(),
-  gateway: z.enum(['test', 'stripe']).optional(),
+  gateway: z.enum(['test', 'stripe']).optional().openapi({
+    description: 'Gateway of test-mode checkouts. Live-mode checkouts always use `stripe.live`.',
+  }),
   stripe: z
     .strictObject({
-      secret_key: z.string().min(8).max(256),
-      webhook_secret: z.string().min(8).max(256).optional(),
-      api_base: z.url().optional(),
+      test: stripeCredentials('test').optional(),
+      live: stripeCredentials('live').optional(),
     })
-    .optional(),
+    .optional()
+    .openapi({ description: 'Stripe credentials per mode; only a live secret key may set `live`.' }),
+  test_gateway: z
+    .strictObject({ webhook_secret: z.string().min(24).max(256) })
+    .optional()
+    .openapi({ description: "Signs the built-in test gateway's webhooks; generated with the store." }),
   capture: z.enum(['automatic', 'manual']).optional(),
   hold_ttl_seconds: z.number().int().min(10).max(86_400).optional(),
 });
@@ -198,8 +217,21 @@ export function storesRoutes(deps: {
       },
       responses: { 200: jsonContent(StoreSchema, 'The store'), ...commonErrors },
     }),
-    async (c) =>
-      c.json(serializeStore(await stores.updateStore(c.get('auth').storeId, c.req.valid('json'))), 200),
+    async (c) => {
+      const auth = c.get('auth');
+      const body = c.req.valid('json');
+      // A leaked test key must not be able to send live payments to another Stripe account.
+      if (body.settings?.stripe?.live && auth.mode !== 'live') {
+        throw new AppError(
+          'LIVE_KEY_REQUIRED',
+          'Only a live secret key (sk_live_…) may set settings.stripe.live.',
+          {
+            param: 'settings.stripe.live',
+          },
+        );
+      }
+      return c.json(serializeStore(await stores.updateStore(auth.storeId, body)), 200);
+    },
   );
 
   return app;

@@ -20,6 +20,8 @@ function randomKeyBody(length = 32): string {
   return out;
 }
 
+export const newWebhookSecret = () => `whsec_${randomBytes(24).toString('base64url')}`;
+
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
 export function serializeStore(s: repo.StoreRow) {
@@ -29,8 +31,13 @@ export function serializeStore(s: repo.StoreRow) {
     object: 'store' as const,
     name: s.name,
     currency: s.currency,
-    // The Stripe secret never leaves the server.
-    settings: { ...settings, ...(stripe ? { stripe: { configured: true } } : {}) },
+    // Stripe secrets never leave the server: only whether each mode is configured.
+    settings: {
+      ...settings,
+      ...(stripe
+        ? { stripe: { test: { configured: !!stripe.test }, live: { configured: !!stripe.live } } }
+        : {}),
+    },
     created_at: s.createdAt.toISOString(),
   };
 }
@@ -63,7 +70,8 @@ export function createStoresService(deps: { db: Executor; ids: IdGenerator }) {
         id: ids('store'),
         name: input.name,
         currency: input.currency,
-        settings: input.settings ?? {},
+        // Every store gets its own test gateway webhook secret: there is no shared default to guess.
+        settings: { test_gateway: { webhook_secret: newWebhookSecret() }, ...input.settings },
       });
     },
 
@@ -86,7 +94,16 @@ export function createStoresService(deps: { db: Executor; ids: IdGenerator }) {
 
     async updateStore(id: string, patch: { name?: string; settings?: Partial<StoreSettings> }) {
       const current = await this.getStore(id);
-      const settings = patch.settings ? { ...current.settings, ...patch.settings } : undefined;
+      const settings = patch.settings
+        ? {
+            ...current.settings,
+            ...patch.settings,
+            // Setting one mode's Stripe credentials keeps the other's.
+            ...(patch.settings.stripe
+              ? { stripe: { ...current.settings.stripe, ...patch.settings.stripe } }
+              : {}),
+          }
+        : undefined;
       const s = await repo.updateStore(db, id, { name: patch.name, settings });
       if (!s) throw new AppError('STORE_NOT_FOUND', `No store ${id}.`);
       storeCache.delete(id);

@@ -1,11 +1,23 @@
 import { index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
+/** One Stripe account mode's credentials. The key's own prefix (`sk_test_` / `sk_live_`) must match the mode. */
+export interface StripeCredentials {
+  secret_key: string;
+  webhook_secret?: string;
+}
+
 export interface StoreSettings {
   /** Prices entered in the catalog include tax (EU style) or not (US style). */
   tax_inclusive?: boolean;
-  /** Payment gateway used at checkout: `test` (built in) or `stripe`. */
+  /**
+   * Payment gateway of test-mode checkouts: `test` (built in) or `stripe` (with `stripe.test`).
+   * Live-mode checkouts always use Stripe with `stripe.live`: the test gateway never takes a live key.
+   */
   gateway?: 'test' | 'stripe';
-  stripe?: { secret_key: string; webhook_secret?: string; api_base?: string };
+  /** Stripe credentials per mode. The API endpoint is operator configuration (STRIPE_API_BASE), never a setting. */
+  stripe?: { test?: StripeCredentials; live?: StripeCredentials };
+  /** Signs the built-in test gateway's webhooks; generated for every store, never a shared default. */
+  test_gateway?: { webhook_secret: string };
   /** `automatic` captures at checkout; `manual` authorizes only and captures on fulfilment. */
   capture?: 'automatic' | 'manual';
   hold_ttl_seconds?: number;
