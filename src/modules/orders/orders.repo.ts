@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, lte, ne, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../shared/db.ts';
 import { outbox } from '../jobs/jobs.tables.ts';
+import { paymentStatusesInto } from './orders.rules.ts';
 import {
   type FulfillmentRow,
   fulfillment,
@@ -12,6 +13,7 @@ import {
   orderEvent,
   orderLine,
   type PaymentRow,
+  type PaymentStatus,
   payment,
   type RefundRow,
   refund,
@@ -20,12 +22,13 @@ import {
 export type OrderInsert = typeof order.$inferInsert;
 export type OrderPatch = Partial<Omit<OrderInsert, 'id' | 'storeId' | 'version' | 'createdAt'>>;
 
-/** Inserts the order unless the store already has one for this checkout key (then undefined). */
+/** Inserts the order unless the store already has one for this checkout key or this cart (then undefined). */
 export async function insertOrderOnce(tx: Executor, row: OrderInsert): Promise<OrderRow | undefined> {
   const [r] = await tx
     .insert(order)
     .values(row)
-    .onConflictDoNothing({ target: [order.storeId, order.checkoutKey] })
+    // Any unique conflict: the checkout key (a retry) or the cart's live order (one cart, one order).
+    .onConflictDoNothing()
     .returning();
   return r;
 }
@@ -34,11 +37,19 @@ export async function insertLines(tx: Executor, lines: (typeof orderLine.$inferI
   if (lines.length > 0) await tx.insert(orderLine).values(lines);
 }
 
-export async function findOrder(tx: Executor, storeId: string, id: string): Promise<OrderRow | undefined> {
+/** An order of the store; with `livemode`, only when it belongs to that mode. */
+export async function findOrder(
+  tx: Executor,
+  storeId: string,
+  id: string,
+  livemode?: boolean,
+): Promise<OrderRow | undefined> {
+  const conditions = [eq(order.id, id), eq(order.storeId, storeId)];
+  if (livemode !== undefined) conditions.push(eq(order.livemode, livemode));
   const [r] = await tx
     .select()
     .from(order)
-    .where(and(eq(order.id, id), eq(order.storeId, storeId)))
+    .where(and(...conditions))
     .limit(1);
   return r;
 }
@@ -46,13 +57,50 @@ export async function findOrder(tx: Executor, storeId: string, id: string): Prom
 export async function findOrderByCheckoutKey(
   tx: Executor,
   storeId: string,
+  livemode: boolean,
   key: string,
 ): Promise<OrderRow | undefined> {
   const [r] = await tx
     .select()
     .from(order)
-    .where(and(eq(order.storeId, storeId), eq(order.checkoutKey, key)))
+    .where(and(eq(order.storeId, storeId), eq(order.livemode, livemode), eq(order.checkoutKey, key)))
     .limit(1);
+  return r;
+}
+
+/** The cart's order that is not cancelled, if any (at most one: a unique index keeps it so). */
+export async function findLiveOrderOfCart(
+  tx: Executor,
+  storeId: string,
+  cartId: string,
+): Promise<OrderRow | undefined> {
+  const [r] = await tx
+    .select()
+    .from(order)
+    .where(and(eq(order.storeId, storeId), eq(order.cartId, cartId), ne(order.status, 'cancelled')))
+    .limit(1);
+  return r;
+}
+
+/** A write of `payment_status` only applies from a state the transition table allows into the new one. */
+function paymentGuard(set: OrderPatch | undefined): SQL[] {
+  if (!set?.paymentStatus) return [];
+  return [inArray(order.paymentStatus, paymentStatusesInto(set.paymentStatus))];
+}
+
+/**
+ * The payment status after a refund, whatever the order status: conditional on the transition table.
+ * Undefined when the order's payment status may not move there.
+ */
+export async function setPaymentStatus(
+  tx: Executor,
+  input: { id: string; to: PaymentStatus; now: Date },
+): Promise<OrderRow | undefined> {
+  const [r] = await tx
+    .update(order)
+    .set({ paymentStatus: input.to, version: sql`${order.version} + 1`, updatedAt: input.now })
+    .where(and(eq(order.id, input.id), ...paymentGuard({ paymentStatus: input.to })))
+    .returning();
   return r;
 }
 
@@ -76,6 +124,7 @@ export async function transitionOrder(
     eq(order.id, input.id),
     eq(order.storeId, input.storeId),
     eq(order.status, input.from),
+    ...paymentGuard(input.set),
   ];
   if (input.version !== undefined) conditions.push(eq(order.version, input.version));
   const [r] = await tx
@@ -95,6 +144,7 @@ export async function updateOrderWhere(
     eq(order.id, input.id),
     eq(order.storeId, input.storeId),
     eq(order.status, input.status),
+    ...paymentGuard(input.set),
   ];
   if (input.extra) conditions.push(input.extra);
   const [r] = await tx
@@ -129,6 +179,7 @@ export async function listOrders(
   tx: Executor,
   input: {
     storeId: string;
+    livemode: boolean;
     status?: OrderStatus;
     email?: string;
     createdFrom?: Date;
@@ -137,7 +188,7 @@ export async function listOrders(
     limit: number;
   },
 ): Promise<OrderRow[]> {
-  const conditions: SQL[] = [eq(order.storeId, input.storeId)];
+  const conditions: SQL[] = [eq(order.storeId, input.storeId), eq(order.livemode, input.livemode)];
   if (input.status) conditions.push(eq(order.status, input.status));
   if (input.email) conditions.push(eq(order.email, input.email.toLowerCase()));
   if (input.createdFrom) conditions.push(gte(order.createdAt, input.createdFrom));

@@ -14,7 +14,11 @@ export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatu
   cancelled: [],
 };
 
-/** Payment status moves on its own axis; refunds never change the order status. */
+/**
+ * Payment status moves on its own axis; refunds never change the order status. Every write of
+ * `payment_status` is conditional on a source state listed here (orders.repo.ts), so no code path can
+ * make a move this table does not allow.
+ */
 export const PAYMENT_TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
   pending: ['authorized', 'paid', 'failed', 'voided'],
   authorized: ['paid', 'voided'],
@@ -22,8 +26,16 @@ export const PAYMENT_TRANSITIONS: Readonly<Record<PaymentStatus, readonly Paymen
   partially_refunded: ['partially_refunded', 'refunded'],
   refunded: [],
   voided: [],
-  failed: [],
+  // Money that arrives for an order already given up (a late capture or authorization) is recorded, then reversed.
+  failed: ['authorized', 'paid', 'voided'],
 };
+
+/** The payment statuses from which `to` may be reached. */
+export function paymentStatusesInto(to: PaymentStatus): PaymentStatus[] {
+  return (Object.keys(PAYMENT_TRANSITIONS) as PaymentStatus[]).filter((from) =>
+    PAYMENT_TRANSITIONS[from].includes(to),
+  );
+}
 
 export const canTransition = (from: OrderStatus, to: OrderStatus): boolean =>
   ORDER_TRANSITIONS[from].includes(to);
