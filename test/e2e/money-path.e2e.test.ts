@@ -66,12 +66,19 @@ afterAll(async () => {
 
 describe('two API processes on one PostgreSQL', () => {
   it('200 concurrent checkouts of a variant with 10 in stock → exactly 10 paid orders, no oversell', async () => {
-    const variantId = await product(10);
-    // 200 shoppers, each with a cart of their own (one cart makes at most one order).
+    // 200 shoppers, each with a cart of their own (one cart makes at most one order), made while stock lasted.
+    const variantId = await product(200);
     const tokens: string[] = [];
     for (let i = 0; i < 200; i += 50) {
       tokens.push(...(await Promise.all(Array.from({ length: 50 }, () => cart(variantId)))));
     }
+    // Their soft holds lapse and the stock drops to 10: the checkout's conditional reservation is the only guard.
+    await db.pool.query('delete from inventory_hold where variant_id = $1', [variantId]);
+    const set = await api(a.url, 'PUT', `/v1/inventory/${variantId}`, {
+      key: store.sk,
+      body: { on_hand: 10 },
+    });
+    expect(set.status, set.text).toBe(200);
     const results = await Promise.all(
       tokens.map((token, i) => checkout(i % 2 ? a.url : b.url, token, `race-${i}`)),
     );
