@@ -211,7 +211,10 @@ export function ordersRoutes(deps: {
           z.strictObject({
             carrier: z.string().trim().min(1).max(100),
             tracking_number: z.string().trim().min(1).max(200),
-            tracking_url: z.url().max(2000).optional(),
+            tracking_url: z
+              .url({ protocol: /^https?$/ })
+              .max(2000)
+              .optional(),
           }),
         ),
       },

@@ -37,6 +37,16 @@ describe('order life cycle', () => {
     expect(order).toMatchObject({ status: 'paid', payment_status: 'authorized', capture: 'manual' });
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 10, committed: 2 });
 
+    // A tracking link is shown to shoppers: only web addresses, never a script or a local file.
+    for (const tracking_url of ['javascript:alert(1)', 'file:///etc/passwd', 'data:text/html,hi']) {
+      const bad = await post(s.sk, `/v1/orders/${id}/fulfill`, {
+        carrier: 'UPS',
+        tracking_number: '1',
+        tracking_url,
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.json.error).toMatchObject({ code: 'VALIDATION_FAILED', param: 'tracking_url' });
+    }
     const f = await post(s.sk, `/v1/orders/${id}/fulfill`, {
       carrier: 'UPS',
       tracking_number: '1Z999',
