@@ -23,6 +23,21 @@ async function call(
 
 const CARD = { number: '4242424242424242', exp_month: 12, exp_year: 2035, cvc: '123' };
 
+/** `count` carts of one unit each, round-robin over the variants, made `parallel` at a time. */
+async function makeCarts(base: string, pk: string, variants: string[], count: number, parallel = 50) {
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i += parallel) {
+    const batch = Array.from({ length: Math.min(parallel, count - i) }, (_, j) =>
+      call(base, 'POST', '/v1/carts', pk, {
+        email: 'bench@example.com',
+        lines: [{ variant_id: variants[(i + j) % variants.length]!, quantity: 1 }],
+      }).then((c) => c.token as string),
+    );
+    tokens.push(...(await Promise.all(batch)));
+  }
+  return tokens;
+}
+
 export async function moneyPathScenarios(o: {
   base: string;
   pk: string;
@@ -78,6 +93,8 @@ export async function moneyPathScenarios(o: {
     ...cartUpdate,
   });
 
+  // One cart makes one order: every checkout needs a cart of its own, made before the clock starts.
+  const checkoutCarts = await makeCarts(base, pk, variants, Math.max(2000, durationSec * 600));
   const statuses = new Map<number, number>();
   const checkout = await load({
     url: base,
@@ -85,7 +102,8 @@ export async function moneyPathScenarios(o: {
     paths: ['/v1/checkout'],
     headers: { authorization: `Bearer ${pk}`, 'content-type': 'application/json' },
     headersFor: () => ({ 'idempotency-key': randomUUID() }),
-    body: (n) => JSON.stringify({ cart_token: cartOf(n).token, payment: { card: CARD } }),
+    body: (n) =>
+      JSON.stringify({ cart_token: checkoutCarts[n % checkoutCarts.length], payment: { card: CARD } }),
     statuses,
     connections,
     durationSec,
@@ -95,16 +113,14 @@ export async function moneyPathScenarios(o: {
     size,
     scenario: 'checkout (test gateway, capture)',
     ...checkout,
-    note: `${statuses.get(201) ?? 0} orders paid`,
+    note: `${statuses.get(201) ?? 0} orders paid of ${checkoutCarts.length} carts`,
   });
 
-  // Hot SKU: 100 units, everyone buys the same variant.
+  // Hot SKU: 100 units, everyone buys the same variant. Soft holds let only as many carts exist as units,
+  // so each of the 100 carts races its own checkout against the rest, and later attempts meet a checked-out cart.
   const STOCK = 100;
   await call(base, 'PUT', `/v1/inventory/${hot}`, sk, { on_hand: STOCK });
-  const hotCart = await call(base, 'POST', '/v1/carts', pk, {
-    email: 'hot@example.com',
-    lines: [{ variant_id: hot, quantity: 1 }],
-  });
+  const hotCarts = await makeCarts(base, pk, [hot], STOCK);
   const hotStatuses = new Map<number, number>();
   const hotRun = await load({
     url: base,
@@ -112,7 +128,7 @@ export async function moneyPathScenarios(o: {
     paths: ['/v1/checkout'],
     headers: { authorization: `Bearer ${pk}`, 'content-type': 'application/json' },
     headersFor: () => ({ 'idempotency-key': randomUUID() }),
-    body: () => JSON.stringify({ cart_token: hotCart.token, payment: { card: CARD } }),
+    body: (n) => JSON.stringify({ cart_token: hotCarts[n % hotCarts.length], payment: { card: CARD } }),
     statuses: hotStatuses,
     connections,
     durationSec: Math.min(5, durationSec),
