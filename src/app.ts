@@ -214,7 +214,7 @@ export function createApp(options: AppOptions) {
 
   mountOpenApi(app);
 
-  const worker = createWorker({ tasks, logger, metrics });
+  const worker = createWorker({ tasks, logger, metrics, pollMs: config.WORKER_POLL_MS });
 
   return {
     app,
