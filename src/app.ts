@@ -62,8 +62,20 @@ export function createApp(options: AppOptions) {
   const metrics = createMetrics();
   const redis: Redis | null = config.REDIS_URL ? openRedis(config.REDIS_URL) : null;
   let shuttingDown = false;
+  const tasks: PeriodicTask[] = [];
+  const starters: Array<() => Promise<void> | void> = [];
+  const stoppers: Array<() => Promise<void> | void> = [];
 
-  const stores = createStoresService({ db, ids });
+  const stores = createStoresService({
+    db,
+    ids,
+    clock,
+    logger,
+    redis,
+    revocationPollMs: config.CACHE_POLL_MS,
+  });
+  starters.push(stores.start);
+  stoppers.push(stores.stop);
   const limiter = redis
     ? redisRateLimiter(redis, { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST })
     : memoryRateLimiter({ perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST });
@@ -77,10 +89,6 @@ export function createApp(options: AppOptions) {
     /** publishable or secret key, rate limited */
     any: [anyAuth, limited] as const,
   };
-
-  const tasks: PeriodicTask[] = [];
-  const starters: Array<() => Promise<void> | void> = [];
-  const stoppers: Array<() => Promise<void> | void> = [];
 
   const app: OpenAPIHono<AppEnv> = createRouter();
   app.onError(onError(logger));
