@@ -33,6 +33,7 @@ import { requireKey, requireRoot } from './shared/http/auth.ts';
 import { publicCors } from './shared/http/cors.ts';
 import type { AppEnv } from './shared/http/env.ts';
 import { onError, onNotFound } from './shared/http/errors.ts';
+import { rejectNul } from './shared/http/nul.ts';
 import { createRouter } from './shared/http/openapi.ts';
 import { memoryRateLimiter, rateLimit, redisRateLimiter } from './shared/http/rate-limit.ts';
 import { createRequestTracer, requestContext } from './shared/http/request-id.ts';
@@ -114,6 +115,7 @@ export function createApp(options: AppOptions) {
     }
     return limitBody(c, next);
   });
+  app.use('/v1/*', rejectNul);
   // Browsers may call publishable-key routes directly; secret and root routes stay same-origin only.
   const cors = publicCors();
   for (const p of [
