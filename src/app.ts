@@ -137,7 +137,10 @@ export function createApp(options: AppOptions) {
   app.use('/v1/*', idempotency.middleware);
   tasks.push(...idempotency.tasks);
 
-  app.route('/', opsRoutes({ db, metrics, isShuttingDown: () => shuttingDown }));
+  app.route(
+    '/',
+    opsRoutes({ db, metrics, isShuttingDown: () => shuttingDown, metricsToken: config.METRICS_TOKEN }),
+  );
   app.route(
     '/',
     storesRoutes({ stores, root: requireRoot(config.CROWDSTART_ROOT_TOKEN), secret: auth.secret }),
@@ -154,7 +157,7 @@ export function createApp(options: AppOptions) {
   const fastPath = createCatalogFastPath({
     service: catalog.service,
     peekKey: (key) => stores.peekKey(key),
-    takeToken: limiter.takeSync ?? null,
+    limiter: limiter.takeSync ? { policy: limiter.policy, takeSync: limiter.takeSync } : null,
     tracer,
     metrics,
     cacheMaxAgeSeconds: config.CACHE_MAX_AGE_SECONDS,

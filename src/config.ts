@@ -28,6 +28,8 @@ const configSchema = z.object({
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
   CROWDSTART_ROOT_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** When set, `GET /metrics` needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_PER_SECOND: intFrom(1000, 1, 1_000_000),
   RATE_LIMIT_BURST: intFrom(2000, 1, 10_000_000),
