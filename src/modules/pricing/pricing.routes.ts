@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { AppError } from '../../shared/app-error.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import { expectedVersion } from '../../shared/http/if-match.ts';
 import {
