@@ -33,6 +33,7 @@ import { requireKey, requireRoot } from './shared/http/auth.ts';
 import { publicCors } from './shared/http/cors.ts';
 import type { AppEnv } from './shared/http/env.ts';
 import { onError, onNotFound } from './shared/http/errors.ts';
+import { rejectNul } from './shared/http/nul.ts';
 import { createRouter } from './shared/http/openapi.ts';
 import { memoryRateLimiter, rateLimit, redisRateLimiter } from './shared/http/rate-limit.ts';
 import { createRequestTracer, requestContext } from './shared/http/request-id.ts';
@@ -62,8 +63,20 @@ export function createApp(options: AppOptions) {
   const metrics = createMetrics();
   const redis: Redis | null = config.REDIS_URL ? openRedis(config.REDIS_URL) : null;
   let shuttingDown = false;
+  const tasks: PeriodicTask[] = [];
+  const starters: Array<() => Promise<void> | void> = [];
+  const stoppers: Array<() => Promise<void> | void> = [];
 
-  const stores = createStoresService({ db, ids });
+  const stores = createStoresService({
+    db,
+    ids,
+    clock,
+    logger,
+    redis,
+    revocationPollMs: config.CACHE_POLL_MS,
+  });
+  starters.push(stores.start);
+  stoppers.push(stores.stop);
   const limiter = redis
     ? redisRateLimiter(redis, { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST })
     : memoryRateLimiter({ perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST });
@@ -77,10 +90,6 @@ export function createApp(options: AppOptions) {
     /** publishable or secret key, rate limited */
     any: [anyAuth, limited] as const,
   };
-
-  const tasks: PeriodicTask[] = [];
-  const starters: Array<() => Promise<void> | void> = [];
-  const stoppers: Array<() => Promise<void> | void> = [];
 
   const app: OpenAPIHono<AppEnv> = createRouter();
   app.onError(onError(logger));
@@ -106,6 +115,7 @@ export function createApp(options: AppOptions) {
     }
     return limitBody(c, next);
   });
+  app.use('/v1/*', rejectNul);
   // Browsers may call publishable-key routes directly; secret and root routes stay same-origin only.
   const cors = publicCors();
   for (const p of [
@@ -127,7 +137,10 @@ export function createApp(options: AppOptions) {
   app.use('/v1/*', idempotency.middleware);
   tasks.push(...idempotency.tasks);
 
-  app.route('/', opsRoutes({ db, metrics, isShuttingDown: () => shuttingDown }));
+  app.route(
+    '/',
+    opsRoutes({ db, metrics, isShuttingDown: () => shuttingDown, metricsToken: config.METRICS_TOKEN }),
+  );
   app.route(
     '/',
     storesRoutes({ stores, root: requireRoot(config.CROWDSTART_ROOT_TOKEN), secret: auth.secret }),
@@ -144,7 +157,7 @@ export function createApp(options: AppOptions) {
   const fastPath = createCatalogFastPath({
     service: catalog.service,
     peekKey: (key) => stores.peekKey(key),
-    takeToken: limiter.takeSync ?? null,
+    limiter: limiter.takeSync ? { policy: limiter.policy, takeSync: limiter.takeSync } : null,
     tracer,
     metrics,
     cacheMaxAgeSeconds: config.CACHE_MAX_AGE_SECONDS,
@@ -214,7 +227,7 @@ export function createApp(options: AppOptions) {
 
   mountOpenApi(app);
 
-  const worker = createWorker({ tasks, logger, metrics });
+  const worker = createWorker({ tasks, logger, metrics, pollMs: config.WORKER_POLL_MS });
 
   return {
     app,

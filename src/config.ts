@@ -33,6 +33,8 @@ const configSchema = z.object({
    * (a local stand-in for tests, an egress proxy). Operator configuration, never a store setting.
    */
   STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
+  /** When set, `GET /metrics` needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_PER_SECOND: intFrom(1000, 1, 1_000_000),
   RATE_LIMIT_BURST: intFrom(2000, 1, 10_000_000),

@@ -1,6 +1,26 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { App } from './app.ts';
+
+/** Bodies up to this size that a response did not read are drained; larger or unsized ones close the connection. */
+const DRAIN_MAX_BYTES = 64 * 1024;
+
+/**
+ * A request answered before its body was read (413, 415, 401…) leaves the rest of the body on the
+ * connection. Small declared bodies are drained after the response (by the adapter) and the connection is
+ * reused; a large or chunked one is not worth reading, so the response says `Connection: close` and the
+ * client opens a new connection for its next request instead of writing it into a socket about to close.
+ */
+function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse) {
+  const length = req.headers['content-length'];
+  const chunked = req.headers['transfer-encoding'] !== undefined;
+  if (!chunked && (length === undefined || Number(length) <= DRAIN_MAX_BYTES)) return;
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+    if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
+    return writeHead.apply(this, args);
+  } as ServerResponse['writeHead'];
+}
 
 /**
  * Serves the app over HTTP with graceful shutdown: on SIGTERM/SIGINT stop accepting, let in-flight
@@ -13,7 +33,9 @@ export async function listen(
   const { logger, config } = app.deps;
   const router = getRequestListener(app.app.fetch);
   const server = createServer((req, res) => {
-    if (!app.fastPath(req, res)) void router(req, res);
+    if (app.fastPath(req, res)) return;
+    closeIfBodyUnread(req, res);
+    void router(req, res);
   });
   await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve));
   server.keepAliveTimeout = 65_000;

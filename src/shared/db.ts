@@ -29,16 +29,31 @@ export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.met
 // int8 and numeric come back as strings from node-postgres; our counters fit in a JS number.
 pg.types.setTypeParser(20, (v) => Number(v));
 
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
 export async function openDatabase(options: {
   url?: string;
   dataDir?: string;
   poolSize?: number;
   memory?: boolean;
+  /** How long a query waits for a pool connection before failing (PostgreSQL only). */
+  connectTimeoutMs?: number;
 }): Promise<Database> {
   if (options.url) {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      // A request waits this long for a connection, then answers 503 instead of hanging.
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    });
     pool.on('error', () => {
       // An idle client lost its connection; the pool replaces it. Queries report their own errors.
+    });
+    pool.on('connect', (client) => {
+      // A checked-out client whose connection drops (failover, restart, pg_terminate_backend) emits
+      // 'error'; unhandled, that event ends the process. The query in flight rejects on its own, and the
+      // client is no longer queryable, so the pool discards it on release instead of reusing it.
+      client.on('error', () => undefined);
     });
     return {
       db: drizzlePg({ client: pool }) as unknown as Executor,
@@ -112,6 +127,43 @@ export function pgConstraint(e: unknown): string | undefined {
     cur = (cur as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** Socket-level codes of a connection that could not be made or was cut. */
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+/** SQLSTATEs of a server going away or refusing connections: admin/crash shutdown, cannot connect now, too many. */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const CONNECTION_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed|PGlite is closed|Cannot use a pool after calling end/i;
+
+/**
+ * Whether an error means the database could not be reached (refused, cut, timed out, shutting down),
+ * as opposed to a bad query: callers answer 503 and the client retries.
+ */
+export function isDatabaseUnavailable(e: unknown): boolean {
+  let cur: unknown = e;
+  for (let depth = 0; cur && depth < 6; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (CONNECTION_ERRNOS.has(code) || UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))
+        return true;
+    }
+    const message = (cur as { message?: unknown }).message;
+    if (typeof message === 'string' && CONNECTION_MESSAGES.test(message)) return true;
+    const errors = (cur as { errors?: unknown }).errors; // AggregateError from a dual-stack connect
+    if (Array.isArray(errors) && errors.some((x) => isDatabaseUnavailable(x))) return true;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 const RETRYABLE = new Set(['40001', '40P01']);

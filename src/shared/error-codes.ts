@@ -78,6 +78,11 @@ export const ERROR_CODES = {
     type: 'authentication_error',
     description: 'The root token is wrong, or no root token is configured.',
   },
+  INVALID_METRICS_TOKEN: {
+    status: 401,
+    type: 'authentication_error',
+    description: '`/metrics` is protected by `METRICS_TOKEN` and the bearer token sent is not it.',
+  },
   SECRET_KEY_REQUIRED: {
     status: 403,
     type: 'permission_error',

@@ -39,9 +39,16 @@ describe('catalog fast path', () => {
       'vary',
       'access-control-allow-origin',
       'access-control-expose-headers',
+      'ratelimit-policy',
     ]) {
       expect(fast.headers.get(h), h).toBe(routed.headers.get(h));
     }
+    // The IETF rate-limit headers on both; the fast path took one more token.
+    const remaining = (r: Response) => /^"default";r=(\d+);t=(\d+)$/.exec(r.headers.get('ratelimit') ?? '');
+    expect(routed.headers.get('ratelimit-policy')).toBe('"default";q=6;w=6');
+    expect(remaining(routed), 'routed RateLimit').not.toBeNull();
+    expect(remaining(fast), 'fast RateLimit').not.toBeNull();
+    expect(Number(remaining(fast)![1])).toBeLessThan(Number(remaining(routed)![1]));
     expect(fast.headers.get('x-request-id')).toBe('fast-1');
     expect(fast.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     const hitsAfter =
@@ -71,6 +78,8 @@ describe('catalog fast path', () => {
       if (r.status === 429) limited = r;
     }
     expect(limited?.headers.get('retry-after')).toBeTruthy();
+    expect(limited?.headers.get('ratelimit-policy')).toBe('"default";q=6;w=6');
+    expect(limited?.headers.get('ratelimit')).toMatch(/^"default";r=0;t=[1-9]\d*$/);
     expect((await limited!.json()).error.code).toBe('RATE_LIMITED');
   });
 });

@@ -53,8 +53,15 @@ export interface RequestOptions {
  * An app on a fresh database, driven in-process with `app.request()`.
  * Closed automatically after the test file.
  */
-export async function testApp(opts: { env?: Record<string, string>; clock?: Clock } = {}) {
-  const database = await freshDatabase();
+export async function testApp(
+  opts: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    /** Shares a database (the caller closes it); a fresh one otherwise. */
+    database?: Database;
+  } = {},
+) {
+  const database = opts.database ?? (await freshDatabase());
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     CROWDSTART_ROOT_TOKEN: ROOT_TOKEN,
@@ -67,7 +74,7 @@ export async function testApp(opts: { env?: Record<string, string>; clock?: Cloc
   await built.start({ worker: false });
   afterAll(async () => {
     await built.close();
-    await database.close();
+    if (!opts.database) await database.close();
   });
 
   async function request(method: string, path: string, o: RequestOptions = {}) {

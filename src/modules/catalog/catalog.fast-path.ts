@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PUBLIC_CORS_HEADERS } from '../../shared/http/cors.ts';
 import type { AuthContext } from '../../shared/http/env.ts';
+import { type RateDecision, type RateLimiter, rateLimitHeaders } from '../../shared/http/rate-limit.ts';
 import type { RequestTracer } from '../../shared/http/request-id.ts';
 import type { Metrics } from '../../shared/metrics.ts';
 import { catalogHeaders, etagMatches } from './catalog.rules.ts';
@@ -21,7 +22,8 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 export function createCatalogFastPath(deps: {
   service: Pick<CatalogService, 'cachedProduct'>;
   peekKey: (key: string) => AuthContext | null | undefined;
-  takeToken: ((keyId: string) => number) | null;
+  /** The in-process rate limiter (null: none, the router answers everything). */
+  limiter: { policy: RateLimiter['policy']; takeSync: (keyId: string) => RateDecision } | null;
   tracer: RequestTracer;
   metrics: Metrics;
   cacheMaxAgeSeconds: number;
@@ -30,7 +32,7 @@ export function createCatalogFastPath(deps: {
   const cache = { isPublic: true, maxAgeSeconds: deps.cacheMaxAgeSeconds };
   return function serveCachedProduct(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url;
-    if (req.method !== 'GET' || !deps.takeToken || !url || !url.startsWith(PREFIX)) return false;
+    if (req.method !== 'GET' || !deps.limiter || !url || !url.startsWith(PREFIX)) return false;
     const idOrSlug = url.slice(PREFIX.length);
     if (!PLAIN_SEGMENT.test(idOrSlug) || idOrSlug === 'search') return false;
     const key = BEARER.exec(req.headers.authorization ?? '')?.[1];
@@ -39,7 +41,8 @@ export function createCatalogFastPath(deps: {
     if (auth?.kind !== 'publishable') return false;
     const entry = deps.service.cachedProduct(auth.storeId, idOrSlug);
     if (!entry?.active) return false;
-    if (deps.takeToken(auth.keyId) > 0) return false; // the router answers the 429
+    const decision = deps.limiter.takeSync(auth.keyId);
+    if (decision.wait > 0) return false; // the router answers the 429
 
     hits.inc();
     const t = deps.tracer.begin(
@@ -51,6 +54,7 @@ export function createCatalogFastPath(deps: {
     res.writeHead(status, {
       ...catalogHeaders(entry.etag, cache),
       ...PUBLIC_CORS_HEADERS,
+      ...rateLimitHeaders(deps.limiter.policy, decision),
       'X-Request-Id': t.requestId,
       traceparent: t.traceparent,
       ...(notModified ? {} : { 'Content-Length': Buffer.byteLength(entry.body) }),

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../../shared/app-error.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
+import { type CurrentRepresentation, expectedVersion } from '../../shared/http/if-match.ts';
 import {
   ANY_KEY,
   commonErrors,
@@ -13,7 +14,7 @@ import {
 import { cursorParam, limitParam } from '../../shared/http/pagination.ts';
 import type { Metrics } from '../../shared/metrics.ts';
 import type { CachedBody } from './catalog.cache.ts';
-import { catalogHeaders, etagMatches, etagOf, SLUG_MAX, versionFromIfMatch } from './catalog.rules.ts';
+import { catalogHeaders, etagMatches, etagOf, SLUG_MAX } from './catalog.rules.ts';
 import type { CatalogService } from './catalog.service.ts';
 
 // ---------------------------------------------------------------- schemas
@@ -207,10 +208,10 @@ const conflict = {
 const notModified = { 304: { description: 'Not modified (the `If-None-Match` ETag matches)' } };
 
 const ifMatchHeader = z.object({
-  'if-match': z
-    .string()
-    .optional()
-    .openapi({ description: 'The version you read, e.g. `"3"` (instead of `version` in the body).' }),
+  'if-match': z.string().optional().openapi({
+    description:
+      'The version you read, e.g. `"3"` (instead of `version` in the body), or the product\'s `ETag`.',
+  }),
 });
 
 // ---------------------------------------------------------------- HTTP helpers
@@ -218,12 +219,13 @@ const ifMatchHeader = z.object({
 /** Typed routes expect typed JSON; pre-serialised bodies go out as they are. */
 const raw = (r: Response) => r as never;
 
-function versionOf(c: Context<AppEnv>, bodyVersion: number | undefined): number | undefined {
-  const header = versionFromIfMatch(c.req.header('if-match'));
-  if (bodyVersion !== undefined && header !== undefined && bodyVersion !== header) {
-    throw new AppError('VALIDATION_FAILED', 'version and If-Match disagree; send one.', { param: 'version' });
-  }
-  return bodyVersion ?? header;
+/** The version an update expects: body `version` and/or `If-Match` (a version, or an ETag when `current` is given). */
+function versionOf(
+  c: Context<AppEnv>,
+  bodyVersion: number | undefined,
+  current?: CurrentRepresentation,
+): Promise<number | undefined> {
+  return expectedVersion({ bodyVersion, ifMatch: c.req.header('if-match'), current });
 }
 
 export function catalogRoutes(deps: {
@@ -237,6 +239,20 @@ export function catalogRoutes(deps: {
 }) {
   const { service } = deps;
   const app = createRouter();
+  /** What a secret-key GET of the product returns: its ETag and version (If-Match with that ETag). */
+  const productNow =
+    (storeId: string, id: string): CurrentRepresentation =>
+    async () => {
+      const p = await service.getProduct(storeId, id);
+      return { etag: etagOf(JSON.stringify(p)), version: p.version };
+    };
+  /** Variant updates check the product's version, so an ETag is the product's. */
+  const productOfVariantNow =
+    (storeId: string, variantId: string): CurrentRepresentation =>
+    async () => {
+      const v = await service.getVariant(storeId, { id: variantId }, { activeOnly: false });
+      return productNow(storeId, v.product_id)();
+    };
   const secret = [...deps.auth.secret];
   const any = [...deps.auth.any];
   const hit = {
@@ -397,7 +413,7 @@ export function catalogRoutes(deps: {
       const p = await service.updateProduct(
         c.get('auth').storeId,
         c.req.valid('param').id,
-        versionOf(c, bodyVersion),
+        await versionOf(c, bodyVersion, productNow(c.get('auth').storeId, c.req.valid('param').id)),
         patch,
       );
       c.header('Cache-Control', 'private, no-store');
@@ -418,7 +434,11 @@ export function catalogRoutes(deps: {
     }),
     async (c) =>
       c.json(
-        await service.deleteProduct(c.get('auth').storeId, c.req.valid('param').id, versionOf(c, undefined)),
+        await service.deleteProduct(
+          c.get('auth').storeId,
+          c.req.valid('param').id,
+          await versionOf(c, undefined, productNow(c.get('auth').storeId, c.req.valid('param').id)),
+        ),
         200,
       ),
   );
@@ -441,7 +461,7 @@ export function catalogRoutes(deps: {
         c.get('auth').storeId,
         c.req.valid('param').id,
         c.req.valid('json'),
-        versionOf(c, undefined),
+        await versionOf(c, undefined, productNow(c.get('auth').storeId, c.req.valid('param').id)),
       );
       return c.json(v, 201);
     },
@@ -512,7 +532,7 @@ export function catalogRoutes(deps: {
         c.get('auth').storeId,
         c.req.valid('param').id,
         patch,
-        versionOf(c, bodyVersion),
+        await versionOf(c, bodyVersion, productOfVariantNow(c.get('auth').storeId, c.req.valid('param').id)),
       );
       return c.json(v, 200);
     },
@@ -531,7 +551,11 @@ export function catalogRoutes(deps: {
     }),
     async (c) =>
       c.json(
-        await service.deleteVariant(c.get('auth').storeId, c.req.valid('param').id, versionOf(c, undefined)),
+        await service.deleteVariant(
+          c.get('auth').storeId,
+          c.req.valid('param').id,
+          await versionOf(c, undefined, productOfVariantNow(c.get('auth').storeId, c.req.valid('param').id)),
+        ),
         200,
       ),
   );
@@ -651,7 +675,7 @@ export function catalogRoutes(deps: {
       const col = await service.updateCollection(
         c.get('auth').storeId,
         c.req.valid('param').id,
-        versionOf(c, bodyVersion),
+        await versionOf(c, bodyVersion),
         patch,
       );
       return c.json(col, 200);
@@ -674,7 +698,7 @@ export function catalogRoutes(deps: {
         await service.deleteCollection(
           c.get('auth').storeId,
           c.req.valid('param').id,
-          versionOf(c, undefined),
+          await versionOf(c, undefined),
         ),
         200,
       ),
@@ -703,7 +727,7 @@ export function catalogRoutes(deps: {
         c.get('auth').storeId,
         c.req.valid('param').id,
         product_ids,
-        versionOf(c, bodyVersion),
+        await versionOf(c, bodyVersion),
       );
       return c.json(col, 200);
     },

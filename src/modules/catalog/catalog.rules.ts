@@ -165,18 +165,6 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
   return false;
 }
 
-/** `If-Match: "<version>"` (quotes and W/ optional) → the version number, or an error naming the header. */
-export function versionFromIfMatch(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
-  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
-  if (!m) {
-    throw new AppError('VALIDATION_FAILED', 'If-Match must be the resource version, e.g. "3".', {
-      param: 'If-Match',
-    });
-  }
-  return Number(m[1]);
-}
-
 const JSON_TYPE = 'application/json; charset=UTF-8';
 
 /**

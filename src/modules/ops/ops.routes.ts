@@ -1,7 +1,9 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import type { MiddlewareHandler } from 'hono';
 import { appliedMigrationCount, type Executor, expectedMigrationCount, rows } from '../../shared/db.ts';
+import { requireBearer } from '../../shared/http/auth.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import { createRouter, jsonContent } from '../../shared/http/openapi.ts';
 import type { Metrics } from '../../shared/metrics.ts';
@@ -12,7 +14,13 @@ const Health = z.object({
   checks: z.record(z.string(), z.string()).optional(),
 });
 
-export function opsRoutes(deps: { db: Executor; metrics: Metrics; isShuttingDown: () => boolean }) {
+export function opsRoutes(deps: {
+  db: Executor;
+  metrics: Metrics;
+  isShuttingDown: () => boolean;
+  /** When set, `/metrics` answers only requests bearing it. */
+  metricsToken?: string;
+}) {
   const app = createRouter();
   const expected = expectedMigrationCount();
   let migrationsOk = false;
@@ -52,7 +60,10 @@ export function opsRoutes(deps: { db: Executor; metrics: Metrics; isShuttingDown
     },
   );
 
-  app.get('/metrics', async (c) => {
+  const metricsAuth: MiddlewareHandler<AppEnv> = deps.metricsToken
+    ? requireBearer(deps.metricsToken, 'METRICS_TOKEN', 'INVALID_METRICS_TOKEN')
+    : async (_c, next) => next();
+  app.get('/metrics', metricsAuth, async (c) => {
     c.header('Content-Type', deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });

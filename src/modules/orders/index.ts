@@ -55,7 +55,8 @@ export function createOrdersModule(
       },
     },
     { name: 'orders.sweep_reservations', everyMs: 30_000, run: () => service.sweepReservations() },
-    { name: 'outbox.relay', everyMs: 1_000, run: () => relay.drain() },
+    // Runs at the worker's poll interval (WORKER_POLL_MS): events reach webhooks that soon after commit.
+    { name: 'outbox.relay', run: () => relay.drain() },
   ];
   return { service, relay, tasks, routes: ordersRoutes({ orders: service, auth: deps.auth }) };
 }

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { AppError } from '../../shared/app-error.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
+import { expectedVersion } from '../../shared/http/if-match.ts';
 import {
   commonErrors,
   createRouter,
@@ -38,18 +38,6 @@ const shippingRateId = z.string().regex(/^shr_[0-9a-z]{26}$/, 'must be a shippin
 const ifMatchHeaders = z.object({
   'if-match': z.string().max(64).optional().openapi({ description: 'The version you last read, e.g. "3".' }),
 });
-
-/** The version the client expects: body `version` first, else `If-Match: "<version>"`. */
-function expectedVersion(bodyVersion: number | undefined, ifMatch: string | undefined): number | undefined {
-  if (bodyVersion !== undefined) return bodyVersion;
-  if (ifMatch === undefined) return undefined;
-  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(ifMatch);
-  if (!m)
-    throw new AppError('VALIDATION_FAILED', 'If-Match must be the resource version, e.g. "3".', {
-      param: 'If-Match',
-    });
-  return Number(m[1]);
-}
 
 const stamps = { version: z.number().int(), created_at: z.string(), updated_at: z.string() };
 
@@ -319,7 +307,10 @@ export function pricingRoutes(deps: {
     async (c) => {
       const b = c.req.valid('json');
       const row = await service.updateCoupon(c.get('auth').storeId, c.req.valid('param').id, {
-        expectedVersion: expectedVersion(b.version, c.req.valid('header')['if-match']),
+        expectedVersion: await expectedVersion({
+          bodyVersion: b.version,
+          ifMatch: c.req.valid('header')['if-match'],
+        }),
         code: b.code,
         kind: b.kind,
         value: b.value,
@@ -437,7 +428,10 @@ export function pricingRoutes(deps: {
     async (c) => {
       const b = c.req.valid('json');
       const row = await service.updateTaxRate(c.get('auth').storeId, c.req.valid('param').id, {
-        expectedVersion: expectedVersion(b.version, c.req.valid('header')['if-match']),
+        expectedVersion: await expectedVersion({
+          bodyVersion: b.version,
+          ifMatch: c.req.valid('header')['if-match'],
+        }),
         country: b.country,
         region: b.region,
         rate: b.rate,
@@ -550,7 +544,10 @@ export function pricingRoutes(deps: {
     async (c) => {
       const b = c.req.valid('json');
       const row = await service.updateShippingRate(c.get('auth').storeId, c.req.valid('param').id, {
-        expectedVersion: expectedVersion(b.version, c.req.valid('header')['if-match']),
+        expectedVersion: await expectedVersion({
+          bodyVersion: b.version,
+          ifMatch: c.req.valid('header')['if-match'],
+        }),
         name: b.name,
         countries: b.countries,
         kind: b.kind,

@@ -1,9 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { AppError } from '../../shared/app-error.ts';
+import { type Clock, systemClock } from '../../shared/clock.ts';
 import type { Executor } from '../../shared/db.ts';
 import type { AuthContext } from '../../shared/http/env.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
+import { type Logger, silentLogger } from '../../shared/logger.ts';
+import { createKeyCache } from './stores.keys.ts';
 import * as repo from './stores.repo.ts';
 import type { StoreSettings } from './stores.tables.ts';
 
@@ -57,10 +61,29 @@ export function serializeKey(k: repo.ApiKeyRow, plaintext?: string) {
   };
 }
 
-export function createStoresService(deps: { db: Executor; ids: IdGenerator }) {
+export function createStoresService(deps: {
+  db: Executor;
+  ids: IdGenerator;
+  clock?: Clock;
+  logger?: Logger;
+  /** Shares revocations instantly between processes when set. */
+  redis?: Redis | null;
+  /** How often to poll for revoked keys (without Redis; a safety net with it). */
+  revocationPollMs?: number;
+}) {
   const { db, ids } = deps;
-  // Keys resolve from memory; a revoked key stops working within the TTL on every process.
-  const keyCache = new LRUCache<string, AuthContext | 'none'>({ max: 10_000, ttl: 2_000 });
+  // Keys resolve from memory; a revoked key stops working within about a second on every process.
+  const keys = createKeyCache({
+    db,
+    clock: deps.clock ?? systemClock,
+    logger: deps.logger ?? silentLogger,
+    redis: deps.redis ?? null,
+    pollMs: deps.revocationPollMs ?? 250,
+    lookup: async (key) => {
+      const row = await repo.findActiveKeyByHash(db, hashKey(key));
+      return row ? { storeId: row.storeId, keyId: row.id, kind: row.kind, mode: row.mode } : null;
+    },
+  });
   // Hot paths (carts, checkout) read store settings on every call; a few seconds of staleness is fine.
   const storeCache = new LRUCache<string, repo.StoreRow>({ max: 10_000, ttl: 5_000 });
 
@@ -140,27 +163,25 @@ export function createStoresService(deps: { db: Executor; ids: IdGenerator }) {
       const row = await repo.revokeApiKey(db, storeId, keyId);
       if (!row)
         throw new AppError('API_KEY_NOT_FOUND', `No key ${keyId} in store ${storeId}.`, { param: 'key_id' });
-      keyCache.clear();
+      keys.revoked(row.id);
       return row;
     },
 
-    /** The cached answer for a key, without touching the database: undefined when not cached. */
+    /** The cached answer for a key, without touching the database: undefined when not cached (or due). */
     peekKey(key: string): AuthContext | null | undefined {
-      const cached = keyCache.get(key);
-      return cached === undefined ? undefined : cached === 'none' ? null : cached;
+      return keys.peek(key);
     },
 
-    async resolveKey(key: string): Promise<AuthContext | null> {
-      // Keyed by the presented key itself: a cached request costs a map lookup, not a SHA-256.
-      const cached = keyCache.get(key);
-      if (cached !== undefined) return cached === 'none' ? null : cached;
-      const row = await repo.findActiveKeyByHash(db, hashKey(key));
-      const auth: AuthContext | null = row
-        ? { storeId: row.storeId, keyId: row.id, kind: row.kind, mode: row.mode }
-        : null;
-      keyCache.set(key, auth ?? 'none');
-      return auth;
+    /** The key's store and kind; from memory when known, the last known answer while the database is down. */
+    resolveKey(key: string): Promise<AuthContext | null> {
+      return keys.resolve(key);
     },
+
+    /** Polls for keys revoked by other processes once, now. */
+    pollRevocations: () => keys.poll(),
+    /** Starts listening for revocations (Redis) and polling for them. */
+    start: () => keys.start(),
+    stop: () => keys.stop(),
   };
 }
 

@@ -32,6 +32,24 @@ export function requireKey(resolve: KeyResolver, needs: 'secret' | 'any'): Middl
   };
 }
 
+/** A fixed bearer token from the environment (the root token, the metrics token), compared in constant time. */
+export function requireBearer(
+  token: string,
+  name: string,
+  code: 'INVALID_METRICS_TOKEN' | 'INVALID_ROOT_TOKEN',
+): MiddlewareHandler<AppEnv> {
+  const expected = Buffer.from(token);
+  return async (c, next) => {
+    const given = bearer(c.req.header('authorization'));
+    if (!given) throw new AppError('AUTH_REQUIRED', `Send ${name} as \`Authorization: Bearer <token>\`.`);
+    const b = Buffer.from(given);
+    if (b.length !== expected.length || !timingSafeEqual(b, expected)) {
+      throw new AppError(code, `The token is not ${name}.`);
+    }
+    await next();
+  };
+}
+
 export function requireRoot(rootToken: string | undefined): MiddlewareHandler<AppEnv> {
   const expected = rootToken ? Buffer.from(rootToken) : null;
   return async (c, next) => {

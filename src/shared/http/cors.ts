@@ -17,7 +17,8 @@ const METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
 /** The CORS headers of every publishable-key response (also written by the catalog fast path). */
 export const PUBLIC_CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
-  'Access-Control-Expose-Headers': 'ETag, X-Request-Id, Idempotent-Replayed, Retry-After, traceparent',
+  'Access-Control-Expose-Headers':
+    'ETag, X-Request-Id, Idempotent-Replayed, Retry-After, RateLimit, RateLimit-Policy, traceparent',
 } as const;
 
 /**

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { AppError } from '../app-error.ts';
+import { isDatabaseUnavailable } from '../db.ts';
 import { ERROR_CODES, type ErrorCode } from '../error-codes.ts';
 import type { Logger } from '../logger.ts';
 import type { AppEnv } from './env.ts';
@@ -66,6 +67,15 @@ function fromHttpException(e: HTTPException): AppError {
   return new AppError('VALIDATION_FAILED', e.message || 'Invalid request.');
 }
 
+/** Seconds a client should wait before retrying while the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+export function databaseUnavailable(): AppError {
+  return new AppError('SERVICE_UNAVAILABLE', 'The database is unreachable; retry shortly.', {
+    headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+  });
+}
+
 export const onError =
   (logger: Logger): ErrorHandler<AppEnv> =>
   (err, c) => {
@@ -73,6 +83,10 @@ export const onError =
     if (err instanceof HTTPException) return send(c, fromHttpException(err));
     if ((err as { name?: string }).name === 'ZodError')
       return send(c, validationError(err as unknown as ZodError));
+    if (isDatabaseUnavailable(err)) {
+      logger.warn({ err, request_id: c.get('requestId') }, 'database unavailable');
+      return send(c, databaseUnavailable());
+    }
     logger.error({ err, request_id: c.get('requestId'), trace_id: c.get('traceId') }, 'unhandled error');
     return send(c, new AppError('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.'));
   };

@@ -3,11 +3,43 @@ import type { Redis } from 'ioredis';
 import { AppError } from '../app-error.ts';
 import type { AppEnv } from './env.ts';
 
-/** Answers how long to wait (seconds) before the next request of `key` is allowed, or 0 when allowed now. */
+/** One request's answer from the limiter: seconds to wait (0 = allowed), tokens left, seconds to a full bucket. */
+export interface RateDecision {
+  wait: number;
+  remaining: number;
+  reset: number;
+}
+
 export interface RateLimiter {
-  take(key: string): Promise<number>;
+  /** The quota, for the `RateLimit-Policy` header: a burst of `burst` requests, refilled over `windowSeconds`. */
+  readonly policy: { burst: number; windowSeconds: number };
+  take(key: string): Promise<RateDecision>;
   /** Same as `take`, synchronously, when the limiter keeps its state in this process. */
-  takeSync?(key: string): number;
+  takeSync?(key: string): RateDecision;
+}
+
+const policyOf = (opts: { perSecond: number; burst: number }) => ({
+  burst: opts.burst,
+  windowSeconds: Math.max(1, Math.ceil(opts.burst / opts.perSecond)),
+});
+
+function decide(tokens: number, opts: { perSecond: number; burst: number }, wait: number): RateDecision {
+  return {
+    wait,
+    remaining: Math.max(0, Math.floor(tokens)),
+    reset: Math.max(wait, Math.ceil((opts.burst - tokens) / opts.perSecond)),
+  };
+}
+
+/**
+ * The IETF rate-limit headers (draft-ietf-httpapi-ratelimit-headers): the policy, and what is left of it.
+ * Every rate-limited response carries them, from the router and from the catalog fast path alike.
+ */
+export function rateLimitHeaders(policy: RateLimiter['policy'], d: RateDecision): Record<string, string> {
+  return {
+    'RateLimit-Policy': `"default";q=${policy.burst};w=${policy.windowSeconds}`,
+    RateLimit: `"default";r=${d.remaining};t=${d.reset}`,
+  };
 }
 
 /** Token bucket per key, in process memory: the default for one process. */
@@ -18,7 +50,7 @@ export function memoryRateLimiter(opts: {
 }): RateLimiter {
   const now = opts.now ?? Date.now;
   const buckets = new Map<string, { tokens: number; at: number }>();
-  const takeSync = (key: string): number => {
+  const takeSync = (key: string): RateDecision => {
     const t = now();
     const b = buckets.get(key) ?? { tokens: opts.burst, at: t };
     b.tokens = Math.min(opts.burst, b.tokens + ((t - b.at) / 1000) * opts.perSecond);
@@ -27,11 +59,11 @@ export function memoryRateLimiter(opts: {
     if (buckets.size > 100_000) buckets.clear(); // bounded memory under key-guessing floods
     if (b.tokens >= 1) {
       b.tokens -= 1;
-      return 0;
+      return decide(b.tokens, opts, 0);
     }
-    return Math.max(1, Math.ceil((1 - b.tokens) / opts.perSecond));
+    return decide(b.tokens, opts, Math.max(1, Math.ceil((1 - b.tokens) / opts.perSecond)));
   };
-  return { takeSync, take: async (key) => takeSync(key) };
+  return { policy: policyOf(opts), takeSync, take: async (key) => takeSync(key) };
 }
 
 /**
@@ -48,21 +80,22 @@ local wait = 0
 if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate) end
 redis.call('HSET', KEYS[1], 't', tokens, 'a', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return wait`;
+return {wait, tostring(tokens)}`;
   return {
+    policy: policyOf(opts),
     async take(key) {
       try {
-        const wait = (await redis.eval(
+        const [wait, tokens] = (await redis.eval(
           script,
           1,
           `rl:${key}`,
           opts.perSecond,
           opts.burst,
           Date.now(),
-        )) as number;
-        return wait > 0 ? Math.max(1, wait) : 0;
+        )) as [number, string];
+        return decide(Number(tokens), opts, wait > 0 ? Math.max(1, wait) : 0);
       } catch {
-        return 0;
+        return decide(opts.burst, opts, 0);
       }
     },
   };
@@ -72,12 +105,16 @@ return wait`;
 export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const auth = c.get('auth');
-    const wait = await limiter.take(auth ? auth.keyId : `ip:${c.req.header('x-forwarded-for') ?? 'local'}`);
-    if (wait > 0) {
-      throw new AppError('RATE_LIMITED', `Too many requests; retry in ${wait} s.`, {
-        headers: { 'Retry-After': String(wait) },
+    const decision = await limiter.take(
+      auth ? auth.keyId : `ip:${c.req.header('x-forwarded-for') ?? 'local'}`,
+    );
+    const headers = rateLimitHeaders(limiter.policy, decision);
+    if (decision.wait > 0) {
+      throw new AppError('RATE_LIMITED', `Too many requests; retry in ${decision.wait} s.`, {
+        headers: { 'Retry-After': String(decision.wait), ...headers },
       });
     }
+    for (const [k, v] of Object.entries(headers)) c.header(k, v);
     await next();
   };
 }

@@ -1,0 +1,62 @@
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { inTransaction, isDatabaseUnavailable, openDatabase, rows } from './db.ts';
+
+const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+
+describe('isDatabaseUnavailable', () => {
+  it('recognises refused, cut and timed-out connections and a server going away', () => {
+    for (const e of [
+      withCode('ECONNREFUSED'),
+      withCode('ECONNRESET'),
+      withCode('57P01', 'terminating connection due to administrator command'),
+      withCode('57P03', 'the database system is starting up'),
+      withCode('08006'),
+      withCode('08001'),
+      new Error('timeout exceeded when trying to connect'),
+      new Error('Connection terminated unexpectedly'),
+      new Error('Failed query: select 1', { cause: withCode('ECONNREFUSED') }),
+      Object.assign(new AggregateError([withCode('ECONNREFUSED')]), { code: undefined }),
+    ]) {
+      expect(isDatabaseUnavailable(e), String(e)).toBe(true);
+    }
+  });
+
+  it('leaves query errors alone', () => {
+    for (const e of [
+      withCode('23505', 'duplicate key'),
+      withCode('40001'),
+      withCode('22P05', 'unsupported Unicode escape sequence'),
+      new Error('boom'),
+      null,
+      undefined,
+    ]) {
+      expect(isDatabaseUnavailable(e), String(e)).toBe(false);
+    }
+  });
+});
+
+describe.runIf(process.env.TEST_DATABASE_URL)('a connection dropped mid-transaction (PostgreSQL)', () => {
+  it('fails that transaction as unavailable, does not end the process, and the pool replaces the client', async () => {
+    const url = process.env.TEST_DATABASE_URL!;
+    const database = await openDatabase({ url, poolSize: 1 });
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const failed = await inTransaction(database.db, async (tx) => {
+        const [me] = await rows<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`);
+        await admin.query('select pg_terminate_backend($1)', [me!.pid]);
+        // Idle in the transaction while the connection dies: the client emits 'error' with no query to fail.
+        await new Promise((r) => setTimeout(r, 200));
+        await rows(tx, sql`select 1`);
+      }).catch((e: unknown) => e);
+      expect(isDatabaseUnavailable(failed), String(failed)).toBe(true);
+      // One connection in the pool: the broken client was discarded, not handed out again.
+      expect(await rows(database.db, sql`select 1 as n`)).toEqual([{ n: 1 }]);
+    } finally {
+      await admin.end();
+      await database.close();
+    }
+  });
+});

@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { openRedis } from '../redis.ts';
+import { memoryRateLimiter, type RateLimiter, rateLimitHeaders, redisRateLimiter } from './rate-limit.ts';
+
+async function drain(limiter: RateLimiter, key: string) {
+  const seen = [];
+  for (let i = 0; i < 4; i++) seen.push(await limiter.take(key));
+  return seen;
+}
+
+describe('rate limiters report what is left', () => {
+  it('in memory: remaining counts down to a refusal with its wait, and the headers follow the draft', async () => {
+    let now = 0;
+    const limiter = memoryRateLimiter({ perSecond: 1, burst: 3, now: () => now });
+    const [a, b, c, d] = await drain(limiter, 'k');
+    expect([a!.remaining, b!.remaining, c!.remaining]).toEqual([2, 1, 0]);
+    expect(d).toEqual({ wait: 1, remaining: 0, reset: 3 });
+    expect(rateLimitHeaders(limiter.policy, a!)).toEqual({
+      'RateLimit-Policy': '"default";q=3;w=3',
+      RateLimit: '"default";r=2;t=1',
+    });
+    now = 3000;
+    expect((await limiter.take('k')).remaining).toBe(2);
+  });
+
+  it.runIf(process.env.REDIS_URL)('on Redis: the same numbers', async () => {
+    const redis = openRedis(process.env.REDIS_URL!);
+    try {
+      const limiter = redisRateLimiter(redis, { perSecond: 0.001, burst: 3 });
+      const [a, b, c, d] = await drain(limiter, `test:${randomUUID()}`);
+      expect([a!.remaining, b!.remaining, c!.remaining]).toEqual([2, 1, 0]);
+      expect(d!.wait).toBeGreaterThan(0);
+      expect(d!.remaining).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
