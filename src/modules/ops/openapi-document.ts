@@ -344,6 +344,34 @@ function stringFor(field: string, s: Schema, object: string): string {
   return v;
 }
 
+const ADDRESS_EXAMPLE = {
+  name: 'Jane Doe',
+  line1: '350 Fifth Avenue',
+  line2: 'Floor 4',
+  city: 'New York',
+  region: 'NY',
+  postal_code: '10118',
+  country: 'US',
+  phone: '+1 212 736 3100',
+};
+
+/** Request examples written out where a generated one would mislead (one of card or payment_method, …). */
+const REQUEST_EXAMPLES: Record<string, unknown> = {
+  createCart: {
+    currency: 'USD',
+    email: 'shopper@example.com',
+    lines: [{ variant_id: `var_${ID_BODY}`, quantity: 1 }],
+  },
+  addCartLine: { variant_id: `var_${ID_BODY}`, quantity: 2 },
+  setCartShippingAddress: ADDRESS_EXAMPLE,
+  setCartBillingAddress: ADDRESS_EXAMPLE,
+  createCheckout: {
+    cart_token: STRING_BY_FIELD.cart_token,
+    payment: { card: { number: '4242424242424242', exp_month: 12, exp_year: 2030, cvc: '123' } },
+    email: 'shopper@example.com',
+  },
+};
+
 // --------------------------------------------------------------------------------- code samples
 
 function codeSamples(doc: OpenApiDocument, method: string, path: string, op: Operation) {
@@ -458,6 +486,7 @@ export function finishDocument(doc: OpenApiDocument): OpenApiDocument {
         }
       }
       for (const media of Object.values(op.requestBody?.content ?? {})) {
+        if (REQUEST_EXAMPLES[id] !== undefined) media.example = REQUEST_EXAMPLES[id];
         if (media.example === undefined && media.examples === undefined && media.schema) {
           media.example = sample(doc, media.schema);
         }
