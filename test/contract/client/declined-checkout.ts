@@ -36,7 +36,7 @@ export async function checkoutWithCard(o: {
   });
   if (added.error) throw new Error(`add line: ${added.error.error.code} ${added.error.error.message}`);
   const line = added.data.lines[0];
-  if (!line || line.quantity !== 1) throw new Error('the cart does not hold the line');
+  if (line?.quantity !== 1) throw new Error('the cart does not hold the line');
 
   const paid = await api.POST('/v1/checkout', {
     params: { header: { 'Idempotency-Key': crypto.randomUUID() } },
