@@ -79,5 +79,9 @@ export function mountOpenApi(app: OpenAPIHono<AppEnv>, document: () => OpenApiDo
     c.header('Content-Type', 'text/javascript; charset=utf-8');
     return c.body(bundle);
   });
-  app.get('/docs', (c) => c.html(docsPage({ specUrl: '/v1/openapi.json', bundleUrl: DOCS_BUNDLE_PATH })));
+  const page = docsPage({ specUrl: '/v1/openapi.json', bundleUrl: DOCS_BUNDLE_PATH });
+  app.get('/docs', (c) => {
+    c.header('Content-Security-Policy', page.csp);
+    return c.html(page.html);
+  });
 }
