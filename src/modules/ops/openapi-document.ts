@@ -147,6 +147,21 @@ function derivedOperationId(method: string, path: string): string {
   return [method, ...words].map((w, i) => (i === 0 ? w : w.charAt(0).toUpperCase() + w.slice(1))).join('');
 }
 
+/**
+ * Operations whose 200 carries an `ETag` without answering `304` (catalog reads with `304` are found by it):
+ * search results (publishable keys) and the versioned pricing objects (the `ETag` is the `If-Match` to send).
+ */
+const ETAG_ONLY = new Set([
+  'searchProducts',
+  'getCouponByCode',
+  'getCoupon',
+  'updateCoupon',
+  'getTaxRate',
+  'updateTaxRate',
+  'getShippingRate',
+  'updateShippingRate',
+]);
+
 const header = (description: string, schema: Schema = { type: 'string' }) => ({ description, schema });
 
 const COMPONENT_HEADERS = {
@@ -478,6 +493,7 @@ export function finishDocument(doc: OpenApiDocument): OpenApiDocument {
           headers.ETag = ref('headers', 'ETag');
           headers['Cache-Control'] = ref('headers', 'Cache-Control');
         }
+        if (ETAG_ONLY.has(id) && code === 200) headers.ETag = ref('headers', 'ETag');
         response.headers = { ...response.headers, ...headers };
         for (const media of Object.values(response.content ?? {})) {
           if (media.example === undefined && media.examples === undefined && media.schema) {
