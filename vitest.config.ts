@@ -5,7 +5,13 @@ const e2e = process.env.TEST_DATABASE_URL ? ['test/e2e/**/*.e2e.test.ts'] : [];
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/api/**/*.test.ts', ...e2e],
+    include: [
+      'src/**/*.test.ts',
+      'test/api/**/*.test.ts',
+      'test/contract/**/*.test.ts',
+      'test/browser/**/*.test.ts',
+      ...e2e,
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -15,6 +15,7 @@ import {
   restockOrder,
 } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
+import { createApiDocument } from './modules/ops/openapi-document.ts';
 import { mountOpenApi, opsRoutes } from './modules/ops/ops.routes.ts';
 import { createOrdersModule } from './modules/orders/index.ts';
 import { createPaymentsModule } from './modules/payments/index.ts';
@@ -34,7 +35,7 @@ import { publicCors } from './shared/http/cors.ts';
 import type { AppEnv } from './shared/http/env.ts';
 import { onError, onNotFound } from './shared/http/errors.ts';
 import { rejectNul } from './shared/http/nul.ts';
-import { createRouter } from './shared/http/openapi.ts';
+import { createRouter, refuseUnknownQuery } from './shared/http/openapi.ts';
 import { memoryRateLimiter, rateLimit, redisRateLimiter } from './shared/http/rate-limit.ts';
 import { createRequestTracer, requestContext } from './shared/http/request-id.ts';
 import { ids as defaultIds, type IdGenerator } from './shared/ids.ts';
@@ -132,6 +133,10 @@ export function createApp(options: AppOptions) {
     app.use(p, cors);
   }
 
+  // Unknown query parameters are refused like unknown body fields, by the parameters the document declares.
+  const apiDocument = createApiDocument(app);
+  app.use('/v1/*', refuseUnknownQuery(apiDocument));
+
   // Every mutating POST is retry-safe (DESIGN §5): one middleware in front of all /v1 routes.
   const idempotency = createIdempotencyModule({ db, clock, lockSeconds: config.IDEMPOTENCY_LOCK_SECONDS });
   app.use('/v1/*', idempotency.middleware);
@@ -225,7 +230,7 @@ export function createApp(options: AppOptions) {
   });
   app.route('/', checkout.routes);
 
-  mountOpenApi(app);
+  mountOpenApi(app, apiDocument);
 
   const worker = createWorker({ tasks, logger, metrics, pollMs: config.WORKER_POLL_MS });
 

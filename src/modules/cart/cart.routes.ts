@@ -285,7 +285,8 @@ export function cartRoutes(deps: { carts: CartService; auth: readonly Middleware
         security: ANY_KEY,
         request: {
           headers: TokenHeaders,
-          body: jsonBody(AddressSchema.extend({ cart_token: cartToken })),
+          // One flat object: `Address.extend()` documents as `allOf` of two closed objects, which no address satisfies.
+          body: jsonBody(z.strictObject({ ...AddressSchema.shape, cart_token: cartToken })),
         },
         responses: ok,
       }),

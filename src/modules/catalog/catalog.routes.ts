@@ -29,11 +29,13 @@ const slug = z
 const productIdOrSlug = z
   .string()
   .max(SLUG_MAX)
-  .regex(/^(?:prod_[0-9a-z]{26}|[a-z0-9]+(?:-[a-z0-9]+)*)$/, 'must be a product id (prod_…) or a slug');
+  .regex(/^(?:prod_[0-9a-z]{26}|[a-z0-9]+(?:-[a-z0-9]+)*)$/, 'must be a product id (prod_…) or a slug')
+  .openapi({ description: 'A product id (`prod_…`) or its slug.', example: 'linen-shirt' });
 const collectionIdOrSlug = z
   .string()
   .max(SLUG_MAX)
-  .regex(/^(?:coll_[0-9a-z]{26}|[a-z0-9]+(?:-[a-z0-9]+)*)$/, 'must be a collection id (coll_…) or a slug');
+  .regex(/^(?:coll_[0-9a-z]{26}|[a-z0-9]+(?:-[a-z0-9]+)*)$/, 'must be a collection id (coll_…) or a slug')
+  .openapi({ description: 'A collection id (`coll_…`) or its slug.', example: 'summer' });
 const sku = z
   .string()
   .min(1)
@@ -290,7 +292,7 @@ export function catalogRoutes(deps: {
   const unlessSearch =
     (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> =>
     async (c, next) =>
-      c.req.param('id_or_slug') === 'search' ? next() : mw(c, next);
+      c.req.param('id') === 'search' ? next() : mw(c, next);
 
   // ------------------------------------------------------------ products
 
@@ -364,17 +366,17 @@ export function catalogRoutes(deps: {
   app.openapi(
     createRoute({
       method: 'get',
-      path: '/v1/products/{id_or_slug}',
+      path: '/v1/products/{id}',
       tags: ['Catalog'],
       summary:
         'Get a product by id or slug (publishable keys: active products only), with ETag and CDN headers',
       security: ANY_KEY,
       middleware: any.map(unlessSearch),
-      request: { params: z.object({ id_or_slug: productIdOrSlug }) },
+      request: { params: z.object({ id: productIdOrSlug }) },
       responses: { 200: jsonContent(ProductSchema, 'The product'), ...notModified, ...commonErrors },
     }),
     async (c, next) => {
-      const idOrSlug = c.req.valid('param').id_or_slug;
+      const idOrSlug = c.req.valid('param').id;
       if (idOrSlug === 'search') {
         await next();
         return undefined as never;
@@ -389,7 +391,7 @@ export function catalogRoutes(deps: {
           entry = await service.loadProductEntry(auth.storeId, idOrSlug);
         }
         if (!entry?.active) {
-          throw new AppError('PRODUCT_NOT_FOUND', `No product ${idOrSlug}.`, { param: 'id_or_slug' });
+          throw new AppError('PRODUCT_NOT_FOUND', `No product ${idOrSlug}.`, { param: 'id' });
         }
         return raw(send(c, entry, true));
       }
@@ -610,13 +612,13 @@ export function catalogRoutes(deps: {
   app.openapi(
     createRoute({
       method: 'get',
-      path: '/v1/collections/{id_or_slug}',
+      path: '/v1/collections/{id}',
       tags: ['Catalog'],
       summary: 'Get a collection by id or slug with a page of its products, in collection order',
       security: ANY_KEY,
       middleware: any,
       request: {
-        params: z.object({ id_or_slug: collectionIdOrSlug }),
+        params: z.object({ id: collectionIdOrSlug }),
         query: z.object({ limit: limitParam, cursor: cursorParam }),
       },
       responses: {
@@ -627,10 +629,10 @@ export function catalogRoutes(deps: {
     }),
     async (c) => {
       const auth = c.get('auth');
-      const { id_or_slug } = c.req.valid('param');
+      const { id: idOrSlug } = c.req.valid('param');
       const q = c.req.valid('query');
       if (auth.kind === 'publishable') {
-        const cached = service.cachedPage(auth.storeId, `c\n${id_or_slug}\n${q.limit}\n${q.cursor ?? ''}`);
+        const cached = service.cachedPage(auth.storeId, `c\n${idOrSlug}\n${q.limit}\n${q.cursor ?? ''}`);
         if (cached) {
           hit.collection.inc();
           return raw(send(c, cached, true));
@@ -638,7 +640,7 @@ export function catalogRoutes(deps: {
         miss.collection.inc();
         const entry = await service.collectionWithProductsCached({
           storeId: auth.storeId,
-          idOrSlug: id_or_slug,
+          idOrSlug,
           limit: q.limit,
           cursor: q.cursor,
         });
@@ -646,7 +648,7 @@ export function catalogRoutes(deps: {
       }
       const value = await service.collectionWithProducts({
         storeId: auth.storeId,
-        idOrSlug: id_or_slug,
+        idOrSlug,
         activeOnly: false,
         limit: q.limit,
         cursor: q.cursor,

@@ -426,8 +426,7 @@ export function createCatalogService(deps: {
       args.storeId,
       args.idOrSlug.startsWith('coll_') ? { id: args.idOrSlug } : { slug: args.idOrSlug },
     );
-    if (!c)
-      throw new AppError('COLLECTION_NOT_FOUND', `No collection ${args.idOrSlug}.`, { param: 'id_or_slug' });
+    if (!c) throw new AppError('COLLECTION_NOT_FOUND', `No collection ${args.idOrSlug}.`, { param: 'id' });
     const v = decodeCursor(`collection:${c.id}`, args.cursor, 2);
     let after: { position: number; productId: string } | undefined;
     if (v) {
@@ -479,7 +478,7 @@ export function createCatalogService(deps: {
     /** A product for a secret key: always from the database, any status. */
     async getProduct(storeId: string, idOrSlug: string): Promise<ProductJson> {
       const p = await findProduct(db, storeId, idOrSlug);
-      if (!p) throw new AppError('PRODUCT_NOT_FOUND', `No product ${idOrSlug}.`, { param: 'id_or_slug' });
+      if (!p) throw new AppError('PRODUCT_NOT_FOUND', `No product ${idOrSlug}.`, { param: 'id' });
       return renderOne(db, storeId, p);
     },
 

@@ -261,7 +261,7 @@ describe('products: validation', () => {
     }
     const badId = await t.request('GET', '/v1/products/prod_NOPE', { key: s.sk });
     expect(badId.status).toBe(400);
-    expect(badId.json.error.param).toBe('id_or_slug');
+    expect(badId.json.error.param).toBe('id');
     const badLimit = await t.request('GET', '/v1/products?limit=101', { key: s.sk });
     expect(badLimit.json.error).toMatchObject({ code: 'VALIDATION_FAILED', param: 'limit' });
   });
@@ -554,18 +554,19 @@ describe('routing', () => {
     const paths = Object.keys(doc.json.paths);
     for (const p of [
       '/v1/products',
-      '/v1/products/{id_or_slug}',
       '/v1/products/{id}',
       '/v1/products/{id}/variants',
       '/v1/variants/{id}',
       '/v1/variants/by-sku/{sku}',
       '/v1/collections',
-      '/v1/collections/{id_or_slug}',
       '/v1/collections/{id}',
       '/v1/collections/{id}/products',
     ]) {
       expect(paths, p).toContain(p);
     }
+    // One documented path per resource: reads take an id or a slug on the same path as writes.
+    expect(paths.filter((p) => p.includes('id_or_slug'))).toEqual([]);
+    expect(Object.keys(doc.json.paths['/v1/products/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
   });
 });
 

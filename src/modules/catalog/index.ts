@@ -37,7 +37,7 @@ const CHANGE_RETENTION_MS = 60 * 60_000;
  * in-process storefront cache kept fresh across processes by the `catalog_change` feed.
  *
  * Routing note: `GET /v1/products/search` belongs to the search module. The catalog's
- * `GET /v1/products/{id_or_slug}` steps aside for the literal segment `search` (its middleware and
+ * `GET /v1/products/{id}` (an id or a slug) steps aside for the literal segment `search` (its middleware and
  * handler call `next()`), so the search route answers whichever module is mounted first, and
  * `search` is a reserved slug that no product or collection can take.
  */

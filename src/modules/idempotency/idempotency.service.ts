@@ -12,6 +12,8 @@ const KEEP_MS = 24 * 3600 * 1000;
 /** Response headers worth replaying; the rest (dates, request ids) belong to the new response. */
 const REPLAYED_HEADERS = ['content-type', 'location', 'etag'];
 
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 const HASHED_HEADERS = ['x-cart-token', 'if-match', 'x-order-secret'];
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -20,7 +22,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const isTransient = (status: number) => status === 401 || status === 403 || status === 429 || status >= 500;
 
 /**
- * Stripe semantics for `Idempotency-Key` on POST: the first request runs and its response is stored;
+ * Stripe semantics for `Idempotency-Key` on every mutating method (POST, PUT, PATCH, DELETE): the first request runs and its response is stored;
  * the same key with the same request replays it (`Idempotent-Replayed: true`); with a different request
  * → 422 IDEMPOTENCY_KEY_REUSED; while the first is still running → 409 IDEMPOTENCY_KEY_IN_USE.
  * Keys are scoped per API key (by the key's hash, so no lookup is needed) and kept 24 h. The claim is a row
@@ -34,7 +36,7 @@ export function idempotencyMiddleware(deps: {
 }): MiddlewareHandler<AppEnv> {
   const { db, clock, lockMs } = deps;
   return async (c, next) => {
-    if (c.req.method !== 'POST') return next();
+    if (!MUTATING.has(c.req.method)) return next();
     const key = c.req.header('idempotency-key');
     if (key === undefined) return next();
     if (key.length === 0 || key.length > 255) {

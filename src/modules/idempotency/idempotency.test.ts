@@ -123,4 +123,36 @@ describe('Idempotency-Key', () => {
     expect(long.status).toBe(400);
     expect(long.json.error.code).toBe('IDEMPOTENCY_KEY_INVALID');
   });
+
+  it('covers PUT, PATCH and DELETE too: a replay answers the stored response, a different request 422', async () => {
+    const store = (await t.request('POST', '/v1/stores', { key: ROOT_TOKEN, body: { name: 'Idem' } })).json;
+    const sk = (
+      await t.request('POST', `/v1/stores/${store.id}/keys`, { key: ROOT_TOKEN, body: { kind: 'secret' } })
+    ).json.key as string;
+    const first = await t.request('PATCH', '/v1/store', {
+      key: sk,
+      body: { name: 'Renamed once' },
+      headers: { 'idempotency-key': 'patch-1' },
+    });
+    expect(first.status).toBe(200);
+    const replay = await t.request('PATCH', '/v1/store', {
+      key: sk,
+      body: { name: 'Renamed once' },
+      headers: { 'idempotency-key': 'patch-1' },
+    });
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.text).toBe(first.text);
+    const reused = await t.request('PATCH', '/v1/store', {
+      key: sk,
+      body: { name: 'Renamed twice' },
+      headers: { 'idempotency-key': 'patch-1' },
+    });
+    expect([reused.status, reused.json.error.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    const badDelete = await t.request('DELETE', '/v1/coupons/cpn_00000000000000000000000000', {
+      key: sk,
+      headers: { 'idempotency-key': '' },
+    });
+    expect([badDelete.status, badDelete.json.error.code]).toEqual([400, 'IDEMPOTENCY_KEY_INVALID']);
+  });
 });

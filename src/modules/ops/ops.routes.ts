@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
@@ -7,7 +10,8 @@ import { requireBearer } from '../../shared/http/auth.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import { createRouter, jsonContent } from '../../shared/http/openapi.ts';
 import type { Metrics } from '../../shared/metrics.ts';
-import { docsPage } from './docs-page.ts';
+import { DOCS_BUNDLE_PATH, docsPage } from './docs-page.ts';
+import type { OpenApiDocument } from './openapi-document.ts';
 
 const Health = z.object({
   status: z.enum(['ok', 'unavailable']),
@@ -71,33 +75,24 @@ export function opsRoutes(deps: {
   return app;
 }
 
-/** Serves the OpenAPI document and a self-contained reference page (no CDN needed). */
-export function mountOpenApi(app: OpenAPIHono<AppEnv>) {
-  app.doc31('/v1/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Crowdstart API',
-      version: '1.0.0',
-      description:
-        'Headless commerce: catalog, search, carts, inventory, checkout, payments and orders. ' +
-        'Errors have the shape `{ error: { type, code, message, param?, request_id } }`.',
-    },
-    servers: [{ url: '/' }],
+/**
+ * Serves the OpenAPI document and the API reference at /docs: Redoc's standalone bundle, read once from the
+ * package in node_modules (no CDN: a laptop without network still has its docs).
+ */
+export function mountOpenApi(app: OpenAPIHono<AppEnv>, document: () => OpenApiDocument) {
+  app.get('/v1/openapi.json', (c) => c.json(document()));
+  const bundle = readFileSync(createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js'));
+  const bundleTag = `"${createHash('sha256').update(bundle).digest('base64url').slice(0, 27)}"`;
+  app.get(DOCS_BUNDLE_PATH, (c) => {
+    c.header('ETag', bundleTag);
+    c.header('Cache-Control', 'public, max-age=3600');
+    if (c.req.header('if-none-match') === bundleTag) return c.body(null, 304);
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    return c.body(bundle);
   });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'publishableKey', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'Publishable key `pk_test_…` / `pk_live_…`: storefront reads, carts, checkout.',
+  const page = docsPage({ specUrl: '/v1/openapi.json', bundleUrl: DOCS_BUNDLE_PATH });
+  app.get('/docs', (c) => {
+    c.header('Content-Security-Policy', page.csp);
+    return c.html(page.html);
   });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'secretKey', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'Secret key `sk_test_…` / `sk_live_…`: everything in the store.',
-  });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'rootToken', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'The platform root token (`CROWDSTART_ROOT_TOKEN`): creates stores and keys.',
-  });
-  app.get('/docs', (c) => c.html(docsPage('/v1/openapi.json')));
 }
