@@ -22,7 +22,8 @@ const stripeCredentials = (mode: 'test' | 'live') =>
       .regex(
         new RegExp(`^(sk|rk)_${mode}_[A-Za-z0-9_]{8,}$`),
         `must be a Stripe ${mode} secret or restricted key (sk_${mode}_… or rk_${mode}_…)`,
-      ),
+      )
+      .openapi({ example: `sk_${mode}_51ExampleKeyOnly` }),
     webhook_secret: z.string().min(8).max(256).optional(),
   });
 
