@@ -43,7 +43,7 @@ describe('catalog fast path', () => {
       expect(fast.headers.get(h), h).toBe(routed.headers.get(h));
     }
     expect(fast.headers.get('x-request-id')).toBe('fast-1');
-    expect(fast.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(fast.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/);
     const hitsAfter =
       (await t.deps.metrics.cacheHits.get()).values.find((v) => v.labels.kind === 'product')?.value ?? 0;
     expect(hitsAfter).toBe(hitsBefore + 1);
