@@ -1,8 +1,8 @@
 import type { Config } from '../config.ts';
-import { createStoresService } from '../modules/stores/index.ts';
-import { ids } from '../shared/ids.ts';
 import { currency, integer, nonEmpty, type OptionSpec, oneOf } from './options.ts';
-import { openMigrated, runServer, runWorker, seedIfEmpty } from './run.ts';
+
+/** The app and its database load only when a command runs: help and argument errors answer at once. */
+const actions = () => import('./run.ts');
 
 export type Values = Record<string, unknown>;
 
@@ -23,7 +23,7 @@ export const COMMANDS: Command[] = [
     name: 'start',
     summary: 'embedded mode: API and worker in one process (PGlite unless DATABASE_URL)',
     options: {},
-    run: (_v, config) => runServer(config, { command: 'start', workers: 1 }),
+    run: async (_v, config) => (await actions()).runServer(config, { command: 'start', workers: 1 }),
   },
   {
     name: 'serve',
@@ -35,23 +35,20 @@ export const COMMANDS: Command[] = [
         parse: integer(1, 64),
       },
     },
-    run: (v, config) => runServer(config, { command: 'serve', workers: (v.workers as number) ?? 1 }),
+    run: async (v, config) =>
+      (await actions()).runServer(config, { command: 'serve', workers: (v.workers as number) ?? 1 }),
   },
   {
     name: 'worker',
     summary: 'background jobs only: hold expiry, reconciliation, outbox relay',
     options: {},
-    run: (_v, config) => runWorker(config),
+    run: async (_v, config) => (await actions()).runWorker(config),
   },
   {
     name: 'migrate',
     summary: 'apply the SQL migrations (also done on every start)',
     options: {},
-    async run(_v, config) {
-      const database = await openMigrated(config, 'migrate');
-      await database.close();
-      process.stdout.write('Migrations applied.\n');
-    },
+    run: async (_v, config) => (await actions()).runMigrate(config),
   },
   {
     name: 'seed',
@@ -63,15 +60,7 @@ export const COMMANDS: Command[] = [
         parse: integer(0, 1_000_000),
       },
     },
-    async run(v, config) {
-      const database = await openMigrated(config, 'seed');
-      try {
-        const products = (v.products as number | undefined) ?? config.SEED_PRODUCTS;
-        await seedIfEmpty({ ...config, SEED_PRODUCTS: products }, database);
-      } finally {
-        await database.close();
-      }
-    },
+    run: async (v, config) => (await actions()).runSeed(config, v.products as number | undefined),
   },
   {
     name: 'stores create',
@@ -84,19 +73,11 @@ export const COMMANDS: Command[] = [
         parse: currency,
       },
     },
-    async run(v, config) {
-      const database = await openMigrated(config, 'stores create');
-      try {
-        const stores = createStoresService({ db: database.db, ids });
-        const s = await stores.createStore({
-          name: v.name as string,
-          currency: (v.currency as string | undefined) ?? 'USD',
-        });
-        process.stdout.write(`${JSON.stringify({ id: s.id, name: s.name, currency: s.currency })}\n`);
-      } finally {
-        await database.close();
-      }
-    },
+    run: async (v, config) =>
+      (await actions()).runStoresCreate(config, {
+        name: v.name as string,
+        currency: (v.currency as string | undefined) ?? 'USD',
+      }),
   },
   {
     name: 'keys create',
@@ -111,17 +92,11 @@ export const COMMANDS: Command[] = [
       },
       mode: { value: 'MODE', description: 'test or live (default test)', parse: oneOf('test', 'live') },
     },
-    async run(v, config) {
-      const database = await openMigrated(config, 'keys create');
-      try {
-        const stores = createStoresService({ db: database.db, ids });
-        const kind = v.kind as 'publishable' | 'secret';
-        const mode = (v.mode as 'test' | 'live' | undefined) ?? 'test';
-        const { row, plaintext } = await stores.createKey({ storeId: v.store as string, kind, mode });
-        process.stdout.write(`${JSON.stringify({ id: row.id, kind, mode, key: plaintext })}\n`);
-      } finally {
-        await database.close();
-      }
-    },
+    run: async (v, config) =>
+      (await actions()).runKeysCreate(config, {
+        storeId: v.store as string,
+        kind: v.kind as 'publishable' | 'secret',
+        mode: (v.mode as 'test' | 'live' | undefined) ?? 'test',
+      }),
   },
 ];

@@ -128,3 +128,43 @@ export async function runWorker(config: Config) {
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
 }
+
+export async function runMigrate(config: Config) {
+  const database = await openMigrated(config, 'migrate');
+  await database.close();
+  process.stdout.write('Migrations applied.\n');
+}
+
+export async function runSeed(config: Config, products: number | undefined) {
+  const database = await openMigrated(config, 'seed');
+  try {
+    await seedIfEmpty({ ...config, SEED_PRODUCTS: products ?? config.SEED_PRODUCTS }, database);
+  } finally {
+    await database.close();
+  }
+}
+
+export async function runStoresCreate(config: Config, input: { name: string; currency: string }) {
+  const database = await openMigrated(config, 'stores create');
+  try {
+    const s = await createStoresService({ db: database.db, ids }).createStore(input);
+    process.stdout.write(`${JSON.stringify({ id: s.id, name: s.name, currency: s.currency })}\n`);
+  } finally {
+    await database.close();
+  }
+}
+
+export async function runKeysCreate(
+  config: Config,
+  input: { storeId: string; kind: 'publishable' | 'secret'; mode: 'test' | 'live' },
+) {
+  const database = await openMigrated(config, 'keys create');
+  try {
+    const { row, plaintext } = await createStoresService({ db: database.db, ids }).createKey(input);
+    process.stdout.write(
+      `${JSON.stringify({ id: row.id, kind: input.kind, mode: input.mode, key: plaintext })}\n`,
+    );
+  } finally {
+    await database.close();
+  }
+}
