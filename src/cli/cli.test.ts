@@ -65,6 +65,10 @@ describe('CLI errors are one line and a non-zero exit', () => {
       [['migrate', 'extra'], /^unexpected argument "extra" for "migrate"/],
     ];
     for (const [args, pattern] of cases) expectOneLineFailure(await runCli(args, env), pattern);
+    expectOneLineFailure(
+      await runCli(['migrate'], { ...env, PORT: '99999' }),
+      /^invalid configuration: PORT: .* \(got "99999"\)$/,
+    );
     expect(existsSync(path.join(dataDir, 'pgdata'))).toBe(false);
   });
 
