@@ -1,4 +1,3 @@
-import { writeSync } from 'node:fs';
 import pino from 'pino';
 
 export type Logger = pino.Logger;
@@ -13,7 +12,14 @@ const WARN = 40;
  */
 export function createLogger(level: string, fd = 1): Logger {
   const batched = pino.destination({ dest: fd, sync: false, minLength: 4096 });
-  const everySecond = setInterval(() => batched.flush(), 1000);
+  // Synchronous, and retries when the pipe is full (EAGAIN) instead of throwing.
+  const immediate = pino.destination({ dest: fd, sync: true });
+  let pending = false;
+  const everySecond = setInterval(() => {
+    if (!pending) return;
+    pending = false;
+    batched.flush();
+  }, 1000);
   everySecond.unref();
   // pino sets `lastLevel` before each write on a stream that asks for metadata.
   const stream = {
@@ -21,11 +27,12 @@ export function createLogger(level: string, fd = 1): Logger {
     lastLevel: 0,
     write(line: string) {
       if (this.lastLevel < WARN) {
+        pending = true;
         batched.write(line);
         return;
       }
       batched.flushSync();
-      writeSync(fd, line);
+      immediate.write(line);
     },
     flush(cb?: (err?: Error) => void) {
       batched.flush(cb);
