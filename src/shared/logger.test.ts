@@ -1,6 +1,10 @@
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CliProcess, spawnCli, tempDataDir } from '../../test/support/cli.ts';
+import { createStoresService } from '../modules/stores/index.ts';
+import { insertStore } from '../modules/stores/stores.repo.ts';
+import { openDatabase, runMigrations } from './db.ts';
+import { ids } from './ids.ts';
 
 const parseLines = (text: string) =>
   text
@@ -35,6 +39,38 @@ describe('logs', () => {
   describe('a running server', () => {
     let server: CliProcess;
     afterAll(() => server?.kill());
+
+    it("writes a 500's stack trace while the request is answered, not at shutdown", async () => {
+      // A store whose currency pricing cannot handle (written around the rules), so a cart answers 500.
+      const dataDir = tempDataDir();
+      const database = await openDatabase({ dataDir });
+      await runMigrations(database);
+      const storeId = ids('store');
+      await insertStore(database.db, { id: storeId, name: 'Broken', currency: 'XYZ', settings: {} });
+      const { plaintext: pk } = await createStoresService({ db: database.db, ids }).createKey({
+        storeId,
+        kind: 'publishable',
+        mode: 'test',
+      });
+      await database.close();
+
+      server = spawnCli(['start'], { CROWDSTART_DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+      const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
+      const r = await fetch(`http://127.0.0.1:${port}/v1/carts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${pk}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(r.status).toBe(500);
+      const requestId = r.headers.get('x-request-id');
+
+      await server.waitFor(/"msg":"unhandled error"/);
+      expect(server.child.exitCode).toBeNull();
+      const line = parseLines(server.stdout()).find((l) => l.msg === 'unhandled error')!;
+      expect(line).toMatchObject({ level: 50, request_id: requestId });
+      expect((line.err as { stack: string }).stack).toMatch(/Unknown currency XYZ\n\s+at /);
+      await server.kill();
+    });
 
     it('writes access lines with trace, span, store and key while it runs', async () => {
       server = spawnCli(['start'], { CROWDSTART_DATA_DIR: tempDataDir(), LOG_LEVEL: 'info' });
