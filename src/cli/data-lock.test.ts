@@ -20,7 +20,7 @@ function expectRefused(r: { code: number | null; stdout: string; stderr: string 
 async function startServer(dataDir: string) {
   const server = spawnCli(['start'], { CROWDSTART_DATA_DIR: dataDir });
   const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
-  return { server, base: `http://127.0.0.1:${port}` };
+  return { server, port: port!, base: `http://127.0.0.1:${port}` };
 }
 
 describe('one process per embedded data directory', () => {
@@ -31,7 +31,7 @@ describe('one process per embedded data directory', () => {
   });
 
   it('refuses a second process while the server runs, and loses no write', async () => {
-    const { server, base } = await startServer(dataDir);
+    const { server, port, base } = await startServer(dataDir);
     running.push(server);
     const [, storeId] = await server.waitFor(/Demo store (store_\w+) seeded/);
     const [, sk] = await server.waitFor(/secret key:\s+(sk_test_\w+)/);
@@ -45,12 +45,19 @@ describe('one process per embedded data directory', () => {
     expectRefused(keys, pid, dataDir);
     expect(keys.stdout).not.toMatch(/pk_test_/);
 
-    // A second server stops before migrating, seeding or starting jobs.
-    const second = await runCli(['start'], { CROWDSTART_DATA_DIR: dataDir });
+    // A second server (same port, as a second `npm start` would) stops before migrating, seeding or
+    // starting jobs, and names the server that holds the data.
+    const second = await runCli(['start'], { CROWDSTART_DATA_DIR: dataDir, PORT: port });
     expectRefused(second, pid, dataDir);
     expect(second.stdout).not.toMatch(/Using existing data|seeded|listening/);
 
-    for (const command of [['migrate'], ['seed'], ['worker'], ['stores', 'create', '--name', 'X']]) {
+    for (const command of [
+      ['migrate'],
+      ['seed'],
+      ['worker'],
+      ['serve'],
+      ['stores', 'create', '--name', 'X'],
+    ]) {
       expectRefused(await runCli(command, { CROWDSTART_DATA_DIR: dataDir }), pid, dataDir);
     }
 

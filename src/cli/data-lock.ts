@@ -64,7 +64,8 @@ export function lockDataDir(dataDir: string, command: string): { file: string } 
     }
     const raw = readRaw(file);
     const holder = parseHolder(raw);
-    if (holder && holder.pid !== process.pid && isAlive(holder.pid)) {
+    if (holder?.pid === process.pid) return { file }; // taken earlier by this process
+    if (holder && isAlive(holder.pid)) {
       const who = SERVERS.has(holder.command) ? 'the server' : `\`crowdstart ${holder.command}\``;
       throw new CliError(
         `${who} in PID ${holder.pid} is using ${dataDir}; stop it first, or point this command at its API`,

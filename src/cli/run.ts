@@ -81,8 +81,12 @@ export async function runServer(config: Config, opts: { command: 'start' | 'serv
   if (opts.workers > 1 && !config.DATABASE_URL) {
     throw new CliError('--workers above 1 needs DATABASE_URL: the embedded database serves one process');
   }
-  // Before any migration or job: a busy port would only fail later, after touching the data.
-  if (cluster.isPrimary) await assertPortFree(config.PORT, config.HOST);
+  if (cluster.isPrimary) {
+    // The data directory first (a second `start` learns which server holds it), then the port: both before
+    // any migration or job, which would otherwise touch the data and fail later.
+    if (!config.DATABASE_URL) lockDataDir(config.CROWDSTART_DATA_DIR, opts.command);
+    await assertPortFree(config.PORT, config.HOST);
+  }
   if (opts.workers > 1 && cluster.isPrimary) {
     for (let i = 0; i < opts.workers; i++) cluster.fork();
     cluster.on('exit', (w, code) => process.stderr.write(`worker ${w.process.pid} exited with ${code}\n`));
