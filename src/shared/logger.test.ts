@@ -102,6 +102,10 @@ describe('logs', () => {
         expect(l.span_id).toMatch(/^[0-9a-f]{16}$/);
       }
       expect(productLines[0]!.key_id).not.toBe(storeLine.key_id); // publishable vs secret
+
+      // What is still batched at exit is written too.
+      expect(await server.kill('SIGTERM')).toBe(0);
+      expect(parseLines(server.stdout()).at(-1)).toMatchObject({ level: 30, msg: 'shutdown complete' });
     });
   });
 });
