@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, tempDataDir } from '../../test/support/cli.ts';
+import { removeTempDataDirs, runCli, tempDataDir } from '../../test/support/cli.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -17,6 +17,8 @@ function expectOneLineFailure(r: { code: number | null; stderr: string }, patter
   expect(lines[0]).toMatch(pattern);
   expect(r.stderr).not.toMatch(/\n\s+at |node:internal|\.ts:\d+/);
 }
+
+afterAll(removeTempDataDirs);
 
 describe('CLI help and version', () => {
   it('prints the command list, each command with its options, and the version', async () => {

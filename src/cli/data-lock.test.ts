@@ -2,7 +2,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CliProcess, runCli, spawnCli, tempDataDir } from '../../test/support/cli.ts';
+import {
+  type CliProcess,
+  removeTempDataDirs,
+  runCli,
+  spawnCli,
+  tempDataDir,
+} from '../../test/support/cli.ts';
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -22,6 +28,8 @@ async function startServer(dataDir: string) {
   const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
   return { server, port: port!, base: `http://127.0.0.1:${port}` };
 }
+
+afterAll(removeTempDataDirs);
 
 describe('one process per embedded data directory', () => {
   const dataDir = tempDataDir();

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CliProcess, spawnCli, tempDataDir } from '../../test/support/cli.ts';
+import { type CliProcess, removeTempDataDirs, spawnCli, tempDataDir } from '../../test/support/cli.ts';
 import { createStoresService } from '../modules/stores/index.ts';
 import { insertStore } from '../modules/stores/stores.repo.ts';
 import { openDatabase, runMigrations } from './db.ts';
@@ -11,6 +11,8 @@ const parseLines = (text: string) =>
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+afterAll(removeTempDataDirs);
 
 describe('logs', () => {
   it('writes an error at once: it is on stdout even when the process is killed right after', async () => {

@@ -1,13 +1,23 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** A fresh, empty embedded data directory. */
-export const tempDataDir = () => mkdtempSync(path.join(tmpdir(), 'crowdstart-cli-'));
+const made: string[] = [];
+
+/** A fresh, empty embedded data directory; `removeTempDataDirs` deletes them (call it in `afterAll`). */
+export function tempDataDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'crowdstart-cli-'));
+  made.push(dir);
+  return dir;
+}
+
+export function removeTempDataDirs() {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 export interface CliProcess {
   child: ChildProcess;
