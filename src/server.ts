@@ -37,7 +37,13 @@ export async function listen(
     closeIfBodyUnread(req, res);
     void router(req, res);
   });
-  await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   server.keepAliveTimeout = 65_000;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Money is an integer amount in the currency's minor unit plus an ISO 4217 code.
  * Rounding and allocation live here and nowhere else.
@@ -41,6 +43,15 @@ export const CURRENCY_EXPONENTS: Record<string, number> = {
 };
 
 export const CURRENCIES = Object.keys(CURRENCY_EXPONENTS) as [string, ...string[]];
+
+/**
+ * The one rule for a currency code a store may use: an ISO 4217 code, upper case, that we know the minor
+ * unit of. The API's request schemas and the CLI both use it; pricing needs the exponent of every store's
+ * currency, so a store in any other code could never price a cart.
+ */
+export const currencySchema = z.enum(CURRENCIES, {
+  error: () => `must be an upper-case ISO 4217 code we support: ${CURRENCIES.join(', ')}`,
+});
 
 export function currencyExponent(currency: string): number {
   const e = CURRENCY_EXPONENTS[currency];

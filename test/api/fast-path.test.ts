@@ -50,7 +50,7 @@ describe('catalog fast path', () => {
     expect(remaining(fast), 'fast RateLimit').not.toBeNull();
     expect(Number(remaining(fast)![1])).toBeLessThan(Number(remaining(routed)![1]));
     expect(fast.headers.get('x-request-id')).toBe('fast-1');
-    expect(fast.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(fast.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/);
     const hitsAfter =
       (await t.deps.metrics.cacheHits.get()).values.find((v) => v.labels.kind === 'product')?.value ?? 0;
     expect(hitsAfter).toBe(hitsBefore + 1);

@@ -60,7 +60,7 @@ export function createCatalogFastPath(deps: {
       ...(notModified ? {} : { 'Content-Length': Buffer.byteLength(entry.body) }),
     });
     res.end(notModified ? undefined : entry.body);
-    deps.tracer.end(t, { method: 'GET', path: url, route: '/v1/products/:id', status });
+    deps.tracer.end(t, { method: 'GET', path: url, route: '/v1/products/:id', status, auth });
     return true;
   };
 }

@@ -10,7 +10,7 @@ import {
   ROOT_TOKEN,
   SECRET_KEY,
 } from '../../shared/http/openapi.ts';
-import { CURRENCIES } from '../../shared/money.ts';
+import { currencySchema } from '../../shared/money.ts';
 import type { StoresService } from './stores.service.ts';
 import { serializeKey, serializeStore } from './stores.service.ts';
 
@@ -101,7 +101,7 @@ export function storesRoutes(deps: {
         body: jsonBody(
           z.strictObject({
             name: z.string().trim().min(1).max(200),
-            currency: z.enum(CURRENCIES).default('USD'),
+            currency: currencySchema.default('USD'),
             settings: StoreSettingsSchema.optional(),
           }),
         ),

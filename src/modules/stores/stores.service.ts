@@ -7,6 +7,7 @@ import type { Executor } from '../../shared/db.ts';
 import type { AuthContext } from '../../shared/http/env.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import { type Logger, silentLogger } from '../../shared/logger.ts';
+import { currencySchema } from '../../shared/money.ts';
 import { createKeyCache } from './stores.keys.ts';
 import * as repo from './stores.repo.ts';
 import type { StoreSettings } from './stores.tables.ts';
@@ -89,6 +90,13 @@ export function createStoresService(deps: {
 
   return {
     async createStore(input: { name: string; currency: string; settings?: StoreSettings }) {
+      // The route's schema checks this too; callers outside HTTP (the CLI, the seed) meet the same rule.
+      const currency = currencySchema.safeParse(input.currency);
+      if (!currency.success) {
+        throw new AppError('VALIDATION_FAILED', `currency: ${currency.error.issues[0]!.message}`, {
+          param: 'currency',
+        });
+      }
       return repo.insertStore(db, {
         id: ids('store'),
         name: input.name,

@@ -53,6 +53,19 @@ describe('stores and keys', () => {
     });
     expect(r.status).toBe(400);
     expect(r.json.error).toMatchObject({ code: 'VALIDATION_FAILED', param: 'currency' });
+    const lower = await t.request('POST', '/v1/stores', {
+      key: ROOT_TOKEN,
+      body: { name: 'x', currency: 'usd' },
+    });
+    expect(lower.json.error).toMatchObject({ code: 'VALIDATION_FAILED', param: 'currency' });
+    // Callers outside HTTP (the CLI) meet the same rule in the service.
+    for (const currency of ['XYZ', 'usd']) {
+      await expect(t.deps.stores.createStore({ name: 'x', currency })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: { param: 'currency' },
+        message: lower.json.error.message,
+      });
+    }
     const u = await t.request('POST', '/v1/stores', { key: ROOT_TOKEN, body: { name: 'x', nope: 1 } });
     expect(u.json.error).toMatchObject({ code: 'VALIDATION_FAILED', param: 'nope' });
     const m = await t.request('POST', '/v1/stores', {

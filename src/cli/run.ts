@@ -1,0 +1,174 @@
+import cluster from 'node:cluster';
+import { createApp } from '../app.ts';
+import type { Config } from '../config.ts';
+import { seedDemoStore } from '../modules/catalog/index.ts';
+import { createStoresService } from '../modules/stores/index.ts';
+import { listen } from '../server.ts';
+import { type Database, openDatabase, runMigrations } from '../shared/db.ts';
+import { ids } from '../shared/ids.ts';
+import { lockDataDir } from './data-lock.ts';
+import { CliError } from './errors.ts';
+import { assertPortFree } from './port.ts';
+
+/** Where the data lives, for messages: PostgreSQL, or the embedded directory as the user named it. */
+export const dataLocation = (config: Config) =>
+  config.DATABASE_URL ? 'PostgreSQL' : config.CROWDSTART_DATA_DIR;
+
+/**
+ * Opens and migrates the database. In embedded mode the data directory is locked first, so a second process
+ * stops here, before it reads or writes a byte of it.
+ */
+export async function openMigrated(config: Config, command: string): Promise<Database> {
+  if (!config.DATABASE_URL) lockDataDir(config.CROWDSTART_DATA_DIR, command);
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.CROWDSTART_DATA_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
+  try {
+    await runMigrations(database);
+  } catch (e) {
+    await database.close().catch(() => {});
+    throw e;
+  }
+  return database;
+}
+
+function progressBar(label: string) {
+  let last = 0;
+  return (done: number, total: number) => {
+    const now = Date.now();
+    if (done !== total && now - last < 250) return;
+    last = now;
+    const pct = total ? Math.floor((done / total) * 100) : 100;
+    const width = 30;
+    const fill = Math.round((pct / 100) * width);
+    process.stderr.write(
+      `\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} ${pct}%`,
+    );
+    if (done === total) process.stderr.write('\n');
+  };
+}
+
+/** Seeds the demo store and prints its keys (the only time they are shown) unless a store exists. */
+export async function seedIfEmpty(config: Config, database: Database) {
+  const stores = createStoresService({ db: database.db, ids });
+  const existing = await stores.listStores();
+  if (existing.length > 0) {
+    process.stdout.write(
+      `Using existing data in ${dataLocation(config)}: ${existing.length} store(s), first ${existing[0]!.id}.\n` +
+        'Keys are shown only when created; make new ones with `npm run cli -- keys create --store <id> --kind publishable`.\n',
+    );
+    return;
+  }
+  const result = await seedDemoStore({
+    db: database.db,
+    stores,
+    products: config.SEED_PRODUCTS,
+    onProgress: progressBar('Seeding demo catalog'),
+  });
+  process.stdout.write(
+    `\nDemo store ${result.storeId} seeded with ${result.products} products.\n` +
+      `  publishable key: ${result.publishableKey}\n` +
+      `  secret key:      ${result.secretKey}\n` +
+      '  (keys are stored hashed and shown only now; keep them)\n\n' +
+      `  curl -H "Authorization: Bearer ${result.publishableKey}" http://localhost:${config.PORT}/v1/products/${result.sampleSlug}\n\n`,
+  );
+}
+
+/** `start` (API + worker) and `serve` (API only, optionally several processes through node:cluster). */
+export async function runServer(config: Config, opts: { command: 'start' | 'serve'; workers: number }) {
+  if (opts.workers > 1 && !config.DATABASE_URL) {
+    throw new CliError('--workers above 1 needs DATABASE_URL: the embedded database serves one process');
+  }
+  if (cluster.isPrimary) {
+    // The data directory first (a second `start` learns which server holds it), then the port: both before
+    // any migration or job, which would otherwise touch the data and fail later.
+    if (!config.DATABASE_URL) lockDataDir(config.CROWDSTART_DATA_DIR, opts.command);
+    await assertPortFree(config.PORT, config.HOST);
+  }
+  if (opts.workers > 1 && cluster.isPrimary) {
+    for (let i = 0; i < opts.workers; i++) cluster.fork();
+    cluster.on('exit', (w, code) => process.stderr.write(`worker ${w.process.pid} exited with ${code}\n`));
+    return;
+  }
+  const database = await openMigrated(config, opts.command);
+  if (opts.command === 'start' && config.SEED_ON_START) await seedIfEmpty(config, database);
+  const built = createApp({ config, database });
+  await built.start({ worker: opts.command === 'start' });
+  const served = await listen(built, {
+    port: config.PORT,
+    host: config.HOST,
+    onClosed: () => database.close(),
+  }).catch(async (e) => {
+    // Someone took the port since the check: stop the jobs we started and leave.
+    await built.close();
+    await database.close();
+    throw e;
+  });
+  built.deps.logger.info({ port: served.port, mode: opts.command, database: database.kind }, 'listening');
+  process.stdout.write(
+    `Crowdstart ${opts.command === 'start' ? '(embedded) ' : ''}listening on http://localhost:${served.port} — API reference at /docs\n`,
+  );
+  const stop = (signal: string) => {
+    void served.shutdown(signal).then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+/** `worker`: background jobs only. */
+export async function runWorker(config: Config) {
+  const database = await openMigrated(config, 'worker');
+  const built = createApp({ config, database });
+  await built.start({ worker: true });
+  built.deps.logger.info('worker running');
+  process.stdout.write('Crowdstart worker running (jobs: hold expiry, reconciliation, outbox relay)\n');
+  const stop = async () => {
+    await built.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+export async function runMigrate(config: Config) {
+  const database = await openMigrated(config, 'migrate');
+  await database.close();
+  process.stdout.write('Migrations applied.\n');
+}
+
+export async function runSeed(config: Config, products: number | undefined) {
+  const database = await openMigrated(config, 'seed');
+  try {
+    await seedIfEmpty({ ...config, SEED_PRODUCTS: products ?? config.SEED_PRODUCTS }, database);
+  } finally {
+    await database.close();
+  }
+}
+
+export async function runStoresCreate(config: Config, input: { name: string; currency: string }) {
+  const database = await openMigrated(config, 'stores create');
+  try {
+    const s = await createStoresService({ db: database.db, ids }).createStore(input);
+    process.stdout.write(`${JSON.stringify({ id: s.id, name: s.name, currency: s.currency })}\n`);
+  } finally {
+    await database.close();
+  }
+}
+
+export async function runKeysCreate(
+  config: Config,
+  input: { storeId: string; kind: 'publishable' | 'secret'; mode: 'test' | 'live' },
+) {
+  const database = await openMigrated(config, 'keys create');
+  try {
+    const { row, plaintext } = await createStoresService({ db: database.db, ids }).createKey(input);
+    process.stdout.write(
+      `${JSON.stringify({ id: row.id, kind: input.kind, mode: input.mode, key: plaintext })}\n`,
+    );
+  } finally {
+    await database.close();
+  }
+}
