@@ -272,7 +272,7 @@ const STRING_BY_FIELD: Record<string, string> = {
   alt: 'A blue linen shirt, front',
   countrie: 'US',
   fulfillment_status: 'unfulfilled',
-  payment_status: 'captured',
+  payment_status: 'paid',
   status: 'active',
   hint: 'Did you mean "linen"?',
   note: 'Left at the front desk',

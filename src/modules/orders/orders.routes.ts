@@ -44,8 +44,8 @@ export const OrderSchema = z
   .looseObject({
     id: z.string(),
     object: z.literal('order'),
-    livemode: z.boolean().openapi({ description: 'true for orders placed with a live key' }),
-    status: z.enum(ORDER_STATUSES),
+    livemode: z.boolean().openapi({ description: 'true for orders placed with a live key', example: false }),
+    status: z.enum(ORDER_STATUSES).openapi({ example: 'paid' }),
     payment_status: z.string(),
     fulfillment_status: z.string(),
     currency: z.string(),
