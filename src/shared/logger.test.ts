@@ -90,14 +90,14 @@ describe('logs', () => {
         expect(r.status).toBe(200);
       }
 
-      await server.waitFor(/"route":"\/v1\/products\/:id_or_slug"[^\n]*\n[^\n]*"route":"\/v1\/products/);
+      await server.waitFor(/"route":"\/v1\/products\/:id"[^\n]*\n[^\n]*"route":"\/v1\/products/);
       expect(server.child.exitCode).toBeNull(); // read from stdout before the process exits
       const access = parseLines(server.stdout()).filter((l) => l.msg === 'request');
       const storeLine = access.find((l) => l.route === '/v1/store')!;
       expect(storeLine).toMatchObject({ store_id: storeId, key_id: expect.stringMatching(/^key_/) });
       expect(storeLine.span_id).toMatch(/^[0-9a-f]{16}$/);
       expect(storeLine.trace_id).toMatch(/^[0-9a-f]{32}$/);
-      const productLines = access.filter((l) => l.route === '/v1/products/:id_or_slug');
+      const productLines = access.filter((l) => l.route === '/v1/products/:id');
       expect(productLines).toHaveLength(2);
       for (const l of productLines) {
         expect(l).toMatchObject({ store_id: storeId, key_id: expect.stringMatching(/^key_/) });

@@ -93,7 +93,7 @@ describe('rate limiting', () => {
       await a.take(keyId),
       await b.take(keyId),
       await a.take(keyId),
-    ];
+    ].map((d) => d.wait);
     r1.disconnect();
     r2.disconnect();
     expect(waits.slice(0, 4)).toEqual([0, 0, 0, 0]);
