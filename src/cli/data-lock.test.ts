@@ -59,15 +59,12 @@ describe('one process per embedded data directory', () => {
     expectRefused(second, pid, dataDir);
     expect(second.stdout).not.toMatch(/Using existing data|seeded|listening/);
 
-    for (const command of [
-      ['migrate'],
-      ['seed'],
-      ['worker'],
-      ['serve'],
-      ['stores', 'create', '--name', 'X'],
-    ]) {
-      expectRefused(await runCli(command, { CROWDSTART_DATA_DIR: dataDir }), pid, dataDir);
-    }
+    const others = await Promise.all(
+      [['migrate'], ['seed'], ['worker'], ['serve'], ['stores', 'create', '--name', 'X']].map((command) =>
+        runCli(command, { CROWDSTART_DATA_DIR: dataDir }),
+      ),
+    );
+    for (const r of others) expectRefused(r, pid, dataDir);
 
     // The server is unharmed and, once stopped, frees the directory.
     const store = await fetch(`${base}/v1/store`, { headers: { authorization: `Bearer ${sk}` } });
@@ -87,7 +84,8 @@ describe('one process per embedded data directory', () => {
       headers: { authorization: `Bearer ${key}` },
     });
     expect(product.status).toBe(200);
-  });
+    // Ten CLI processes and two servers start here; on a busy 2-core machine that takes more than a minute.
+  }, 240_000);
 
   it('takes over the lock of a process that is gone', async () => {
     const dir = tempDataDir();
