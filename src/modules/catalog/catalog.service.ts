@@ -490,7 +490,7 @@ export function createCatalogService(deps: {
       limit: number;
       cursor?: string;
     }): Promise<CachedBody> {
-      const epoch = cache.epoch(args.storeId);
+      const epoch = cache.pageEpoch(args.storeId);
       const key = cache.pageKey(args.storeId, `p\n${args.limit}\n${args.cursor ?? ''}`);
       const hit = cache.page(key);
       if (hit) return hit;
@@ -509,7 +509,7 @@ export function createCatalogService(deps: {
       limit: number;
       cursor?: string;
     }): Promise<CachedBody> {
-      const epoch = cache.epoch(args.storeId);
+      const epoch = cache.pageEpoch(args.storeId);
       const key = cache.pageKey(args.storeId, `c\n${args.idOrSlug}\n${args.limit}\n${args.cursor ?? ''}`);
       const hit = cache.page(key);
       if (hit) return hit;
@@ -523,13 +523,17 @@ export function createCatalogService(deps: {
      * Memoises any rendered storefront page of a store (search results, for one) until that store's catalog
      * or stock changes; concurrent misses for one key share a single render.
      */
-    async storePage(storeId: string, parts: string, render: () => Promise<unknown>): Promise<CachedBody> {
+    async storePage(
+      storeId: string,
+      parts: string,
+      render: () => Promise<unknown>,
+    ): Promise<CachedBody & { hit: boolean }> {
       const key = cache.pageKey(storeId, parts);
       const hit = cache.page(key);
-      if (hit) return hit;
+      if (hit) return { ...hit, hit: true };
       const pending = rendering.get(key);
-      if (pending) return pending;
-      const epoch = cache.epoch(storeId);
+      if (pending) return { ...(await pending), hit: false };
+      const epoch = cache.pageEpoch(storeId);
       const job = (async () => {
         const body = JSON.stringify(await render());
         const entry = { body, etag: etagOf(body) };
@@ -537,7 +541,7 @@ export function createCatalogService(deps: {
         return entry;
       })().finally(() => rendering.delete(key));
       rendering.set(key, job);
-      return job;
+      return { ...(await job), hit: false };
     },
 
     /** A page key lookup without a database round trip (the route's hot path). */
@@ -550,7 +554,7 @@ export function createCatalogService(deps: {
       limit: number;
       cursor?: string;
     }): Promise<CachedBody> {
-      const epoch = cache.epoch(args.storeId);
+      const epoch = cache.pageEpoch(args.storeId);
       const key = cache.pageKey(args.storeId, `l\n${args.limit}\n${args.cursor ?? ''}`);
       const hit = cache.page(key);
       if (hit) return hit;
@@ -606,6 +610,51 @@ export function createCatalogService(deps: {
       variantIds: string[],
     ): Promise<Map<string, VariantForSale>> {
       return loadVariantsForSale(executor, storeId, variantIds);
+    },
+
+    /**
+     * In the transaction that changed stock: records an `inventory` change for each affected product, or
+     * `availability` when a variant crossed zero (in stock ↔ out of stock), which alone retires the store's
+     * list pages and search results. Holds are left out: they come and go without notice, and a checkout
+     * calls this while its own cart's holds still stand. Costs one read of the stock levels (and an update
+     * when a variant crossed zero) on top of the change rows, so that a checkout no longer empties every
+     * storefront page of the store.
+     */
+    async recordStockChange(tx: Executor, storeId: string, variantIds: string[]): Promise<void> {
+      const variants = await repo.variantStockStates(tx, storeId, variantIds);
+      if (variants.length === 0) return;
+      const stock = await getAvailability(
+        tx,
+        storeId,
+        variants.map((v) => v.id),
+        {
+          withoutHolds: true,
+          policies: new Map(
+            variants.map((v) => [
+              v.id,
+              { trackInventory: v.trackInventory, allowBackorder: v.allowBackorder },
+            ]),
+          ),
+        },
+      );
+      const flipped: { id: string; inStock: boolean }[] = [];
+      const crossed = new Set<string>();
+      for (const v of variants) {
+        const inStock = stock.get(v.id)?.inStock ?? false;
+        if (v.listedInStock === inStock) continue;
+        flipped.push({ id: v.id, inStock });
+        crossed.add(v.productId);
+      }
+      await repo.setListedInStock(tx, storeId, flipped);
+      const productIds = [...new Set(variants.map((v) => v.productId))];
+      await repo.insertChanges(
+        tx,
+        productIds.map((entityId) => ({
+          storeId,
+          entity: crossed.has(entityId) ? ('availability' as const) : ('inventory' as const),
+          entityId,
+        })),
+      );
     },
 
     // ------------------------------------------------------------ product writes
@@ -778,6 +827,9 @@ export function createCatalogService(deps: {
               weightGrams: patch.weight_grams,
               trackInventory: patch.track_inventory,
               allowBackorder: patch.allow_backorder,
+              // A new stock policy may move the variant across zero with no stock change: unknown until the next one.
+              listedInStock:
+                patch.track_inventory !== undefined || patch.allow_backorder !== undefined ? null : undefined,
             },
           });
           if (!v) throw new AppError('VARIANT_NOT_FOUND', `No variant ${variantId}.`, { param: 'id' });
