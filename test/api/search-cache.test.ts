@@ -1,4 +1,6 @@
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { publishCatalogChanges } from '../../src/modules/catalog/index.ts';
 import { cartToken, checkout, seedVariant } from '../support/commerce.ts';
 import { type TestApp, testApp } from '../support/harness.ts';
 
@@ -122,6 +124,45 @@ describe('storefront pages through checkouts', () => {
       const before = await counters(app);
       expect((await app.request('GET', search, { key: s.pk })).json.data).toHaveLength(1);
       expect((await counter(app, 'search', 'misses')) - before.searchMisses).toBe(1);
+    }
+  });
+});
+
+describe.runIf(process.env.REDIS_URL)('storefront pages with Redis', () => {
+  it('a stock message keeps the pages of other processes; a crossing of zero retires them', async () => {
+    const env = { REDIS_URL: process.env.REDIS_URL!, CACHE_POLL_MS: '60000' };
+    const two = await testApp({ database: t.database, env });
+    const redis = new Redis(process.env.REDIS_URL!);
+    try {
+      const s = await two.createStore();
+      await seedVariant(two, s, { title: 'Brass Lamp', onHand: 5 });
+      await two.catalog.pollChanges();
+      const productId = (await two.request('GET', '/v1/products', { key: s.pk })).json.data[0].id;
+      const productsCached = () => two.catalog.cacheStats().products;
+      /** Publishes as another process would and waits for the product entry to go. */
+      async function announce(entity: 'inventory' | 'availability') {
+        expect((await two.request('GET', `/v1/products/${productId}`, { key: s.pk })).status).toBe(200);
+        const before = productsCached();
+        await publishCatalogChanges(redis, [{ storeId: s.id, entity, entityId: productId }]);
+        const deadline = Date.now() + 5000;
+        while (productsCached() === before && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 5));
+        expect(productsCached()).toBe(before - 1);
+      }
+      const listHits = async () =>
+        (await two.deps.metrics.cacheHits.get()).values.find((v) => v.labels.kind === 'list')?.value ?? 0;
+
+      expect((await two.request('GET', '/v1/products', { key: s.pk })).status).toBe(200);
+      await announce('inventory');
+      const hits = await listHits();
+      expect((await two.request('GET', '/v1/products', { key: s.pk })).status).toBe(200);
+      expect(await listHits()).toBe(hits + 1);
+
+      await announce('availability');
+      expect((await two.request('GET', '/v1/products', { key: s.pk })).status).toBe(200);
+      expect(await listHits()).toBe(hits + 1);
+    } finally {
+      redis.disconnect();
     }
   });
 });
