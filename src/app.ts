@@ -237,6 +237,8 @@ export function createApp(options: AppOptions) {
   return {
     app,
     deps: { config, db, database, logger, clock, ids, metrics, redis, stores, auth },
+    /** The catalog's change feed and cache figures (operations and tests). */
+    catalog: { pollChanges: catalog.pollChanges, cacheStats: catalog.cacheStats },
     fastPath,
     worker,
     async start(opts: { worker: boolean }) {

@@ -20,7 +20,10 @@ export interface CachedProduct extends CachedBody {
 export interface CatalogChange {
   storeId: string;
   entity: repo.CatalogEntity;
-  /** A product id for `product` and `inventory`, a collection id for `collection`, the store id for `store`. */
+  /**
+   * A product id for `product`, `inventory` and `availability`, a collection id for `collection`, the store
+   * id for `store`. `inventory`: the product's stock changed; `availability`: and some variant crossed zero.
+   */
   entityId: string;
   seq?: number;
 }
@@ -28,11 +31,16 @@ export interface CatalogChange {
 const MiB = 1024 * 1024;
 
 /**
- * The in-process storefront cache: rendered products by id, slug → id, and list/collection pages.
+ * The in-process storefront cache: rendered products by id, slug → id, and list/collection/search pages.
  *
- * Pages are keyed with a per-store generation; any change in a store bumps it, which retires every
- * page of that store at once (the LRU evicts them). A per-store epoch guards fills that raced a
- * change: a read that started before an invalidation never stores what it read.
+ * Pages are keyed with a per-store generation; a change that can alter a page (a product, a collection,
+ * the store, or a variant's stock crossing zero) bumps it, which retires every page of that store at once
+ * (the LRU evicts them). A stock change that leaves availability on the same side of zero (`inventory`)
+ * drops only that product's entries: pages keep the availability counts they were rendered with until the
+ * next page-level change, which is what keeps a store's pages alive through a stream of checkouts.
+ *
+ * Per-store epochs guard fills that raced a change: a read that started before an invalidation never
+ * stores what it read. Products have their own epoch, bumped by every change; pages use the generation.
  */
 export function createCatalogCache(opts: { maxEntries: number }) {
   const products = new LRUCache<string, CachedProduct>({
@@ -47,8 +55,11 @@ export function createCatalogCache(opts: { maxEntries: number }) {
     sizeCalculation: (e) => e.body.length + 64,
   });
   const currencies = new Map<string, string>();
+  /** Page generation per store: part of every page key, and the epoch of page fills. */
   const gens = new Map<string, number>();
+  /** Product epoch per store. */
   const epochs = new Map<string, number>();
+  const counts = { pageHits: 0, pageMisses: 0 };
 
   const slugKey = (storeId: string, slug: string) => `${storeId}\n${slug}`;
   const bump = (m: Map<string, number>, storeId: string) => m.set(storeId, (m.get(storeId) ?? 0) + 1);
@@ -85,16 +96,24 @@ export function createCatalogCache(opts: { maxEntries: number }) {
       slugs.set(slugKey(entry.storeId, entry.slug), entry.id);
     },
 
+    /** The epoch to pass to `putPage`: taken before a page is read from the database. */
+    pageEpoch(storeId: string): number {
+      return gens.get(storeId) ?? 0;
+    },
+
     pageKey(storeId: string, parts: string): string {
       return `${storeId}\n${gens.get(storeId) ?? 0}\n${parts}`;
     },
 
     page(key: string): CachedBody | undefined {
-      return pages.get(key);
+      const e = pages.get(key);
+      if (e) counts.pageHits++;
+      else counts.pageMisses++;
+      return e;
     },
 
     putPage(storeId: string, key: string, entry: CachedBody, epoch: number): void {
-      if ((epochs.get(storeId) ?? 0) !== epoch) return;
+      if ((gens.get(storeId) ?? 0) !== epoch) return;
       pages.set(key, entry);
     },
 
@@ -109,10 +128,11 @@ export function createCatalogCache(opts: { maxEntries: number }) {
     invalidate(changes: readonly CatalogChange[]): void {
       for (const c of changes) {
         bump(epochs, c.storeId);
-        bump(gens, c.storeId);
+        if (c.entity !== 'inventory') bump(gens, c.storeId);
         switch (c.entity) {
           case 'product':
           case 'inventory':
+          case 'availability':
             dropProduct(c.entityId);
             break;
           case 'collection':
@@ -137,7 +157,7 @@ export function createCatalogCache(opts: { maxEntries: number }) {
     },
 
     stats() {
-      return { products: products.size, slugs: slugs.size, pages: pages.size };
+      return { products: products.size, slugs: slugs.size, pages: pages.size, ...counts };
     },
   };
 }
@@ -153,7 +173,7 @@ interface WireChange {
   q?: number;
 }
 
-const ENTITIES = new Set<string>(['product', 'collection', 'store', 'inventory']);
+const ENTITIES = new Set<string>(['product', 'collection', 'store', 'inventory', 'availability']);
 
 /** Announces committed changes to every process on Redis; best effort (polling is the safety net). */
 export async function publishCatalogChanges(redis: Redis, changes: readonly CatalogChange[]): Promise<void> {

@@ -187,6 +187,7 @@ export async function updateVariant(
         | 'trackInventory'
         | 'allowBackorder'
         | 'position'
+        | 'listedInStock'
       >
     >;
   },
@@ -222,6 +223,57 @@ export async function productIdsOfVariants(
     .from(variant)
     .where(and(eq(variant.storeId, storeId), inArray(variant.id, variantIds)));
   return r.map((x) => x.productId);
+}
+
+export interface VariantStockState {
+  id: string;
+  productId: string;
+  trackInventory: boolean;
+  allowBackorder: boolean;
+  listedInStock: boolean | null;
+}
+
+/** The stock policies of the variants and whether list pages last saw them in stock. */
+export async function variantStockStates(
+  tx: Executor,
+  storeId: string,
+  variantIds: string[],
+): Promise<VariantStockState[]> {
+  if (variantIds.length === 0) return [];
+  return tx
+    .select({
+      id: variant.id,
+      productId: variant.productId,
+      trackInventory: variant.trackInventory,
+      allowBackorder: variant.allowBackorder,
+      listedInStock: variant.listedInStock,
+    })
+    .from(variant)
+    .where(and(eq(variant.storeId, storeId), inArray(variant.id, variantIds)));
+}
+
+/** Records the in-stock state list pages will show from now on; one statement for any number of variants. */
+export async function setListedInStock(
+  tx: Executor,
+  storeId: string,
+  states: { id: string; inStock: boolean }[],
+): Promise<void> {
+  if (states.length === 0) return;
+  const inStock = states.filter((x) => x.inStock).map((x) => x.id);
+  await tx
+    .update(variant)
+    .set({
+      listedInStock: inStock.length ? inArray(variant.id, inStock) : sql`false`,
+    })
+    .where(
+      and(
+        eq(variant.storeId, storeId),
+        inArray(
+          variant.id,
+          states.map((x) => x.id),
+        ),
+      ),
+    );
 }
 
 export interface VariantForSaleRow {

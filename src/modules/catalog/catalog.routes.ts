@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../../shared/app-error.ts';
+import { Deleted, idParam, listOf } from '../../shared/http/crud.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import { type CurrentRepresentation, expectedVersion } from '../../shared/http/if-match.ts';
 import {
@@ -19,9 +20,9 @@ import type { CatalogService } from './catalog.service.ts';
 
 // ---------------------------------------------------------------- schemas
 
-const productId = z.string().regex(/^prod_[0-9a-z]{26}$/, 'must be a product id (prod_…)');
-const variantId = z.string().regex(/^var_[0-9a-z]{26}$/, 'must be a variant id (var_…)');
-const collectionId = z.string().regex(/^coll_[0-9a-z]{26}$/, 'must be a collection id (coll_…)');
+const productId = idParam('product', 'product');
+const variantId = idParam('variant', 'variant');
+const collectionId = idParam('collection', 'collection');
 const slug = z
   .string()
   .max(SLUG_MAX)
@@ -190,19 +191,10 @@ const CollectionSchema = z
   })
   .openapi('Collection');
 
-const listOf = <T extends z.ZodType>(item: T) =>
-  z.object({
-    object: z.literal('list'),
-    data: z.array(item),
-    has_more: z.boolean(),
-    next_cursor: z.string().nullable(),
-  });
-
 const ProductList = listOf(ProductSchema).openapi('ProductList');
 const CollectionWithProducts = CollectionSchema.extend({ products: listOf(ProductSchema) }).openapi(
   'CollectionWithProducts',
 );
-const Deleted = z.object({ id: z.string(), object: z.string(), deleted: z.literal(true) }).openapi('Deleted');
 
 const conflict = {
   409: jsonContent(z.object({ error: z.object({ code: z.string() }) }), 'Version conflict or slug/SKU taken'),

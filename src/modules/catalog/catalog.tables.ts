@@ -75,6 +75,11 @@ export const variant = pgTable(
     trackInventory: boolean('track_inventory').notNull().default(true),
     allowBackorder: boolean('allow_backorder').notNull().default(false),
     position: integer('position').notNull().default(0),
+    /**
+     * Whether list pages and search results last saw this variant in stock (null: not yet known). A stock
+     * change compares it with the new availability so only a crossing of zero retires those pages.
+     */
+    listedInStock: boolean('listed_in_stock'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
@@ -131,7 +136,9 @@ export const catalogChange = pgTable(
   {
     seq: bigserial('seq', { mode: 'number' }).primaryKey(),
     storeId: text('store_id').notNull(),
-    entity: text('entity', { enum: ['product', 'collection', 'store', 'inventory'] }).notNull(),
+    entity: text('entity', {
+      enum: ['product', 'collection', 'store', 'inventory', 'availability'],
+    }).notNull(),
     entityId: text('entity_id').notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
   },

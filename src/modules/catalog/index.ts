@@ -9,7 +9,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { Metrics } from '../../shared/metrics.ts';
 import type { PeriodicTask } from '../jobs/index.ts';
 import { createCatalogCache, createChangeFeed } from './catalog.cache.ts';
-import { insertChanges, productIdsOfVariants, pruneChanges } from './catalog.repo.ts';
+import { pruneChanges } from './catalog.repo.ts';
 import { catalogRoutes } from './catalog.routes.ts';
 import { createCatalogService } from './catalog.service.ts';
 
@@ -89,16 +89,11 @@ export function createCatalogModule(deps: {
     service,
     tasks,
     /**
-     * For the inventory module: in the transaction that changed stock, records an `inventory` change
-     * for each affected product, so every process re-renders its availability.
+     * For the inventory module: in the transaction that changed stock, records a change for each affected
+     * product, so every process re-renders its availability (and its pages, when stock crossed zero).
      */
-    async onStockChange(tx: Executor, storeId: string, variantIds: string[]): Promise<void> {
-      const productIds = await productIdsOfVariants(tx, storeId, variantIds);
-      await insertChanges(
-        tx,
-        productIds.map((entityId) => ({ storeId, entity: 'inventory' as const, entityId })),
-      );
-    },
+    onStockChange: (tx: Executor, storeId: string, variantIds: string[]): Promise<void> =>
+      service.recordStockChange(tx, storeId, variantIds),
     /** Listens to catalog changes of every process (e.g. to refresh a search index). */
     onChange: feed.onChange,
     /** Polls the change feed once, now. */

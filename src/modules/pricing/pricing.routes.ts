@@ -1,16 +1,25 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import {
+  crudRoutes,
+  cursorId,
+  deleted,
+  idList,
+  money,
+  pageQuery,
+  resourceVersion,
+  versionETag,
+  versionOf,
+} from '../../shared/http/crud.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
-import { expectedVersion } from '../../shared/http/if-match.ts';
 import {
   commonErrors,
   createRouter,
   ErrorSchema,
-  jsonBody,
   jsonContent,
   SECRET_KEY,
 } from '../../shared/http/openapi.ts';
-import { cursorParam, decodeCursor, encodeCursor, limitParam, list } from '../../shared/http/pagination.ts';
+import { cursorParam, limitParam } from '../../shared/http/pagination.ts';
 import {
   type PricingService,
   serializeCoupon,
@@ -18,8 +27,7 @@ import {
   serializeTaxRate,
 } from './pricing.service.ts';
 
-// Amounts in minor units: well inside Number.MAX_SAFE_INTEGER even after summing many lines.
-const amount = z.number().int().min(0).max(1_000_000_000_000);
+const amount = money;
 const dateTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 const country = z
   .string()
@@ -29,15 +37,7 @@ const couponCode = z
   .string()
   .trim()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be 1 to 64 letters, digits, - or _');
-const version = z.number().int().min(1).max(2_147_483_647);
-
-const couponId = z.string().regex(/^cpn_[0-9a-z]{26}$/, 'must be a coupon id (cpn_…)');
-const taxRateId = z.string().regex(/^txr_[0-9a-z]{26}$/, 'must be a tax rate id (txr_…)');
-const shippingRateId = z.string().regex(/^shr_[0-9a-z]{26}$/, 'must be a shipping rate id (shr_…)');
-
-const ifMatchHeaders = z.object({
-  'if-match': z.string().max(64).optional().openapi({ description: 'The version you last read, e.g. "3".' }),
-});
+const version = resourceVersion;
 
 const stamps = { version: z.number().int(), created_at: z.string(), updated_at: z.string() };
 
@@ -177,19 +177,36 @@ const ShippingRatePatch = z.strictObject({
 const bands = (b: { up_to_grams: number; amount: number }[] | undefined) =>
   b?.map((x) => ({ upToGrams: x.up_to_grams, amount: x.amount }));
 
-const listOf = <T extends z.ZodType>(item: T) =>
-  z.object({
-    object: z.literal('list'),
-    data: z.array(item),
-    has_more: z.boolean(),
-    next_cursor: z.string().nullable(),
-  });
-
-const Deleted = z.object({ id: z.string(), object: z.string(), deleted: z.literal(true) }).openapi('Deleted');
 const conflictErrors = {
   ...commonErrors,
   409: jsonContent(ErrorSchema, 'Conflict: code taken, duplicate rate, or version changed'),
 };
+
+const pricing = { tags: ['Pricing'], security: SECRET_KEY };
+const coupons = crudRoutes({
+  path: '/v1/coupons',
+  kind: 'coupon',
+  noun: 'coupon',
+  schema: CouponSchema,
+  one: 'The coupon',
+  ...pricing,
+});
+const taxRates = crudRoutes({
+  path: '/v1/tax-rates',
+  kind: 'taxRate',
+  noun: 'tax rate',
+  schema: TaxRateSchema,
+  one: 'The tax rate',
+  ...pricing,
+});
+const shippingRates = crudRoutes({
+  path: '/v1/shipping-rates',
+  kind: 'shippingRate',
+  noun: 'shipping rate',
+  schema: ShippingRateSchema,
+  one: 'The shipping rate',
+  ...pricing,
+});
 
 export function pricingRoutes(deps: {
   service: PricingService;
@@ -211,15 +228,7 @@ export function pricingRoutes(deps: {
   // ---- coupons
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/coupons',
-      tags: ['Pricing'],
-      summary: 'Create a coupon',
-      security: SECRET_KEY,
-      request: { body: jsonBody(CouponCreate) },
-      responses: { 201: jsonContent(CouponSchema, 'The coupon'), ...conflictErrors },
-    }),
+    coupons.create({ summary: 'Create a coupon', body: CouponCreate, errors: conflictErrors }),
     async (c) => {
       const b = c.req.valid('json');
       const row = await service.createCoupon(c.get('auth').storeId, {
@@ -237,26 +246,14 @@ export function pricingRoutes(deps: {
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/coupons',
-      tags: ['Pricing'],
-      summary: 'List coupons, newest first',
-      security: SECRET_KEY,
-      request: { query: z.object({ limit: limitParam, cursor: cursorParam }) },
-      responses: { 200: jsonContent(listOf(CouponSchema), 'Coupons'), ...commonErrors },
-    }),
+    coupons.list({ summary: 'List coupons, newest first', query: pageQuery, description: 'Coupons' }),
     async (c) => {
       const q = c.req.valid('query');
-      const before = decodeCursor('coupons', q.cursor, 1)?.[0];
       const rows = await service.listCoupons(c.get('auth').storeId, {
         limit: q.limit,
-        before: before ? String(before) : null,
+        before: cursorId('coupons', q.cursor),
       });
-      return c.json(
-        list(rows.map(serializeCoupon), q.limit, (l) => encodeCursor('coupons', [l.id])),
-        200,
-      );
+      return c.json(idList('coupons', rows.map(serializeCoupon), q.limit), 200);
     },
   );
 
@@ -264,53 +261,35 @@ export function pricingRoutes(deps: {
     createRoute({
       method: 'get',
       path: '/v1/coupons/code/{code}',
-      tags: ['Pricing'],
+      tags: pricing.tags,
       summary: 'Look up a coupon by code (case-insensitive)',
-      security: SECRET_KEY,
+      security: pricing.security,
       request: { params: z.object({ code: couponCode }) },
       responses: { 200: jsonContent(CouponSchema, 'The coupon'), ...commonErrors },
     }),
     async (c) => {
       const row = await service.getCouponByCode(c.get('auth').storeId, c.req.valid('param').code);
-      c.header('ETag', `"${row.version}"`);
+      versionETag(c, row);
       return c.json(serializeCoupon(row), 200);
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/coupons/{id}',
-      tags: ['Pricing'],
-      summary: 'Get a coupon',
-      security: SECRET_KEY,
-      request: { params: z.object({ id: couponId }) },
-      responses: { 200: jsonContent(CouponSchema, 'The coupon'), ...commonErrors },
-    }),
-    async (c) => {
-      const row = await service.getCoupon(c.get('auth').storeId, c.req.valid('param').id);
-      c.header('ETag', `"${row.version}"`);
-      return c.json(serializeCoupon(row), 200);
-    },
-  );
+  app.openapi(coupons.get({ summary: 'Get a coupon' }), async (c) => {
+    const row = await service.getCoupon(c.get('auth').storeId, c.req.valid('param').id);
+    versionETag(c, row);
+    return c.json(serializeCoupon(row), 200);
+  });
 
   app.openapi(
-    createRoute({
-      method: 'patch',
-      path: '/v1/coupons/{id}',
-      tags: ['Pricing'],
+    coupons.patch({
       summary: 'Update a coupon (optimistic: `version` or `If-Match`)',
-      security: SECRET_KEY,
-      request: { params: z.object({ id: couponId }), headers: ifMatchHeaders, body: jsonBody(CouponPatch) },
-      responses: { 200: jsonContent(CouponSchema, 'The coupon'), ...conflictErrors },
+      body: CouponPatch,
+      errors: conflictErrors,
     }),
     async (c) => {
       const b = c.req.valid('json');
       const row = await service.updateCoupon(c.get('auth').storeId, c.req.valid('param').id, {
-        expectedVersion: await expectedVersion({
-          bodyVersion: b.version,
-          ifMatch: c.req.valid('header')['if-match'],
-        }),
+        expectedVersion: await versionOf(c, b.version),
         code: b.code,
         kind: b.kind,
         value: b.value,
@@ -320,39 +299,24 @@ export function pricingRoutes(deps: {
         usageLimit: b.usage_limit,
         active: b.active,
       });
-      c.header('ETag', `"${row.version}"`);
+      versionETag(c, row);
       return c.json(serializeCoupon(row), 200);
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/v1/coupons/{id}',
-      tags: ['Pricing'],
-      summary: 'Delete a coupon',
-      security: SECRET_KEY,
-      request: { params: z.object({ id: couponId }) },
-      responses: { 200: jsonContent(Deleted, 'Deleted'), ...commonErrors },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      await service.deleteCoupon(c.get('auth').storeId, id);
-      return c.json({ id, object: 'coupon', deleted: true as const }, 200);
-    },
-  );
+  app.openapi(coupons.delete({ summary: 'Delete a coupon' }), async (c) => {
+    const { id } = c.req.valid('param');
+    await service.deleteCoupon(c.get('auth').storeId, id);
+    return c.json(deleted(id, 'coupon'), 200);
+  });
 
   // ---- tax rates
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/tax-rates',
-      tags: ['Pricing'],
+    taxRates.create({
       summary: 'Create a tax rate for a country, or a region of it',
-      security: SECRET_KEY,
-      request: { body: jsonBody(TaxRateCreate) },
-      responses: { 201: jsonContent(TaxRateSchema, 'The tax rate'), ...conflictErrors },
+      body: TaxRateCreate,
+      errors: conflictErrors,
     }),
     async (c) => {
       const b = c.req.valid('json');
@@ -368,109 +332,66 @@ export function pricingRoutes(deps: {
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/tax-rates',
-      tags: ['Pricing'],
+    taxRates.list({
       summary: 'List tax rates, newest first',
-      security: SECRET_KEY,
-      request: {
-        query: z.object({
-          limit: limitParam,
-          cursor: cursorParam,
-          country: country.optional().openapi({ param: { name: 'country', in: 'query' } }),
-        }),
-      },
-      responses: { 200: jsonContent(listOf(TaxRateSchema), 'Tax rates'), ...commonErrors },
+      query: z.object({
+        limit: limitParam,
+        cursor: cursorParam,
+        country: country.optional().openapi({ param: { name: 'country', in: 'query' } }),
+      }),
+      description: 'Tax rates',
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const before = decodeCursor('tax_rates', q.cursor, 1)?.[0];
       const rows = await service.listTaxRates(c.get('auth').storeId, {
         limit: q.limit,
-        before: before ? String(before) : null,
+        before: cursorId('tax_rates', q.cursor),
         country: q.country,
       });
-      return c.json(
-        list(rows.map(serializeTaxRate), q.limit, (l) => encodeCursor('tax_rates', [l.id])),
-        200,
-      );
+      return c.json(idList('tax_rates', rows.map(serializeTaxRate), q.limit), 200);
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/tax-rates/{id}',
-      tags: ['Pricing'],
-      summary: 'Get a tax rate',
-      security: SECRET_KEY,
-      request: { params: z.object({ id: taxRateId }) },
-      responses: { 200: jsonContent(TaxRateSchema, 'The tax rate'), ...commonErrors },
-    }),
-    async (c) => {
-      const row = await service.getTaxRate(c.get('auth').storeId, c.req.valid('param').id);
-      c.header('ETag', `"${row.version}"`);
-      return c.json(serializeTaxRate(row), 200);
-    },
-  );
+  app.openapi(taxRates.get({ summary: 'Get a tax rate' }), async (c) => {
+    const row = await service.getTaxRate(c.get('auth').storeId, c.req.valid('param').id);
+    versionETag(c, row);
+    return c.json(serializeTaxRate(row), 200);
+  });
 
   app.openapi(
-    createRoute({
-      method: 'patch',
-      path: '/v1/tax-rates/{id}',
-      tags: ['Pricing'],
+    taxRates.patch({
       summary: 'Update a tax rate (optimistic: `version` or `If-Match`)',
-      security: SECRET_KEY,
-      request: { params: z.object({ id: taxRateId }), headers: ifMatchHeaders, body: jsonBody(TaxRatePatch) },
-      responses: { 200: jsonContent(TaxRateSchema, 'The tax rate'), ...conflictErrors },
+      body: TaxRatePatch,
+      errors: conflictErrors,
     }),
     async (c) => {
       const b = c.req.valid('json');
       const row = await service.updateTaxRate(c.get('auth').storeId, c.req.valid('param').id, {
-        expectedVersion: await expectedVersion({
-          bodyVersion: b.version,
-          ifMatch: c.req.valid('header')['if-match'],
-        }),
+        expectedVersion: await versionOf(c, b.version),
         country: b.country,
         region: b.region,
         rate: b.rate,
         name: b.name,
         appliesToShipping: b.applies_to_shipping,
       });
-      c.header('ETag', `"${row.version}"`);
+      versionETag(c, row);
       return c.json(serializeTaxRate(row), 200);
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/v1/tax-rates/{id}',
-      tags: ['Pricing'],
-      summary: 'Delete a tax rate',
-      security: SECRET_KEY,
-      request: { params: z.object({ id: taxRateId }) },
-      responses: { 200: jsonContent(Deleted, 'Deleted'), ...commonErrors },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      await service.deleteTaxRate(c.get('auth').storeId, id);
-      return c.json({ id, object: 'tax_rate', deleted: true as const }, 200);
-    },
-  );
+  app.openapi(taxRates.delete({ summary: 'Delete a tax rate' }), async (c) => {
+    const { id } = c.req.valid('param');
+    await service.deleteTaxRate(c.get('auth').storeId, id);
+    return c.json(deleted(id, 'tax_rate'), 200);
+  });
 
   // ---- shipping rates
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/shipping-rates',
-      tags: ['Pricing'],
+    shippingRates.create({
       summary: 'Create a shipping rate (flat or by weight band)',
-      security: SECRET_KEY,
-      request: { body: jsonBody(ShippingRateCreate) },
-      responses: { 201: jsonContent(ShippingRateSchema, 'The shipping rate'), ...commonErrors },
+      body: ShippingRateCreate,
+      errors: commonErrors,
     }),
     async (c) => {
       const b = c.req.valid('json');
@@ -487,67 +408,37 @@ export function pricingRoutes(deps: {
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/shipping-rates',
-      tags: ['Pricing'],
+    shippingRates.list({
       summary: 'List shipping rates, newest first',
-      security: SECRET_KEY,
-      request: { query: z.object({ limit: limitParam, cursor: cursorParam }) },
-      responses: { 200: jsonContent(listOf(ShippingRateSchema), 'Shipping rates'), ...commonErrors },
+      query: pageQuery,
+      description: 'Shipping rates',
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const before = decodeCursor('shipping_rates', q.cursor, 1)?.[0];
       const rows = await service.listShippingRates(c.get('auth').storeId, {
         limit: q.limit,
-        before: before ? String(before) : null,
+        before: cursorId('shipping_rates', q.cursor),
       });
-      return c.json(
-        list(rows.map(serializeShippingRate), q.limit, (l) => encodeCursor('shipping_rates', [l.id])),
-        200,
-      );
+      return c.json(idList('shipping_rates', rows.map(serializeShippingRate), q.limit), 200);
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/shipping-rates/{id}',
-      tags: ['Pricing'],
-      summary: 'Get a shipping rate',
-      security: SECRET_KEY,
-      request: { params: z.object({ id: shippingRateId }) },
-      responses: { 200: jsonContent(ShippingRateSchema, 'The shipping rate'), ...commonErrors },
-    }),
-    async (c) => {
-      const row = await service.getShippingRate(c.get('auth').storeId, c.req.valid('param').id);
-      c.header('ETag', `"${row.version}"`);
-      return c.json(serializeShippingRate(row), 200);
-    },
-  );
+  app.openapi(shippingRates.get({ summary: 'Get a shipping rate' }), async (c) => {
+    const row = await service.getShippingRate(c.get('auth').storeId, c.req.valid('param').id);
+    versionETag(c, row);
+    return c.json(serializeShippingRate(row), 200);
+  });
 
   app.openapi(
-    createRoute({
-      method: 'patch',
-      path: '/v1/shipping-rates/{id}',
-      tags: ['Pricing'],
+    shippingRates.patch({
       summary: 'Update a shipping rate (optimistic: `version` or `If-Match`)',
-      security: SECRET_KEY,
-      request: {
-        params: z.object({ id: shippingRateId }),
-        headers: ifMatchHeaders,
-        body: jsonBody(ShippingRatePatch),
-      },
-      responses: { 200: jsonContent(ShippingRateSchema, 'The shipping rate'), ...conflictErrors },
+      body: ShippingRatePatch,
+      errors: conflictErrors,
     }),
     async (c) => {
       const b = c.req.valid('json');
       const row = await service.updateShippingRate(c.get('auth').storeId, c.req.valid('param').id, {
-        expectedVersion: await expectedVersion({
-          bodyVersion: b.version,
-          ifMatch: c.req.valid('header')['if-match'],
-        }),
+        expectedVersion: await versionOf(c, b.version),
         name: b.name,
         countries: b.countries,
         kind: b.kind,
@@ -555,27 +446,16 @@ export function pricingRoutes(deps: {
         weightBands: bands(b.weight_bands),
         freeAbove: b.free_above,
       });
-      c.header('ETag', `"${row.version}"`);
+      versionETag(c, row);
       return c.json(serializeShippingRate(row), 200);
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/v1/shipping-rates/{id}',
-      tags: ['Pricing'],
-      summary: 'Delete a shipping rate',
-      security: SECRET_KEY,
-      request: { params: z.object({ id: shippingRateId }) },
-      responses: { 200: jsonContent(Deleted, 'Deleted'), ...commonErrors },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      await service.deleteShippingRate(c.get('auth').storeId, id);
-      return c.json({ id, object: 'shipping_rate', deleted: true as const }, 200);
-    },
-  );
+  app.openapi(shippingRates.delete({ summary: 'Delete a shipping rate' }), async (c) => {
+    const { id } = c.req.valid('param');
+    await service.deleteShippingRate(c.get('auth').storeId, id);
+    return c.json(deleted(id, 'shipping_rate'), 200);
+  });
 
   return app;
 }

@@ -39,5 +39,8 @@ export interface SearchDeps {
 
 export function createSearchModule(deps: SearchDeps) {
   const service = createSearchService({ db: deps.db, metrics: deps.metrics });
-  return { routes: searchRoutes({ service, any: deps.auth.any, pageCache: deps.pageCache }), service };
+  return {
+    routes: searchRoutes({ service, any: deps.auth.any, pageCache: deps.pageCache, metrics: deps.metrics }),
+    service,
+  };
 }

@@ -4,6 +4,7 @@ import { AppError } from '../../shared/app-error.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import { ANY_KEY, commonErrors, createRouter, jsonContent } from '../../shared/http/openapi.ts';
 import { cursorParam, limitParam } from '../../shared/http/pagination.ts';
+import type { Metrics } from '../../shared/metrics.ts';
 import { parseOptionsFilter } from './search.rules.ts';
 import { FACET_LIMIT, type SearchService } from './search.service.ts';
 
@@ -131,14 +132,17 @@ export type StorePageCache = (
   storeId: string,
   key: string,
   render: () => Promise<unknown>,
-) => Promise<{ body: string; etag: string }>;
+) => Promise<{ body: string; etag: string; hit: boolean }>;
 
 export function searchRoutes(deps: {
   service: SearchService;
   any: readonly MiddlewareHandler<AppEnv>[];
   pageCache?: StorePageCache;
+  metrics?: Metrics;
 }) {
   const { service } = deps;
+  const hits = deps.metrics?.cacheHits.labels('search');
+  const misses = deps.metrics?.cacheMisses.labels('search');
   const app = createRouter();
   app.use('/v1/products/search', ...deps.any);
 
@@ -192,6 +196,7 @@ export function searchRoutes(deps: {
       // Storefront searches repeat (popular queries, pagination): one render per store and query until
       // the store's catalog or stock changes. Keyed on the validated query, so spelling of the URL doesn't matter.
       const entry = await deps.pageCache(auth.storeId, `search\n${JSON.stringify(query)}`, run);
+      (entry.hit ? hits : misses)?.inc();
       return c.body(entry.body, 200, {
         'Content-Type': 'application/json; charset=UTF-8',
         ETag: entry.etag,

@@ -1,0 +1,246 @@
+import { AppError } from '../../shared/app-error.ts';
+import type { Executor } from '../../shared/db.ts';
+import { decodeCursor, encodeCursor } from '../../shared/http/pagination.ts';
+import { getAvailability } from '../inventory/index.ts';
+import type { CachedBody, CachedProduct, CatalogCache } from './catalog.cache.ts';
+import * as repo from './catalog.repo.ts';
+import { etagOf } from './catalog.rules.ts';
+import {
+  type ListPage,
+  type ProductJson,
+  type Stock,
+  serializeProduct,
+  serializeVariant,
+  type VariantForSale,
+  type VariantJson,
+} from './catalog.serializers.ts';
+
+/** Listing id cursors must hold one string id with the list's prefix. */
+export function idCursor(list: string, cursor: string | undefined, prefix: string): string | undefined {
+  const v = decodeCursor(list, cursor, 1);
+  if (v === null) return undefined;
+  const id = v[0];
+  if (typeof id !== 'string' || !id.startsWith(prefix)) {
+    throw new AppError('INVALID_CURSOR', 'The cursor is malformed or belongs to another list.', {
+      param: 'cursor',
+    });
+  }
+  return id;
+}
+
+/** Renders products and variants with their availability and the store's currency (cached per store). */
+export function createRenderer(deps: { cache: CatalogCache }) {
+  const { cache } = deps;
+
+  async function currencyOf(tx: Executor, storeId: string): Promise<string> {
+    const cached = cache.currency(storeId);
+    if (cached) return cached;
+    const c = (await repo.storeCurrency(tx, storeId)) ?? 'USD';
+    cache.putCurrency(storeId, c);
+    return c;
+  }
+
+  async function render(tx: Executor, storeId: string, products: repo.ProductRow[]): Promise<ProductJson[]> {
+    if (products.length === 0) return [];
+    const variants = await repo.variantsOf(
+      tx,
+      storeId,
+      products.map((p) => p.id),
+    );
+    const [stock, currency] = await Promise.all([stockOf(tx, storeId, variants), currencyOf(tx, storeId)]);
+    const byProduct = new Map<string, repo.VariantRow[]>();
+    for (const v of variants) {
+      const list = byProduct.get(v.productId);
+      if (list) list.push(v);
+      else byProduct.set(v.productId, [v]);
+    }
+    return products.map((p) => serializeProduct(p, byProduct.get(p.id) ?? [], stock, currency));
+  }
+
+  /** Availability from the inventory module, with the stock policies we already hold. */
+  function stockOf(tx: Executor, storeId: string, variants: repo.VariantRow[]): Promise<Stock> {
+    if (variants.length === 0) return Promise.resolve(new Map());
+    return getAvailability(
+      tx,
+      storeId,
+      variants.map((v) => v.id),
+      {
+        policies: new Map(
+          variants.map((v) => [v.id, { trackInventory: v.trackInventory, allowBackorder: v.allowBackorder }]),
+        ),
+      },
+    );
+  }
+
+  async function renderOne(tx: Executor, storeId: string, p: repo.ProductRow): Promise<ProductJson> {
+    return (await render(tx, storeId, [p]))[0]!;
+  }
+
+  return { currencyOf, render, renderOne, stockOf };
+}
+
+export type Renderer = ReturnType<typeof createRenderer>;
+
+/**
+ * The storefront read model: rendered products, list pages and any other page of a store (search results),
+ * served from the in-process cache and filled from the database on a miss.
+ */
+export function createStorefrontReadModel(deps: { db: Executor; cache: CatalogCache; renderer: Renderer }) {
+  const { db, cache } = deps;
+  const { currencyOf, render, renderOne, stockOf } = deps.renderer;
+  const rendering = new Map<string, Promise<CachedBody>>();
+
+  async function findProduct(tx: Executor, storeId: string, idOrSlug: string) {
+    return idOrSlug.startsWith('prod_')
+      ? repo.findProductById(tx, storeId, idOrSlug)
+      : repo.findProductBySlug(tx, storeId, idOrSlug);
+  }
+
+  /** Loads, renders and caches one product (any status); undefined when the store has no such product. */
+  async function loadProductEntry(storeId: string, idOrSlug: string): Promise<CachedProduct | undefined> {
+    const epoch = cache.epoch(storeId);
+    const p = await findProduct(db, storeId, idOrSlug);
+    if (!p) return undefined;
+    const body = JSON.stringify(await renderOne(db, storeId, p));
+    const entry: CachedProduct = {
+      storeId,
+      id: p.id,
+      slug: p.slug,
+      active: p.status === 'active',
+      body,
+      etag: etagOf(body),
+    };
+    cache.putProduct(entry, epoch);
+    return entry;
+  }
+
+  async function listProductsPage(args: {
+    storeId: string;
+    status?: repo.ProductRow['status'];
+    limit: number;
+    cursor?: string;
+  }): Promise<ListPage<ProductJson>> {
+    const afterId = idCursor('products', args.cursor, 'prod_');
+    const found = await repo.listProducts(db, {
+      storeId: args.storeId,
+      status: args.status,
+      afterId,
+      limit: args.limit + 1,
+    });
+    const hasMore = found.length > args.limit;
+    const page = hasMore ? found.slice(0, args.limit) : found;
+    const data = await render(db, args.storeId, page);
+    const last = page[page.length - 1];
+    return {
+      object: 'list',
+      data,
+      has_more: hasMore,
+      next_cursor: hasMore && last ? encodeCursor('products', [last.id]) : null,
+    };
+  }
+
+  /**
+   * Memoises any rendered storefront page of a store (list pages, search results) until a change retires
+   * the store's pages; concurrent misses for one key share a single render.
+   */
+  async function storePage(
+    storeId: string,
+    parts: string,
+    render: () => Promise<unknown>,
+  ): Promise<CachedBody & { hit: boolean }> {
+    const key = cache.pageKey(storeId, parts);
+    const hit = cache.page(key);
+    if (hit) return { ...hit, hit: true };
+    const pending = rendering.get(key);
+    if (pending) return { ...(await pending), hit: false };
+    const epoch = cache.pageEpoch(storeId);
+    const job = (async () => {
+      const body = JSON.stringify(await render());
+      const entry = { body, etag: etagOf(body) };
+      cache.putPage(storeId, key, entry, epoch);
+      return entry;
+    })().finally(() => rendering.delete(key));
+    rendering.set(key, job);
+    return { ...(await job), hit: false };
+  }
+
+  return {
+    loadProductEntry,
+
+    /** The cached rendering of a product, from memory only (the storefront hot path). */
+    cachedProduct(storeId: string, idOrSlug: string): CachedProduct | undefined {
+      return cache.product(storeId, idOrSlug);
+    },
+
+    /** A product for a secret key: always from the database, any status. */
+    async getProduct(storeId: string, idOrSlug: string): Promise<ProductJson> {
+      const p = await findProduct(db, storeId, idOrSlug);
+      if (!p) throw new AppError('PRODUCT_NOT_FOUND', `No product ${idOrSlug}.`, { param: 'id' });
+      return renderOne(db, storeId, p);
+    },
+
+    listProducts: listProductsPage,
+
+    /** The publishable list page, rendered once and cached per (store, query) until the store's pages retire. */
+    listActiveProductsCached(args: { storeId: string; limit: number; cursor?: string }): Promise<CachedBody> {
+      return storePage(args.storeId, `p\n${args.limit}\n${args.cursor ?? ''}`, () =>
+        listProductsPage({ ...args, status: 'active' }),
+      );
+    },
+
+    storePage,
+
+    /** A page key lookup without a database round trip (the route's hot path). */
+    cachedPage(storeId: string, parts: string): CachedBody | undefined {
+      return cache.page(cache.pageKey(storeId, parts));
+    },
+
+    async getVariant(
+      storeId: string,
+      by: { id: string } | { sku: string },
+      opts: { activeOnly: boolean },
+    ): Promise<VariantJson> {
+      const v = await repo.findVariant(db, storeId, by);
+      const what = 'id' in by ? by.id : `with SKU ${by.sku}`;
+      if (!v)
+        throw new AppError('VARIANT_NOT_FOUND', `No variant ${what}.`, { param: 'id' in by ? 'id' : 'sku' });
+      if (opts.activeOnly) {
+        const p = await repo.findProductById(db, storeId, v.productId);
+        if (p?.status !== 'active') {
+          throw new AppError('VARIANT_NOT_FOUND', `No variant ${what}.`, {
+            param: 'id' in by ? 'id' : 'sku',
+          });
+        }
+      }
+      const stock = await stockOf(db, storeId, [v]);
+      return serializeVariant(v, stock.get(v.id), await currencyOf(db, storeId));
+    },
+
+    /** Everything the money path needs about the variants of a cart, in one query. */
+    async loadVariantsForSale(
+      executor: Executor,
+      storeId: string,
+      variantIds: string[],
+    ): Promise<Map<string, VariantForSale>> {
+      return loadVariantsForSale(executor, storeId, variantIds);
+    },
+  };
+}
+
+export type StorefrontReadModel = ReturnType<typeof createStorefrontReadModel>;
+
+/** One query: the variants with their product's title, slug and status, scoped to the store. */
+export async function loadVariantsForSale(
+  db: Executor,
+  storeId: string,
+  variantIds: string[],
+): Promise<Map<string, VariantForSale>> {
+  const out = new Map<string, VariantForSale>();
+  const unique = [...new Set(variantIds)];
+  if (unique.length === 0) return out;
+  for (const r of await repo.variantsForSale(db, storeId, unique)) {
+    const { productStatus, ...rest } = r;
+    out.set(r.variantId, { ...rest, purchasable: productStatus === 'active' });
+  }
+  return out;
+}

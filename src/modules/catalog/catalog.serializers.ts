@@ -1,0 +1,100 @@
+import type * as repo from './catalog.repo.ts';
+
+/** Variant availability as the inventory module reports it, by variant id. */
+export type Stock = Map<string, { available: number | null; inStock: boolean }>;
+
+export function serializeVariant(
+  v: repo.VariantRow,
+  stock: { available: number | null; inStock: boolean } | undefined,
+  currency: string,
+) {
+  return {
+    id: v.id,
+    object: 'variant' as const,
+    product_id: v.productId,
+    sku: v.sku,
+    title: v.title,
+    option_values: v.optionValues,
+    price: v.price,
+    compare_at_price: v.compareAtPrice,
+    currency,
+    weight_grams: v.weightGrams,
+    track_inventory: v.trackInventory,
+    allow_backorder: v.allowBackorder,
+    position: v.position,
+    availability: stock
+      ? { in_stock: stock.inStock, available: stock.available }
+      : { in_stock: !v.trackInventory || v.allowBackorder, available: v.trackInventory ? 0 : null },
+    created_at: v.createdAt.toISOString(),
+    updated_at: v.updatedAt.toISOString(),
+  };
+}
+
+export function serializeProduct(
+  p: repo.ProductRow,
+  variants: repo.VariantRow[],
+  stock: Stock,
+  currency: string,
+) {
+  return {
+    id: p.id,
+    object: 'product' as const,
+    title: p.title,
+    slug: p.slug,
+    description: p.description,
+    status: p.status,
+    tags: p.tags,
+    metadata: p.metadata,
+    images: p.images,
+    options: p.options,
+    variants: variants.map((v) => serializeVariant(v, stock.get(v.id), currency)),
+    price_range: variants.length
+      ? { min: p.priceMin, max: p.priceMax, currency }
+      : { min: null, max: null, currency },
+    version: p.version,
+    created_at: p.createdAt.toISOString(),
+    updated_at: p.updatedAt.toISOString(),
+  };
+}
+
+export function serializeCollection(c: repo.CollectionRow) {
+  return {
+    id: c.id,
+    object: 'collection' as const,
+    title: c.title,
+    slug: c.slug,
+    description: c.description,
+    metadata: c.metadata,
+    version: c.version,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+  };
+}
+
+export type ProductJson = ReturnType<typeof serializeProduct>;
+export type VariantJson = ReturnType<typeof serializeVariant>;
+export type CollectionJson = ReturnType<typeof serializeCollection>;
+
+export interface VariantForSale {
+  variantId: string;
+  productId: string;
+  productTitle: string;
+  productSlug: string;
+  sku: string;
+  title: string;
+  optionValues: Record<string, string>;
+  price: number;
+  compareAtPrice: number | null;
+  weightGrams: number;
+  trackInventory: boolean;
+  allowBackorder: boolean;
+  /** The product is active: the variant may be added to a cart and sold. */
+  purchasable: boolean;
+}
+
+export interface ListPage<T> {
+  object: 'list';
+  data: T[];
+  has_more: boolean;
+  next_cursor: string | null;
+}
