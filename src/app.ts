@@ -9,14 +9,14 @@ import { createIdempotencyModule } from './modules/idempotency/index.ts';
 import {
   commitOrder,
   createInventoryModule,
+  getAvailability,
   listExpiredReservations,
   releaseOrder,
   reserveForOrder,
   restockOrder,
 } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
-import { createApiDocument } from './modules/ops/openapi-document.ts';
-import { mountOpenApi, opsRoutes } from './modules/ops/ops.routes.ts';
+import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
 import { createOrdersModule } from './modules/orders/index.ts';
 import { createPaymentsModule } from './modules/payments/index.ts';
 import {
@@ -156,7 +156,17 @@ export function createApp(options: AppOptions) {
 
   // Catalog: products, variants, collections; storefront reads from an in-process cache kept fresh
   // across processes by the catalog_change feed. It steps aside for GET /v1/products/search.
-  const catalog = createCatalogModule({ db, config, metrics, redis, logger, ids, clock, auth });
+  const catalog = createCatalogModule({
+    db,
+    config,
+    metrics,
+    redis,
+    logger,
+    ids,
+    clock,
+    auth,
+    availability: getAvailability,
+  });
   app.route('/', catalog.routes);
   // Cached product reads are answered before the router (see catalog.fast-path.ts); needs an in-process limiter.
   const fastPath = createCatalogFastPath({
@@ -236,7 +246,19 @@ export function createApp(options: AppOptions) {
 
   return {
     app,
-    deps: { config, db, database, logger, clock, ids, metrics, redis, stores, auth },
+    deps: {
+      config,
+      db,
+      database,
+      logger,
+      clock,
+      ids,
+      metrics,
+      redis,
+      stores,
+      auth,
+      availability: getAvailability,
+    },
     fastPath,
     worker,
     async start(opts: { worker: boolean }) {

@@ -2,7 +2,6 @@ import { AppError } from '../../shared/app-error.ts';
 import { type Executor, inTransaction, pgConstraint, pgErrorCode } from '../../shared/db.ts';
 import { decodeCursor, encodeCursor } from '../../shared/http/pagination.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
-import { getAvailability } from '../inventory/index.ts';
 import type { CachedBody, CachedProduct, CatalogCache, CatalogChange } from './catalog.cache.ts';
 import * as repo from './catalog.repo.ts';
 import {
@@ -58,6 +57,17 @@ export type CollectionPatch = Partial<Omit<CollectionInput, 'product_ids'>>;
 // ---------------------------------------------------------------- outputs
 
 type Stock = Map<string, { available: number | null; inStock: boolean }>;
+
+/**
+ * The catalog's port for what each variant can sell now (the inventory module's `getAvailability`, passed in
+ * by src/app.ts so the two modules do not import each other).
+ */
+export type AvailabilityReader = (
+  db: Executor,
+  storeId: string,
+  variantIds: string[],
+  options: { policies: Map<string, { trackInventory: boolean; allowBackorder: boolean }> },
+) => Promise<Stock>;
 
 export function serializeVariant(
   v: repo.VariantRow,
@@ -221,6 +231,7 @@ export function createCatalogService(deps: {
   ids: IdGenerator;
   cache: CatalogCache;
   committed: (changes: CatalogChange[]) => void;
+  availability: AvailabilityReader;
 }) {
   const rendering = new Map<string, Promise<CachedBody>>();
   const { db, ids, cache } = deps;
@@ -268,7 +279,7 @@ export function createCatalogService(deps: {
   /** Availability from the inventory module, with the stock policies we already hold. */
   function stockOf(tx: Executor, storeId: string, variants: repo.VariantRow[]): Promise<Stock> {
     if (variants.length === 0) return Promise.resolve(new Map());
-    return getAvailability(
+    return deps.availability(
       tx,
       storeId,
       variants.map((v) => v.id),

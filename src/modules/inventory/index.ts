@@ -51,6 +51,7 @@ export {
   setStockLevels,
   sweepExpiredHolds,
 } from './inventory.service.ts';
+export { inventoryHold, inventoryLevel } from './inventory.tables.ts';
 
 export interface InventoryDeps {
   db: Executor;

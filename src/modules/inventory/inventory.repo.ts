@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, lte, ne, sql } from 'drizzle-orm';
 import { type Executor, rows } from '../../shared/db.ts';
-import { variant } from '../catalog/catalog.tables.ts';
+import { variant } from '../catalog/index.ts';
 import {
   inventoryHold,
   inventoryLevel,

@@ -5,7 +5,7 @@ import { AppError } from '../../shared/app-error.ts';
 import { fixedClock } from '../../shared/clock.ts';
 import { type Executor, inTransaction, rows } from '../../shared/db.ts';
 import { newId } from '../../shared/ids.ts';
-import { product, variant } from '../catalog/catalog.tables.ts';
+import { product, variant } from '../catalog/index.ts';
 import {
   commitOrder,
   createInventoryModule,

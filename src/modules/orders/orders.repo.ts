@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, ne, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../shared/db.ts';
-import { outbox } from '../jobs/jobs.tables.ts';
+import { outbox } from '../jobs/index.ts';
 import { paymentStatusesInto } from './orders.rules.ts';
 import {
   type FulfillmentRow,

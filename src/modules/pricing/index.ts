@@ -26,6 +26,7 @@ export {
   redeemCoupon,
   releaseCouponRedemption,
 } from './pricing.service.ts';
+export { coupon, shippingRate, taxRate } from './pricing.tables.ts';
 
 /** Coupons, tax rates and shipping rates: admin routes (secret key) and the service the money path uses. */
 export function createPricingModule(deps: {
