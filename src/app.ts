@@ -7,24 +7,15 @@ import { createCatalogFastPath, createCatalogModule } from './modules/catalog/in
 import { createCheckoutModule } from './modules/checkout/index.ts';
 import { createIdempotencyModule } from './modules/idempotency/index.ts';
 import {
-  commitOrder,
   createInventoryModule,
   getAvailability,
   listExpiredReservations,
-  releaseOrder,
-  reserveForOrder,
-  restockOrder,
 } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
 import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
 import { createOrdersModule } from './modules/orders/index.ts';
 import { createPaymentsModule } from './modules/payments/index.ts';
-import {
-  createPricingModule,
-  loadPricingContext,
-  redeemCoupon,
-  releaseCouponRedemption,
-} from './modules/pricing/index.ts';
+import { createPricingModule, redeemCoupon, releaseCouponRedemption } from './modules/pricing/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
 import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 import { AppError } from './shared/app-error.ts';
@@ -201,10 +192,17 @@ export function createApp(options: AppOptions) {
   });
   app.route('/', inventory.routes);
   tasks.push(...inventory.tasks);
-  stoppers.push(inventory.close);
 
   // Carts: stateless signed tokens, re-priced on every call; `cart.service` reads and prices them for checkout.
-  const cart = createCartModule({ db, clock, ids, config, stores, auth: auth.any });
+  const cart = createCartModule({
+    db,
+    clock,
+    ids,
+    config,
+    stores,
+    loadPricingContext: pricing.loadPricingContext,
+    auth: auth.any,
+  });
   app.route('/', cart.routes);
 
   // Payments, orders and checkout: one order, one charge; pending orders are settled by asking the gateway.
@@ -215,7 +213,7 @@ export function createApp(options: AppOptions) {
     clock,
     logger,
     config,
-    inventory: { reserveForOrder, commitOrder, releaseOrder, restockOrder, listExpiredReservations },
+    inventory: { ...inventory.stock, listExpiredReservations },
     coupons: { redeemCoupon, releaseCouponRedemption },
     gateways: payments.gateways,
     stores,
@@ -228,7 +226,7 @@ export function createApp(options: AppOptions) {
     clock,
     logger,
     carts: cart.service,
-    loadPricingContext,
+    loadPricingContext: pricing.loadPricingContext,
     orders: orders.service,
     gateways: payments.gateways,
     stores,
@@ -258,6 +256,8 @@ export function createApp(options: AppOptions) {
       stores,
       auth,
       availability: getAvailability,
+      stock: inventory.stock,
+      loadPricingContext: pricing.loadPricingContext,
     },
     fastPath,
     worker,

@@ -130,7 +130,7 @@ export function pgConstraint(e: unknown): string | undefined {
 }
 
 /** Socket-level codes of a connection that could not be made or was cut. */
-const CONNECTION_ERRNOS = new Set([
+const CONNECTION_ERRNOS: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
@@ -141,7 +141,7 @@ const CONNECTION_ERRNOS = new Set([
   'EAI_AGAIN',
 ]);
 /** SQLSTATEs of a server going away or refusing connections: admin/crash shutdown, cannot connect now, too many. */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set(['57P01', '57P02', '57P03', '53300']);
 const CONNECTION_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed|PGlite is closed|Cannot use a pool after calling end/i;
 
@@ -166,7 +166,7 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   return false;
 }
 
-const RETRYABLE = new Set(['40001', '40P01']);
+const RETRYABLE: ReadonlySet<string> = new Set(['40001', '40P01']);
 
 /**
  * Runs `fn` in one transaction, retrying on serialization failures and deadlocks

@@ -16,6 +16,7 @@ import {
   releaseOrder,
   reserveForOrder,
   restockOrder,
+  type StockOperations,
   setStockLevels,
   sweepExpiredHolds,
 } from './index.ts';
@@ -136,6 +137,22 @@ const reserve = (
   now = T0,
 ) =>
   reserveForOrder(tx, { storeId, orderId, cartId, lines, expiresAt: new Date(now.getTime() + 600_000), now });
+/** The same reservation through a module's bound stock operations (which call its listener). */
+const reserveVia = (
+  stock: StockOperations,
+  tx: Executor,
+  storeId: string,
+  orderId: string,
+  lines: ReturnType<typeof line>[],
+) =>
+  stock.reserveForOrder(tx, {
+    storeId,
+    orderId,
+    cartId: null,
+    lines,
+    expiresAt: new Date(T0.getTime() + 600_000),
+    now: T0,
+  });
 
 describe('stock levels', () => {
   it('sets thousands of levels in batches, with a set movement per change only', async () => {
@@ -378,19 +395,15 @@ describe('order reservations', () => {
         calls.push([storeId, ids]);
       },
     });
-    try {
-      const o = newId('order');
-      await hold(s.id, 'cart_n', v, 1); // holds do not notify
-      await reserve(db, s.id, o, [line(v, 1)]);
-      await commitOrder(db, { orderId: o });
-      await commitOrder(db, { orderId: o });
-      expect(calls).toEqual([
-        [s.id, [v]],
-        [s.id, [v]],
-      ]);
-    } finally {
-      mod.close();
-    }
+    const o = newId('order');
+    await hold(s.id, 'cart_n', v, 1); // holds do not notify
+    await reserveVia(mod.stock, db, s.id, o, [line(v, 1)]);
+    await mod.stock.commitOrder(db, { orderId: o });
+    await mod.stock.commitOrder(db, { orderId: o });
+    expect(calls).toEqual([
+      [s.id, [v]],
+      [s.id, [v]],
+    ]);
     // A listener that fails rolls the stock change back with it.
     const failing = createInventoryModule({
       db,
@@ -402,13 +415,9 @@ describe('order reservations', () => {
         throw new Error('listener down');
       },
     });
-    try {
-      await expect(
-        inTransaction(db, (tx) => reserve(tx, s.id, newId('order'), [line(v, 1)])),
-      ).rejects.toThrow('listener down');
-    } finally {
-      failing.close();
-    }
+    await expect(
+      inTransaction(db, (tx) => reserveVia(failing.stock, tx, s.id, newId('order'), [line(v, 1)])),
+    ).rejects.toThrow('listener down');
     expect(await level(v)).toMatchObject({ onHand: 3, committed: 0 });
   });
 });
