@@ -16,7 +16,14 @@ import pg from 'pg';
  * argument and never open transactions themselves.
  */
 export type Executor = PgDatabase<PgQueryResultHKT, Record<string, never>>;
-export type Tx = Executor;
+
+declare const inOpenTransaction: unique symbol;
+/**
+ * An open transaction. Only `inTransaction` makes one, so a function that takes a `Tx` (it locks rows, or
+ * its writes must commit or roll back with the caller's) cannot be called outside a transaction. A `Tx`
+ * is an `Executor`, so it goes wherever one does.
+ */
+export type Tx = Executor & { readonly [inOpenTransaction]: true };
 
 export interface Database {
   db: Executor;
@@ -181,7 +188,7 @@ export async function inTransaction<T>(
   for (let attempt = 0; ; attempt++) {
     try {
       return await db.transaction(
-        fn as never,
+        (tx) => fn(tx as unknown as Tx),
         options.isolation ? { isolationLevel: options.isolation } : undefined,
       );
     } catch (e) {

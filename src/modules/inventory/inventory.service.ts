@@ -1,6 +1,6 @@
 import { AppError } from '../../shared/app-error.ts';
 import type { Clock } from '../../shared/clock.ts';
-import { type Executor, inTransaction, pgErrorCode } from '../../shared/db.ts';
+import { type Executor, inTransaction, pgErrorCode, type Tx } from '../../shared/db.ts';
 import { decodeCursor, encodeCursor } from '../../shared/http/pagination.ts';
 import { newId } from '../../shared/ids.ts';
 import type { PeriodicTask } from '../jobs/index.ts';
@@ -21,11 +21,11 @@ import {
  * Called in the same transaction whenever on_hand or committed of some variants change
  * (not for holds: they expire on their own and are read live by getAvailability).
  */
-export type StockChangeListener = (tx: Executor, storeId: string, variantIds: string[]) => Promise<void>;
+export type StockChangeListener = (tx: Tx, storeId: string, variantIds: string[]) => Promise<void>;
 
 async function stockChanged(
   onStockChange: StockChangeListener | undefined,
-  tx: Executor,
+  tx: Tx,
   storeId: string,
   variantIds: string[],
 ): Promise<void> {
@@ -69,7 +69,7 @@ const SET_BATCH = 1000;
  * change is recorded as a 'set' movement with its delta. Batched; rows are locked in variant order.
  */
 export async function setStockLevels(
-  tx: Executor,
+  tx: Tx,
   rows: { storeId: string; variantId: string; onHand: number }[],
   onStockChange?: StockChangeListener,
 ): Promise<void> {
@@ -132,7 +132,7 @@ export interface PlaceHoldInput {
  * The level row is locked first, so two carts can never both take the last unit.
  * Lowering a hold is always allowed; raising it needs the units free of other carts' live holds.
  */
-export async function placeHold(tx: Executor, input: PlaceHoldInput): Promise<void> {
+export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<void> {
   const { storeId, cartId, variantId, qty, now } = input;
   if (!Number.isInteger(qty) || qty < 0) {
     throw new AppError('VALIDATION_FAILED', 'quantity must be a non-negative integer.', {
@@ -157,7 +157,7 @@ export async function placeHold(tx: Executor, input: PlaceHoldInput): Promise<vo
   await repo.upsertHold(tx, { storeId, cartId, variantId, qty, expiresAt });
 }
 
-export async function releaseHolds(tx: Executor, input: { cartId: string }): Promise<void> {
+export async function releaseHolds(tx: Tx, input: { cartId: string }): Promise<void> {
   await repo.deleteCartHolds(tx, input.cartId);
 }
 
@@ -177,7 +177,7 @@ export interface ReserveInput {
  * 'reserve' movement per variant). The cart's holds are dropped. A second call for the same order does nothing.
  */
 export async function reserveForOrder(
-  tx: Executor,
+  tx: Tx,
   input: ReserveInput,
   onStockChange?: StockChangeListener,
 ): Promise<void> {
@@ -235,7 +235,7 @@ export async function reserveForOrder(
 
 /** Applies one state change of an order's reservations to the levels, with one movement per variant. */
 async function settle(
-  tx: Executor,
+  tx: Tx,
   orderId: string,
   from: repo.ReservationState,
   to: repo.ReservationState,
@@ -265,7 +265,7 @@ async function settle(
 
 /** Payment captured: reserved units leave the shelf (on_hand −= q, committed −= q). Idempotent. */
 export async function commitOrder(
-  tx: Executor,
+  tx: Tx,
   input: { orderId: string },
   onStockChange?: StockChangeListener,
 ): Promise<void> {
@@ -282,7 +282,7 @@ export async function commitOrder(
 
 /** Payment failed, order cancelled or reservation expired: reserved units become free again. Idempotent. */
 export async function releaseOrder(
-  tx: Executor,
+  tx: Tx,
   input: { orderId: string; reason: 'release' | 'cancel' | 'expire' },
   onStockChange?: StockChangeListener,
 ): Promise<void> {
@@ -303,7 +303,7 @@ export async function releaseOrder(
  * Idempotent.
  */
 export async function restockOrder(
-  tx: Executor,
+  tx: Tx,
   input: { orderId: string },
   onStockChange?: StockChangeListener,
 ): Promise<void> {
@@ -324,13 +324,13 @@ export async function restockOrder(
  */
 export function createStockOperations(onStockChange?: StockChangeListener) {
   return {
-    setStockLevels: (tx: Executor, rows: Parameters<typeof setStockLevels>[1]) =>
+    setStockLevels: (tx: Tx, rows: Parameters<typeof setStockLevels>[1]) =>
       setStockLevels(tx, rows, onStockChange),
-    reserveForOrder: (tx: Executor, input: ReserveInput) => reserveForOrder(tx, input, onStockChange),
-    commitOrder: (tx: Executor, input: { orderId: string }) => commitOrder(tx, input, onStockChange),
-    releaseOrder: (tx: Executor, input: Parameters<typeof releaseOrder>[1]) =>
+    reserveForOrder: (tx: Tx, input: ReserveInput) => reserveForOrder(tx, input, onStockChange),
+    commitOrder: (tx: Tx, input: { orderId: string }) => commitOrder(tx, input, onStockChange),
+    releaseOrder: (tx: Tx, input: Parameters<typeof releaseOrder>[1]) =>
       releaseOrder(tx, input, onStockChange),
-    restockOrder: (tx: Executor, input: { orderId: string }) => restockOrder(tx, input, onStockChange),
+    restockOrder: (tx: Tx, input: { orderId: string }) => restockOrder(tx, input, onStockChange),
   };
 }
 

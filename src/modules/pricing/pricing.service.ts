@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { AppError } from '../../shared/app-error.ts';
 import type { Clock } from '../../shared/clock.ts';
-import { type Executor, inTransaction, pgErrorCode } from '../../shared/db.ts';
+import { type Executor, inTransaction, pgErrorCode, type Tx } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import * as repo from './pricing.repo.ts';
 import type { Coupon, ShippingRate, TaxRate } from './pricing.rules.ts';
@@ -52,7 +52,7 @@ export async function loadPricingContext(
  * (a second call for the same order is a no-op) and never past the usage limit under concurrency.
  */
 export async function redeemCoupon(
-  tx: Executor,
+  tx: Tx,
   args: { storeId: string; couponId: string; orderId: string },
 ): Promise<void> {
   let created: boolean;
@@ -80,7 +80,7 @@ export async function redeemCoupon(
 
 /** Gives back the use an order took (cancelled or failed order). Idempotent. */
 export async function releaseCouponRedemption(
-  tx: Executor,
+  tx: Tx,
   args: { couponId: string; orderId: string },
 ): Promise<void> {
   if (await repo.deleteRedemption(tx, args.couponId, args.orderId)) {
