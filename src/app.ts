@@ -7,24 +7,15 @@ import { createCatalogFastPath, createCatalogModule } from './modules/catalog/in
 import { createCheckoutModule } from './modules/checkout/index.ts';
 import { createIdempotencyModule } from './modules/idempotency/index.ts';
 import {
-  commitOrder,
   createInventoryModule,
+  getAvailability,
   listExpiredReservations,
-  releaseOrder,
-  reserveForOrder,
-  restockOrder,
 } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
-import { createApiDocument } from './modules/ops/openapi-document.ts';
-import { mountOpenApi, opsRoutes } from './modules/ops/ops.routes.ts';
+import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
 import { createOrdersModule } from './modules/orders/index.ts';
 import { createPaymentsModule } from './modules/payments/index.ts';
-import {
-  createPricingModule,
-  loadPricingContext,
-  redeemCoupon,
-  releaseCouponRedemption,
-} from './modules/pricing/index.ts';
+import { createPricingModule, redeemCoupon, releaseCouponRedemption } from './modules/pricing/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
 import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 import { AppError } from './shared/app-error.ts';
@@ -156,7 +147,17 @@ export function createApp(options: AppOptions) {
 
   // Catalog: products, variants, collections; storefront reads from an in-process cache kept fresh
   // across processes by the catalog_change feed. It steps aside for GET /v1/products/search.
-  const catalog = createCatalogModule({ db, config, metrics, redis, logger, ids, clock, auth });
+  const catalog = createCatalogModule({
+    db,
+    config,
+    metrics,
+    redis,
+    logger,
+    ids,
+    clock,
+    auth,
+    availability: getAvailability,
+  });
   app.route('/', catalog.routes);
   // Cached product reads are answered before the router (see catalog.fast-path.ts); needs an in-process limiter.
   const fastPath = createCatalogFastPath({
@@ -191,10 +192,17 @@ export function createApp(options: AppOptions) {
   });
   app.route('/', inventory.routes);
   tasks.push(...inventory.tasks);
-  stoppers.push(inventory.close);
 
   // Carts: stateless signed tokens, re-priced on every call; `cart.service` reads and prices them for checkout.
-  const cart = createCartModule({ db, clock, ids, config, stores, auth: auth.any });
+  const cart = createCartModule({
+    db,
+    clock,
+    ids,
+    config,
+    stores,
+    loadPricingContext: pricing.loadPricingContext,
+    auth: auth.any,
+  });
   app.route('/', cart.routes);
 
   // Payments, orders and checkout: one order, one charge; pending orders are settled by asking the gateway.
@@ -205,7 +213,7 @@ export function createApp(options: AppOptions) {
     clock,
     logger,
     config,
-    inventory: { reserveForOrder, commitOrder, releaseOrder, restockOrder, listExpiredReservations },
+    inventory: { ...inventory.stock, listExpiredReservations },
     coupons: { redeemCoupon, releaseCouponRedemption },
     gateways: payments.gateways,
     stores,
@@ -218,7 +226,7 @@ export function createApp(options: AppOptions) {
     clock,
     logger,
     carts: cart.service,
-    loadPricingContext,
+    loadPricingContext: pricing.loadPricingContext,
     orders: orders.service,
     gateways: payments.gateways,
     stores,
@@ -236,7 +244,21 @@ export function createApp(options: AppOptions) {
 
   return {
     app,
-    deps: { config, db, database, logger, clock, ids, metrics, redis, stores, auth },
+    deps: {
+      config,
+      db,
+      database,
+      logger,
+      clock,
+      ids,
+      metrics,
+      redis,
+      stores,
+      auth,
+      availability: getAvailability,
+      stock: inventory.stock,
+      loadPricingContext: pricing.loadPricingContext,
+    },
     /** The catalog's change feed and cache figures (operations and tests). */
     catalog: { pollChanges: catalog.pollChanges, cacheStats: catalog.cacheStats },
     fastPath,

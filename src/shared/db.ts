@@ -16,7 +16,14 @@ import pg from 'pg';
  * argument and never open transactions themselves.
  */
 export type Executor = PgDatabase<PgQueryResultHKT, Record<string, never>>;
-export type Tx = Executor;
+
+declare const inOpenTransaction: unique symbol;
+/**
+ * An open transaction. Only `inTransaction` makes one, so a function that takes a `Tx` (it locks rows, or
+ * its writes must commit or roll back with the caller's) cannot be called outside a transaction. A `Tx`
+ * is an `Executor`, so it goes wherever one does.
+ */
+export type Tx = Executor & { readonly [inOpenTransaction]: true };
 
 export interface Database {
   db: Executor;
@@ -130,7 +137,7 @@ export function pgConstraint(e: unknown): string | undefined {
 }
 
 /** Socket-level codes of a connection that could not be made or was cut. */
-const CONNECTION_ERRNOS = new Set([
+const CONNECTION_ERRNOS: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
@@ -141,7 +148,7 @@ const CONNECTION_ERRNOS = new Set([
   'EAI_AGAIN',
 ]);
 /** SQLSTATEs of a server going away or refusing connections: admin/crash shutdown, cannot connect now, too many. */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set(['57P01', '57P02', '57P03', '53300']);
 const CONNECTION_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed|PGlite is closed|Cannot use a pool after calling end/i;
 
@@ -166,7 +173,7 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   return false;
 }
 
-const RETRYABLE = new Set(['40001', '40P01']);
+const RETRYABLE: ReadonlySet<string> = new Set(['40001', '40P01']);
 
 /**
  * Runs `fn` in one transaction, retrying on serialization failures and deadlocks
@@ -181,7 +188,7 @@ export async function inTransaction<T>(
   for (let attempt = 0; ; attempt++) {
     try {
       return await db.transaction(
-        fn as never,
+        (tx) => fn(tx as unknown as Tx),
         options.isolation ? { isolationLevel: options.isolation } : undefined,
       );
     } catch (e) {

@@ -32,7 +32,9 @@ export const ID_PREFIXES = {
 
 export type IdKind = keyof typeof ID_PREFIXES;
 
+// module-state: ids are monotonic per process, whichever generator made them, so the last one is process-wide.
 let lastMs = 0;
+// module-state: see above.
 let lastRand: number[] = [];
 
 function encodeTime(ms: number): string {

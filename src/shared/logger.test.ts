@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CliProcess, removeTempDataDirs, spawnCli, tempDataDir } from '../../test/support/cli.ts';
-import { createStoresService } from '../modules/stores/index.ts';
-import { insertStore } from '../modules/stores/stores.repo.ts';
+import { createStoresService, store } from '../modules/stores/index.ts';
 import { openDatabase, runMigrations } from './db.ts';
 import { ids } from './ids.ts';
 
@@ -48,7 +47,7 @@ describe('logs', () => {
       const database = await openDatabase({ dataDir });
       await runMigrations(database);
       const storeId = ids('store');
-      await insertStore(database.db, { id: storeId, name: 'Broken', currency: 'XYZ', settings: {} });
+      await database.db.insert(store).values({ id: storeId, name: 'Broken', currency: 'XYZ', settings: {} });
       const { plaintext: pk } = await createStoresService({ db: database.db, ids }).createKey({
         storeId,
         kind: 'publishable',

@@ -6,13 +6,7 @@ import { type Executor, inTransaction } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import { loadVariantsForSale, type VariantForSale } from '../catalog/index.ts';
 import { placeHold } from '../inventory/index.ts';
-import {
-  loadPricingContext,
-  type PricedCart,
-  type PricingContext,
-  type PricingLine,
-  priceCart,
-} from '../pricing/index.ts';
+import { type PricedCart, type PricingContext, type PricingLine, priceCart } from '../pricing/index.ts';
 import type { StoresService } from '../stores/index.ts';
 import * as repo from './cart.repo.ts';
 import {
@@ -55,6 +49,11 @@ export interface CartServiceDeps {
   ids: IdGenerator;
   config: Pick<Config, 'CART_SIGNING_KEYS' | 'CART_TTL_SECONDS' | 'HOLD_TTL_SECONDS'>;
   stores: Pick<StoresService, 'getStoreCached'>;
+  /** The pricing module's loader (tax and shipping rates from the app's cache). */
+  loadPricingContext: (
+    db: Executor,
+    args: { storeId: string; couponCode: string | null },
+  ) => Promise<PricingContext>;
   /** Overrides the key ring (tests); by default CART_SIGNING_KEYS, else a key shared through the database. */
   keyRing?: KeyRing;
 }
@@ -117,7 +116,7 @@ export function createCartService(deps: CartServiceDeps) {
       input.items ??
         (ids.length > 0 ? loadVariantsForSale(executor, storeId, ids) : new Map<string, VariantForSale>()),
       // Tax and shipping rates come from the pricing module's memory; only a coupon costs a query.
-      input.context ?? loadPricingContext(executor, { storeId, couponCode: state.couponCode }),
+      input.context ?? deps.loadPricingContext(executor, { storeId, couponCode: state.couponCode }),
     ]);
 
     if (state.currency !== store.currency) {
@@ -370,7 +369,7 @@ export function createCartService(deps: CartServiceDeps) {
       if (code === null) return update(storeId, token, (s) => ({ ...s, couponCode: null }));
       const now = clock.now();
       const state = await readToken(token, storeId);
-      const context = await loadPricingContext(db, { storeId, couponCode: code });
+      const context = await deps.loadPricingContext(db, { storeId, couponCode: code });
       if (!context.coupon) {
         throw new AppError('COUPON_NOT_FOUND', `No coupon ${code} in this store.`, { param: 'code' });
       }

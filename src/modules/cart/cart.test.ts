@@ -3,18 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { ROOT_TOKEN, testApp } from '../../../test/support/harness.ts';
 import { createApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
-import {
-  coupon,
-  inventoryHold,
-  inventoryLevel,
-  product,
-  shippingRate,
-  taxRate,
-  variant,
-} from '../../db/schema.ts';
 import { fixedClock } from '../../shared/clock.ts';
 import { newId } from '../../shared/ids.ts';
 import { silentLogger } from '../../shared/logger.ts';
+import { product, variant } from '../catalog/index.ts';
+import { inventoryHold, inventoryLevel } from '../inventory/index.ts';
+import { coupon, shippingRate, taxRate } from '../pricing/index.ts';
 import { createCartModule } from './index.ts';
 
 const clock = fixedClock(new Date());

@@ -173,7 +173,13 @@ interface WireChange {
   q?: number;
 }
 
-const ENTITIES = new Set<string>(['product', 'collection', 'store', 'inventory', 'availability']);
+const ENTITIES: ReadonlySet<string> = new Set([
+  'product',
+  'collection',
+  'store',
+  'inventory',
+  'availability',
+]);
 
 /** Announces committed changes to every process on Redis; best effort (polling is the safety net). */
 export async function publishCatalogChanges(redis: Redis, changes: readonly CatalogChange[]): Promise<void> {

@@ -1,11 +1,10 @@
 import { AppError } from '../../shared/app-error.ts';
 import type { Executor } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
-import { getAvailability } from '../inventory/index.ts';
 import type { Renderer } from './catalog.read-model.ts';
 import * as repo from './catalog.repo.ts';
 import { assertOptions, assertOptionValues, assertVariantSet, variantTitle } from './catalog.rules.ts';
-import { type ProductJson, serializeVariant } from './catalog.serializers.ts';
+import { type AvailabilityReader, type ProductJson, serializeVariant } from './catalog.serializers.ts';
 import type { ProductImage, ProductOption } from './catalog.tables.ts';
 import {
   assertSlug,
@@ -48,7 +47,12 @@ function normaliseTags(tags: string[]): string[] {
 }
 
 /** Product and variant writes, and the change rows a stock change leaves for every process's cache. */
-export function createProductWrites(deps: { ids: IdGenerator; write: CatalogWrite; renderer: Renderer }) {
+export function createProductWrites(deps: {
+  ids: IdGenerator;
+  write: CatalogWrite;
+  renderer: Renderer;
+  availability: AvailabilityReader;
+}) {
   const { ids, write } = deps;
   const { currencyOf, renderOne, stockOf } = deps.renderer;
 
@@ -132,7 +136,7 @@ export function createProductWrites(deps: { ids: IdGenerator; write: CatalogWrit
     async recordStockChange(tx: Executor, storeId: string, variantIds: string[]): Promise<void> {
       const variants = await repo.variantStockStates(tx, storeId, variantIds);
       if (variants.length === 0) return;
-      const stock = await getAvailability(
+      const stock = await deps.availability(
         tx,
         storeId,
         variants.map((v) => v.id),

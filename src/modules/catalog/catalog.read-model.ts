@@ -1,11 +1,11 @@
 import { AppError } from '../../shared/app-error.ts';
 import type { Executor } from '../../shared/db.ts';
 import { decodeCursor, encodeCursor } from '../../shared/http/pagination.ts';
-import { getAvailability } from '../inventory/index.ts';
 import type { CachedBody, CachedProduct, CatalogCache } from './catalog.cache.ts';
 import * as repo from './catalog.repo.ts';
 import { etagOf } from './catalog.rules.ts';
 import {
+  type AvailabilityReader,
   type ListPage,
   type ProductJson,
   type Stock,
@@ -29,7 +29,7 @@ export function idCursor(list: string, cursor: string | undefined, prefix: strin
 }
 
 /** Renders products and variants with their availability and the store's currency (cached per store). */
-export function createRenderer(deps: { cache: CatalogCache }) {
+export function createRenderer(deps: { cache: CatalogCache; availability: AvailabilityReader }) {
   const { cache } = deps;
 
   async function currencyOf(tx: Executor, storeId: string): Promise<string> {
@@ -60,7 +60,7 @@ export function createRenderer(deps: { cache: CatalogCache }) {
   /** Availability from the inventory module, with the stock policies we already hold. */
   function stockOf(tx: Executor, storeId: string, variants: repo.VariantRow[]): Promise<Stock> {
     if (variants.length === 0) return Promise.resolve(new Map());
-    return getAvailability(
+    return deps.availability(
       tx,
       storeId,
       variants.map((v) => v.id),

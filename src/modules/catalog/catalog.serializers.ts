@@ -1,7 +1,22 @@
+import type { Executor } from '../../shared/db.ts';
 import type * as repo from './catalog.repo.ts';
 
 /** Variant availability as the inventory module reports it, by variant id. */
 export type Stock = Map<string, { available: number | null; inStock: boolean }>;
+
+/**
+ * The catalog's port for what each variant can sell now (the inventory module's `getAvailability`, passed in
+ * by src/app.ts so the two modules do not import each other). `withoutHolds` leaves soft holds out.
+ */
+export type AvailabilityReader = (
+  db: Executor,
+  storeId: string,
+  variantIds: string[],
+  options: {
+    policies: Map<string, { trackInventory: boolean; allowBackorder: boolean }>;
+    withoutHolds?: boolean;
+  },
+) => Promise<Stock>;
 
 export function serializeVariant(
   v: repo.VariantRow,

@@ -5,12 +5,14 @@ import { createCollections } from './catalog.collections.ts';
 import { createProductWrites } from './catalog.product-writes.ts';
 import { createRenderer, createStorefrontReadModel } from './catalog.read-model.ts';
 import * as repo from './catalog.repo.ts';
+import type { AvailabilityReader } from './catalog.serializers.ts';
 import { createCatalogWrite } from './catalog.writes.ts';
 
 export type { CollectionInput, CollectionPatch } from './catalog.collections.ts';
 export type { ProductInput, ProductPatch, VariantInput, VariantPatch } from './catalog.product-writes.ts';
 export { loadVariantsForSale } from './catalog.read-model.ts';
 export type {
+  AvailabilityReader,
   CollectionJson,
   ListPage,
   ProductJson,
@@ -29,13 +31,14 @@ export function createCatalogService(deps: {
   ids: IdGenerator;
   cache: CatalogCache;
   committed: (changes: CatalogChange[]) => void;
+  availability: AvailabilityReader;
 }) {
-  const renderer = createRenderer({ cache: deps.cache });
+  const renderer = createRenderer({ cache: deps.cache, availability: deps.availability });
   const write = createCatalogWrite({ db: deps.db, committed: deps.committed });
   const reads = createStorefrontReadModel({ db: deps.db, cache: deps.cache, renderer });
   return {
     ...reads,
-    ...createProductWrites({ ids: deps.ids, write, renderer }),
+    ...createProductWrites({ ids: deps.ids, write, renderer, availability: deps.availability }),
     ...createCollections({ db: deps.db, ids: deps.ids, write, renderer, storePage: reads.storePage }),
   };
 }

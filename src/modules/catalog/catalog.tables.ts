@@ -12,7 +12,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { ts } from '../../shared/db-columns.ts';
-import { store } from '../stores/stores.tables.ts';
+import { store } from '../stores/index.ts';
 
 export interface ProductOption {
   name: string;

@@ -7,7 +7,6 @@ import { type Database, inTransaction, openDatabase, rows } from '../../shared/d
 import { onError, onNotFound } from '../../shared/http/errors.ts';
 import { createRouter } from '../../shared/http/openapi.ts';
 import { silentLogger } from '../../shared/logger.ts';
-import { setStockLevels } from '../inventory/index.ts';
 import { createCatalogModule, loadVariantsForSale, recordCatalogChange } from './index.ts';
 
 const t = await testApp();
@@ -848,7 +847,7 @@ describe('cache invalidation across processes', () => {
       available: 0,
     });
     await inTransaction(t.database.db, (tx) =>
-      setStockLevels(tx, [{ storeId: s.id, variantId, onHand: 17 }]),
+      t.deps.stock.setStockLevels(tx, [{ storeId: s.id, variantId, onHand: 17 }]),
     );
     const seen = await waitFor(
       () => two.get(`/v1/products/${p.id}`, s.pk),

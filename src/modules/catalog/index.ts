@@ -11,7 +11,7 @@ import type { PeriodicTask } from '../jobs/index.ts';
 import { createCatalogCache, createChangeFeed } from './catalog.cache.ts';
 import { pruneChanges } from './catalog.repo.ts';
 import { catalogRoutes } from './catalog.routes.ts';
-import { createCatalogService } from './catalog.service.ts';
+import { type AvailabilityReader, createCatalogService } from './catalog.service.ts';
 
 export {
   CATALOG_CHANNEL,
@@ -21,6 +21,7 @@ export {
 export { RESERVED_SLUGS } from './catalog.rules.ts';
 export { type SeedOptions, type SeedResult, seedDemoStore } from './catalog.seed.ts';
 export {
+  type AvailabilityReader,
   type CatalogService,
   loadVariantsForSale,
   type ProductJson,
@@ -28,6 +29,7 @@ export {
   type VariantForSale,
   type VariantJson,
 } from './catalog.service.ts';
+export { collection, collectionProduct, product, variant } from './catalog.tables.ts';
 
 /** How long `catalog_change` rows are kept: far longer than any process may fall behind its poll. */
 const CHANGE_RETENTION_MS = 60 * 60_000;
@@ -55,6 +57,8 @@ export function createCatalogModule(deps: {
     secret: readonly MiddlewareHandler<AppEnv>[];
     any: readonly MiddlewareHandler<AppEnv>[];
   };
+  /** Stock figures for the storefront (the inventory module's `getAvailability`). */
+  availability: AvailabilityReader;
 }) {
   const logger = deps.logger.child({ module: 'catalog' });
   const cache = createCatalogCache({ maxEntries: deps.config.CACHE_MAX_ENTRIES });
@@ -70,6 +74,7 @@ export function createCatalogModule(deps: {
     ids: deps.ids,
     cache,
     committed: (changes) => feed.committed(changes),
+    availability: deps.availability,
   });
   const routes = catalogRoutes({
     service,

@@ -12,7 +12,7 @@ const KEEP_MS = 24 * 3600 * 1000;
 /** Response headers worth replaying; the rest (dates, request ids) belong to the new response. */
 const REPLAYED_HEADERS = ['content-type', 'location', 'etag'];
 
-const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const MUTATING: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const HASHED_HEADERS = ['x-cart-token', 'if-match', 'x-order-secret'];
 

@@ -13,8 +13,9 @@
  * variant's `track_inventory` / `allow_backorder`. Pass `options.policies` when you already hold them
  * (e.g. from the catalog cache); otherwise they are read from the variant table in the same round trip set.
  *
- * Change notification: `createInventoryModule({ …, onStockChange })` registers the listener; every stock
- * operation calls it in the same transaction whenever on_hand or committed change (not for holds).
+ * Change notification: `createInventoryModule({ …, onStockChange })` binds the listener into the module's
+ * `stock` operations and service; they call it in the same transaction whenever on_hand or committed change
+ * (not for holds). The bare exported functions take it as an optional last argument.
  */
 
 import type { MiddlewareHandler } from 'hono';
@@ -25,8 +26,8 @@ import type { AppEnv } from '../../shared/http/env.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import { inventoryRoutes } from './inventory.routes.ts';
 import {
-  addStockChangeListener,
   createInventoryService,
+  createStockOperations,
   inventoryTasks,
   type StockChangeListener,
 } from './inventory.service.ts';
@@ -48,9 +49,11 @@ export {
   reserveForOrder,
   restockOrder,
   type StockChangeListener,
+  type StockOperations,
   setStockLevels,
   sweepExpiredHolds,
 } from './inventory.service.ts';
+export { inventoryHold, inventoryLevel } from './inventory.tables.ts';
 
 export interface InventoryDeps {
   db: Executor;
@@ -62,13 +65,16 @@ export interface InventoryDeps {
 }
 
 export function createInventoryModule(deps: InventoryDeps) {
-  const service = createInventoryService({ db: deps.db, clock: deps.clock });
-  const unregister = deps.onStockChange ? addStockChangeListener(deps.onStockChange) : () => {};
+  const service = createInventoryService({
+    db: deps.db,
+    clock: deps.clock,
+    onStockChange: deps.onStockChange,
+  });
   return {
     routes: inventoryRoutes({ service, secret: deps.auth.secret }),
     service,
+    /** The stock operations of the money path, calling this module's `onStockChange` listener. */
+    stock: createStockOperations(deps.onStockChange),
     tasks: inventoryTasks({ db: deps.db, clock: deps.clock }),
-    /** Unregisters the stock-change listener (push into the app's stoppers). */
-    close: unregister,
   };
 }

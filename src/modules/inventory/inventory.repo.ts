@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, lte, ne, sql } from 'drizzle-orm';
-import { type Executor, rows } from '../../shared/db.ts';
-import { variant } from '../catalog/catalog.tables.ts';
+import { type Executor, rows, type Tx } from '../../shared/db.ts';
+import { variant } from '../catalog/index.ts';
 import {
   inventoryHold,
   inventoryLevel,
@@ -45,7 +45,7 @@ function levelsQuery(tx: Executor, storeId: string, variantIds: string[]) {
  * so two checkouts never deadlock) and returns their latest committed values.
  */
 export async function lockLevels(
-  tx: Executor,
+  tx: Tx,
   storeId: string,
   variantIds: string[],
 ): Promise<Map<string, LevelRow>> {
@@ -254,7 +254,7 @@ export async function insertReservations(
  * Only rows still in `from` move, so a second call (or a concurrent one) moves nothing.
  */
 export async function transitionReservations(
-  tx: Executor,
+  tx: Tx,
   orderId: string,
   from: ReservationState,
   to: ReservationState,

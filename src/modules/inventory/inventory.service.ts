@@ -1,6 +1,6 @@
 import { AppError } from '../../shared/app-error.ts';
 import type { Clock } from '../../shared/clock.ts';
-import { type Executor, inTransaction, pgErrorCode } from '../../shared/db.ts';
+import { type Executor, inTransaction, pgErrorCode, type Tx } from '../../shared/db.ts';
 import { decodeCursor, encodeCursor } from '../../shared/http/pagination.ts';
 import { newId } from '../../shared/ids.ts';
 import type { PeriodicTask } from '../jobs/index.ts';
@@ -21,26 +21,16 @@ import {
  * Called in the same transaction whenever on_hand or committed of some variants change
  * (not for holds: they expire on their own and are read live by getAvailability).
  */
-export type StockChangeListener = (tx: Executor, storeId: string, variantIds: string[]) => Promise<void>;
+export type StockChangeListener = (tx: Tx, storeId: string, variantIds: string[]) => Promise<void>;
 
-/*
- * The stock operations below take the caller's transaction (checkout and orders compose them with their own
- * writes), so they cannot receive the listener as an argument without every caller knowing about the catalog.
- * createInventoryModule registers the listener here and unregisters it on close.
- */
-const listeners = new Set<StockChangeListener>();
-
-export function addStockChangeListener(l: StockChangeListener): () => void {
-  listeners.add(l);
-  return () => {
-    listeners.delete(l);
-  };
-}
-
-async function stockChanged(tx: Executor, storeId: string, variantIds: string[]): Promise<void> {
-  if (variantIds.length === 0) return;
-  const ids = sortedUnique(variantIds);
-  for (const l of listeners) await l(tx, storeId, ids);
+async function stockChanged(
+  onStockChange: StockChangeListener | undefined,
+  tx: Tx,
+  storeId: string,
+  variantIds: string[],
+): Promise<void> {
+  if (variantIds.length === 0 || !onStockChange) return;
+  await onStockChange(tx, storeId, sortedUnique(variantIds));
 }
 
 type MovementReason = repo.MovementInsert['reason'];
@@ -79,8 +69,9 @@ const SET_BATCH = 1000;
  * change is recorded as a 'set' movement with its delta. Batched; rows are locked in variant order.
  */
 export async function setStockLevels(
-  tx: Executor,
+  tx: Tx,
   rows: { storeId: string; variantId: string; onHand: number }[],
+  onStockChange?: StockChangeListener,
 ): Promise<void> {
   for (const r of rows) {
     if (!Number.isInteger(r.onHand) || r.onHand < 0 || r.onHand > 2_147_483_647) {
@@ -116,6 +107,7 @@ export async function setStockLevels(
         changes.map((c) => movement(storeId, c.variantId, 'set', { onHand: c.delta })),
       );
       await stockChanged(
+        onStockChange,
         tx,
         storeId,
         changes.map((c) => c.variantId),
@@ -140,7 +132,7 @@ export interface PlaceHoldInput {
  * The level row is locked first, so two carts can never both take the last unit.
  * Lowering a hold is always allowed; raising it needs the units free of other carts' live holds.
  */
-export async function placeHold(tx: Executor, input: PlaceHoldInput): Promise<void> {
+export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<void> {
   const { storeId, cartId, variantId, qty, now } = input;
   if (!Number.isInteger(qty) || qty < 0) {
     throw new AppError('VALIDATION_FAILED', 'quantity must be a non-negative integer.', {
@@ -165,7 +157,7 @@ export async function placeHold(tx: Executor, input: PlaceHoldInput): Promise<vo
   await repo.upsertHold(tx, { storeId, cartId, variantId, qty, expiresAt });
 }
 
-export async function releaseHolds(tx: Executor, input: { cartId: string }): Promise<void> {
+export async function releaseHolds(tx: Tx, input: { cartId: string }): Promise<void> {
   await repo.deleteCartHolds(tx, input.cartId);
 }
 
@@ -184,7 +176,11 @@ export interface ReserveInput {
  * carts' live holds, and only then is anything written (`committed += qty`, a reservation row and a
  * 'reserve' movement per variant). The cart's holds are dropped. A second call for the same order does nothing.
  */
-export async function reserveForOrder(tx: Executor, input: ReserveInput): Promise<void> {
+export async function reserveForOrder(
+  tx: Tx,
+  input: ReserveInput,
+  onStockChange?: StockChangeListener,
+): Promise<void> {
   const { storeId, orderId, cartId, now } = input;
   for (const l of input.lines) {
     if (!Number.isInteger(l.qty) || l.qty <= 0) {
@@ -232,19 +228,20 @@ export async function reserveForOrder(tx: Executor, input: ReserveInput): Promis
       tx,
       lines.map((l) => movement(storeId, l.variantId, 'reserve', { committed: l.qty }, orderId)),
     );
-    await stockChanged(tx, storeId, ids);
+    await stockChanged(onStockChange, tx, storeId, ids);
   }
   if (cartId) await repo.deleteCartHolds(tx, cartId);
 }
 
 /** Applies one state change of an order's reservations to the levels, with one movement per variant. */
 async function settle(
-  tx: Executor,
+  tx: Tx,
   orderId: string,
   from: repo.ReservationState,
   to: repo.ReservationState,
   reason: MovementReason,
   delta: (qty: number) => { onHand: number; committed: number },
+  onStockChange: StockChangeListener | undefined,
 ): Promise<void> {
   const moved = await repo.transitionReservations(tx, orderId, from, to);
   if (moved.length === 0) return;
@@ -262,24 +259,42 @@ async function settle(
       tx,
       rs.map((r) => movement(storeId, r.variantId, reason, delta(r.qty), orderId)),
     );
-    await stockChanged(tx, storeId, ids);
+    await stockChanged(onStockChange, tx, storeId, ids);
   }
 }
 
 /** Payment captured: reserved units leave the shelf (on_hand −= q, committed −= q). Idempotent. */
-export async function commitOrder(tx: Executor, input: { orderId: string }): Promise<void> {
-  await settle(tx, input.orderId, 'reserved', 'committed', 'commit', (q) => ({ onHand: -q, committed: -q }));
+export async function commitOrder(
+  tx: Tx,
+  input: { orderId: string },
+  onStockChange?: StockChangeListener,
+): Promise<void> {
+  await settle(
+    tx,
+    input.orderId,
+    'reserved',
+    'committed',
+    'commit',
+    (q) => ({ onHand: -q, committed: -q }),
+    onStockChange,
+  );
 }
 
 /** Payment failed, order cancelled or reservation expired: reserved units become free again. Idempotent. */
 export async function releaseOrder(
-  tx: Executor,
+  tx: Tx,
   input: { orderId: string; reason: 'release' | 'cancel' | 'expire' },
+  onStockChange?: StockChangeListener,
 ): Promise<void> {
-  await settle(tx, input.orderId, 'reserved', 'released', input.reason, (q) => ({
-    onHand: 0,
-    committed: -q,
-  }));
+  await settle(
+    tx,
+    input.orderId,
+    'reserved',
+    'released',
+    input.reason,
+    (q) => ({ onHand: 0, committed: -q }),
+    onStockChange,
+  );
 }
 
 /**
@@ -287,9 +302,39 @@ export async function releaseOrder(
  * Only committed reservations are restocked (they move to 'returned'); reserved ones need releaseOrder.
  * Idempotent.
  */
-export async function restockOrder(tx: Executor, input: { orderId: string }): Promise<void> {
-  await settle(tx, input.orderId, 'committed', 'returned', 'return', (q) => ({ onHand: q, committed: 0 }));
+export async function restockOrder(
+  tx: Tx,
+  input: { orderId: string },
+  onStockChange?: StockChangeListener,
+): Promise<void> {
+  await settle(
+    tx,
+    input.orderId,
+    'committed',
+    'returned',
+    'return',
+    (q) => ({ onHand: q, committed: 0 }),
+    onStockChange,
+  );
 }
+
+/**
+ * The stock operations that change on_hand or committed, bound to the app's listener (built by
+ * createInventoryModule, passed to orders by src/app.ts): each calls it in the caller's transaction.
+ */
+export function createStockOperations(onStockChange?: StockChangeListener) {
+  return {
+    setStockLevels: (tx: Tx, rows: Parameters<typeof setStockLevels>[1]) =>
+      setStockLevels(tx, rows, onStockChange),
+    reserveForOrder: (tx: Tx, input: ReserveInput) => reserveForOrder(tx, input, onStockChange),
+    commitOrder: (tx: Tx, input: { orderId: string }) => commitOrder(tx, input, onStockChange),
+    releaseOrder: (tx: Tx, input: Parameters<typeof releaseOrder>[1]) =>
+      releaseOrder(tx, input, onStockChange),
+    restockOrder: (tx: Tx, input: { orderId: string }) => restockOrder(tx, input, onStockChange),
+  };
+}
+
+export type StockOperations = ReturnType<typeof createStockOperations>;
 
 export interface AvailabilityOptions {
   /** Stock policies by variant id; when absent they are read from the catalog's variant table. */
@@ -397,8 +442,12 @@ export function serializeMovement(m: repo.MovementRow) {
   };
 }
 
-export function createInventoryService(deps: { db: Executor; clock: Clock }) {
-  const { db, clock } = deps;
+export function createInventoryService(deps: {
+  db: Executor;
+  clock: Clock;
+  onStockChange?: StockChangeListener;
+}) {
+  const { db, clock, onStockChange } = deps;
 
   async function assertVariant(tx: Executor, storeId: string, variantId: string) {
     const v = await repo.findVariantPolicy(tx, storeId, variantId);
@@ -434,7 +483,7 @@ export function createInventoryService(deps: { db: Executor; clock: Clock }) {
     async setLevel(storeId: string, variantId: string, onHand: number): Promise<LevelView> {
       return inTransaction(db, async (tx) => {
         await assertVariant(tx, storeId, variantId);
-        await setStockLevels(tx, [{ storeId, variantId, onHand }]);
+        await setStockLevels(tx, [{ storeId, variantId, onHand }], onStockChange);
         return view(tx, storeId, variantId);
       });
     },
@@ -466,7 +515,7 @@ export function createInventoryService(deps: { db: Executor; clock: Clock }) {
           await repo.insertMovements(tx, [
             movement(storeId, variantId, 'adjust', { onHand: delta }, null, note ?? null),
           ]);
-          await stockChanged(tx, storeId, [variantId]);
+          await stockChanged(onStockChange, tx, storeId, [variantId]);
           return view(tx, storeId, variantId);
         });
       } catch (e) {

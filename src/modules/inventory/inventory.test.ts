@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { testApp } from '../../../test/support/harness.ts';
 import { AppError } from '../../shared/app-error.ts';
 import { fixedClock } from '../../shared/clock.ts';
-import { type Executor, inTransaction, rows } from '../../shared/db.ts';
+import { inTransaction, rows, type Tx } from '../../shared/db.ts';
 import { newId } from '../../shared/ids.ts';
-import { product, variant } from '../catalog/catalog.tables.ts';
+import { product, variant } from '../catalog/index.ts';
 import {
   commitOrder,
   createInventoryModule,
@@ -16,6 +16,7 @@ import {
   releaseOrder,
   reserveForOrder,
   restockOrder,
+  type StockOperations,
   setStockLevels,
   sweepExpiredHolds,
 } from './index.ts';
@@ -51,7 +52,9 @@ async function makeVariant(
     trackInventory: opts.track ?? true,
     allowBackorder: opts.backorder ?? false,
   });
-  if (opts.onHand !== undefined) await setStockLevels(db, [{ storeId, variantId: id, onHand: opts.onHand }]);
+  const onHand = opts.onHand;
+  if (onHand !== undefined)
+    await inTransaction(db, (tx) => setStockLevels(tx, [{ storeId, variantId: id, onHand }]));
   return id;
 }
 
@@ -116,19 +119,21 @@ const line = (variantId: string, qty: number, o: { track?: boolean; backorder?: 
 });
 
 const hold = (storeId: string, cartId: string, variantId: string, qty: number, now = T0, ttlSeconds = 900) =>
-  placeHold(db, {
-    storeId,
-    cartId,
-    variantId,
-    qty,
-    ttlSeconds,
-    now,
-    trackInventory: true,
-    allowBackorder: false,
-  });
+  inTransaction(db, (tx) =>
+    placeHold(tx, {
+      storeId,
+      cartId,
+      variantId,
+      qty,
+      ttlSeconds,
+      now,
+      trackInventory: true,
+      allowBackorder: false,
+    }),
+  );
 
 const reserve = (
-  tx: Executor,
+  tx: Tx,
   storeId: string,
   orderId: string,
   lines: ReturnType<typeof line>[],
@@ -136,14 +141,32 @@ const reserve = (
   now = T0,
 ) =>
   reserveForOrder(tx, { storeId, orderId, cartId, lines, expiresAt: new Date(now.getTime() + 600_000), now });
+/** The same reservation through a module's bound stock operations (which call its listener). */
+const reserveVia = (
+  stock: StockOperations,
+  tx: Tx,
+  storeId: string,
+  orderId: string,
+  lines: ReturnType<typeof line>[],
+) =>
+  stock.reserveForOrder(tx, {
+    storeId,
+    orderId,
+    cartId: null,
+    lines,
+    expiresAt: new Date(T0.getTime() + 600_000),
+    now: T0,
+  });
 
 describe('stock levels', () => {
   it('sets thousands of levels in batches, with a set movement per change only', async () => {
     const s = await t.createStore();
     const ids = Array.from({ length: 2500 }, () => newId('variant'));
-    await setStockLevels(
-      db,
-      ids.map((variantId, i) => ({ storeId: s.id, variantId, onHand: i % 7 })),
+    await inTransaction(db, (tx) =>
+      setStockLevels(
+        tx,
+        ids.map((variantId, i) => ({ storeId: s.id, variantId, onHand: i % 7 })),
+      ),
     );
     const { n } = await first<{ n: number }>(
       sql`select count(*)::int as n from inventory_level where store_id = ${s.id}`,
@@ -154,11 +177,13 @@ describe('stock levels', () => {
     );
     expect(m).toBe(ids.filter((_, i) => i % 7 !== 0).length);
     // Same values again: nothing changes, nothing is recorded.
-    await setStockLevels(
-      db,
-      ids.slice(0, 10).map((variantId, i) => ({ storeId: s.id, variantId, onHand: i % 7 })),
+    await inTransaction(db, (tx) =>
+      setStockLevels(
+        tx,
+        ids.slice(0, 10).map((variantId, i) => ({ storeId: s.id, variantId, onHand: i % 7 })),
+      ),
     );
-    await setStockLevels(db, [{ storeId: s.id, variantId: ids[3]!, onHand: 10 }]);
+    await inTransaction(db, (tx) => setStockLevels(tx, [{ storeId: s.id, variantId: ids[3]!, onHand: 10 }]));
     const mv = await movements(ids[3]!);
     expect(mv.map((x) => [x.reason, x.deltaOnHand])).toEqual([
       ['set', 3],
@@ -195,7 +220,7 @@ describe('holds', () => {
     ]);
     // Holds never touch the ledger.
     expect((await movements(v)).map((m) => m.reason)).toEqual(['set']);
-    await releaseHolds(db, { cartId: 'cart_b' });
+    await inTransaction(db, (tx) => releaseHolds(tx, { cartId: 'cart_b' }));
     await hold(s.id, 'cart_d', v, 4);
   });
 
@@ -207,27 +232,31 @@ describe('holds', () => {
       available: 0,
     });
     const untracked = await makeVariant(s.id, { track: false });
-    await placeHold(db, {
-      storeId: s.id,
-      cartId: 'cart_a',
-      variantId: untracked,
-      qty: 50,
-      ttlSeconds: 60,
-      now: T0,
-      trackInventory: false,
-      allowBackorder: false,
-    });
+    await inTransaction(db, (tx) =>
+      placeHold(tx, {
+        storeId: s.id,
+        cartId: 'cart_a',
+        variantId: untracked,
+        qty: 50,
+        ttlSeconds: 60,
+        now: T0,
+        trackInventory: false,
+        allowBackorder: false,
+      }),
+    );
     const back = await makeVariant(s.id, { backorder: true, onHand: 1 });
-    await placeHold(db, {
-      storeId: s.id,
-      cartId: 'cart_a',
-      variantId: back,
-      qty: 50,
-      ttlSeconds: 60,
-      now: T0,
-      trackInventory: true,
-      allowBackorder: true,
-    });
+    await inTransaction(db, (tx) =>
+      placeHold(tx, {
+        storeId: s.id,
+        cartId: 'cart_a',
+        variantId: back,
+        qty: 50,
+        ttlSeconds: 60,
+        now: T0,
+        trackInventory: true,
+        allowBackorder: true,
+      }),
+    );
   });
 
   it('expire after their TTL, freeing the stock, and the sweep deletes them', async () => {
@@ -258,7 +287,7 @@ describe('order reservations', () => {
     const b = await makeVariant(s.id, { onHand: 1 });
     const orderId = newId('order');
     // Straight on the pool, no surrounding transaction: the refusal must come before any write.
-    const e = await refusal(reserve(db, s.id, orderId, [line(a, 2), line(b, 2)]));
+    const e = await refusal(inTransaction(db, (tx) => reserve(tx, s.id, orderId, [line(a, 2), line(b, 2)])));
     expect(e.code).toBe('INSUFFICIENT_STOCK');
     expect(e.details.extra).toMatchObject({ variant_id: b });
     expect((await level(a))!.committed).toBe(0);
@@ -275,14 +304,16 @@ describe('order reservations', () => {
     const w = await makeVariant(s.id, { onHand: 3 });
     await hold(s.id, 'cart_b', v, 2);
     await hold(s.id, 'cart_b', w, 1);
-    const e = await refusal(reserve(db, s.id, newId('order'), [line(v, 2)], 'cart_a'));
+    const e = await refusal(
+      inTransaction(db, (tx) => reserve(tx, s.id, newId('order'), [line(v, 2)], 'cart_a')),
+    );
     expect(e.details.extra).toMatchObject({ variant_id: v, available: 1 });
-    await reserve(db, s.id, newId('order'), [line(v, 3)], 'cart_b');
+    await inTransaction(db, (tx) => reserve(tx, s.id, newId('order'), [line(v, 3)], 'cart_b'));
     expect(await db.select().from(inventoryHold).where(eq(inventoryHold.cartId, 'cart_b'))).toEqual([]);
     expect(await level(v)).toMatchObject({ onHand: 3, committed: 3 });
     // An expired hold of another cart does not count.
     await hold(s.id, 'cart_c', w, 3, T0, 10);
-    await reserve(db, s.id, newId('order'), [line(w, 3)], 'cart_a', at(11));
+    await inTransaction(db, (tx) => reserve(tx, s.id, newId('order'), [line(w, 3)], 'cart_a', at(11)));
     expect(await level(w)).toMatchObject({ onHand: 3, committed: 3 });
     await expectLedgerBalanced(s.id);
   });
@@ -310,11 +341,11 @@ describe('order reservations', () => {
     expect(await level(v)).toMatchObject({ onHand: 10, committed: 0 });
 
     const o2 = newId('order');
-    await reserve(db, s.id, o2, [line(v, 4)]);
-    await releaseOrder(db, { orderId: o2, reason: 'release' });
-    await releaseOrder(db, { orderId: o2, reason: 'release' });
-    await commitOrder(db, { orderId: o2 }); // released: no-op
-    await restockOrder(db, { orderId: o2 }); // never committed: no-op
+    await inTransaction(db, (tx) => reserve(tx, s.id, o2, [line(v, 4)]));
+    await inTransaction(db, (tx) => releaseOrder(tx, { orderId: o2, reason: 'release' }));
+    await inTransaction(db, (tx) => releaseOrder(tx, { orderId: o2, reason: 'release' }));
+    await inTransaction(db, (tx) => commitOrder(tx, { orderId: o2 })); // released: no-op
+    await inTransaction(db, (tx) => restockOrder(tx, { orderId: o2 })); // never committed: no-op
     expect(await level(v)).toMatchObject({ onHand: 10, committed: 0 });
 
     const mv = await movements(v);
@@ -334,18 +365,20 @@ describe('order reservations', () => {
     const s = await t.createStore();
     const v = await makeVariant(s.id, { onHand: 2 });
     const o = newId('order');
-    await reserveForOrder(db, {
-      storeId: s.id,
-      orderId: o,
-      cartId: null,
-      lines: [line(v, 2)],
-      expiresAt: at(300),
-      now: T0,
-    });
+    await inTransaction(db, (tx) =>
+      reserveForOrder(tx, {
+        storeId: s.id,
+        orderId: o,
+        cartId: null,
+        lines: [line(v, 2)],
+        expiresAt: at(300),
+        now: T0,
+      }),
+    );
     expect((await listExpiredReservations(db, at(299), 100)).some((r) => r.orderId === o)).toBe(false);
     const expired = await listExpiredReservations(db, at(300), 100);
     expect(expired.find((r) => r.orderId === o)).toEqual({ orderId: o, storeId: s.id, expiresAt: at(300) });
-    await releaseOrder(db, { orderId: o, reason: 'expire' });
+    await inTransaction(db, (tx) => releaseOrder(tx, { orderId: o, reason: 'expire' }));
     expect((await listExpiredReservations(db, at(300), 100)).some((r) => r.orderId === o)).toBe(false);
     expect((await movements(v)).map((m) => m.reason)).toEqual(['set', 'reserve', 'expire']);
     expect(await level(v)).toMatchObject({ onHand: 2, committed: 0 });
@@ -356,8 +389,10 @@ describe('order reservations', () => {
     const v = await makeVariant(s.id, { backorder: true, onHand: 1 });
     const fresh = await makeVariant(s.id, { backorder: true });
     const o = newId('order');
-    await reserve(db, s.id, o, [line(v, 3, { backorder: true }), line(fresh, 2, { backorder: true })]);
-    await commitOrder(db, { orderId: o });
+    await inTransaction(db, (tx) =>
+      reserve(tx, s.id, o, [line(v, 3, { backorder: true }), line(fresh, 2, { backorder: true })]),
+    );
+    await inTransaction(db, (tx) => commitOrder(tx, { orderId: o }));
     expect(await level(v)).toMatchObject({ onHand: -2, committed: 0 });
     expect(await level(fresh)).toMatchObject({ onHand: -2, committed: 0 });
     expect((await getAvailability(db, s.id, [v])).get(v)).toEqual({ available: 0, inStock: true });
@@ -378,19 +413,15 @@ describe('order reservations', () => {
         calls.push([storeId, ids]);
       },
     });
-    try {
-      const o = newId('order');
-      await hold(s.id, 'cart_n', v, 1); // holds do not notify
-      await reserve(db, s.id, o, [line(v, 1)]);
-      await commitOrder(db, { orderId: o });
-      await commitOrder(db, { orderId: o });
-      expect(calls).toEqual([
-        [s.id, [v]],
-        [s.id, [v]],
-      ]);
-    } finally {
-      mod.close();
-    }
+    const o = newId('order');
+    await hold(s.id, 'cart_n', v, 1); // holds do not notify
+    await inTransaction(db, (tx) => reserveVia(mod.stock, tx, s.id, o, [line(v, 1)]));
+    await inTransaction(db, (tx) => mod.stock.commitOrder(tx, { orderId: o }));
+    await inTransaction(db, (tx) => mod.stock.commitOrder(tx, { orderId: o }));
+    expect(calls).toEqual([
+      [s.id, [v]],
+      [s.id, [v]],
+    ]);
     // A listener that fails rolls the stock change back with it.
     const failing = createInventoryModule({
       db,
@@ -402,13 +433,9 @@ describe('order reservations', () => {
         throw new Error('listener down');
       },
     });
-    try {
-      await expect(
-        inTransaction(db, (tx) => reserve(tx, s.id, newId('order'), [line(v, 1)])),
-      ).rejects.toThrow('listener down');
-    } finally {
-      failing.close();
-    }
+    await expect(
+      inTransaction(db, (tx) => reserveVia(failing.stock, tx, s.id, newId('order'), [line(v, 1)])),
+    ).rejects.toThrow('listener down');
     expect(await level(v)).toMatchObject({ onHand: 3, committed: 0 });
   });
 });
@@ -422,7 +449,7 @@ describe('availability', () => {
     const back = await makeVariant(s.id, { backorder: true });
     const foreign = await makeVariant((await t.createStore()).id, { onHand: 9 });
     await hold(s.id, 'cart_x', v, 2);
-    await reserve(db, s.id, newId('order'), [line(v, 1)]);
+    await inTransaction(db, (tx) => reserve(tx, s.id, newId('order'), [line(v, 1)]));
     const a = await getAvailability(db, s.id, [v, none, untracked, back, foreign], { now: T0 });
     expect(Object.fromEntries(a)).toEqual({
       [v]: { available: 2, inStock: true },
@@ -506,7 +533,7 @@ describe('concurrency', () => {
     const s = await t.createStore();
     const v = await makeVariant(s.id, { onHand: 10 });
     const o = newId('order');
-    await reserve(db, s.id, o, [line(v, 4)]);
+    await inTransaction(db, (tx) => reserve(tx, s.id, o, [line(v, 4)]));
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         inTransaction(db, (tx) =>
@@ -546,7 +573,7 @@ describe('admin routes', () => {
     );
 
     await hold(s.id, 'cart_r', v, 2);
-    await reserve(db, s.id, newId('order'), [line(v, 3)]);
+    await inTransaction(db, (tx) => reserve(tx, s.id, newId('order'), [line(v, 3)]));
     const adj = await t.request('POST', `/v1/inventory/${v}/adjust`, {
       key: s.sk,
       body: { delta: -5, note: 'damaged' },
@@ -631,7 +658,9 @@ describe('admin routes', () => {
     expect(await level(v)).toMatchObject({ onHand: 5, committed: 0 });
     expect((await movements(v)).length).toBe(1);
     // Store B's stock functions do not see store A's level either.
-    expect((await refusal(reserve(db, b.id, newId('order'), [line(v, 1)]))).code).toBe('INSUFFICIENT_STOCK');
+    expect(
+      (await refusal(inTransaction(db, (tx) => reserve(tx, b.id, newId('order'), [line(v, 1)])))).code,
+    ).toBe('INSUFFICIENT_STOCK');
     expect((await refusal(hold(b.id, 'cart_z', v, 1))).code).toBe('INSUFFICIENT_STOCK');
 
     const pk = await t.request('GET', `/v1/inventory/${v}`, { key: a.pk });

@@ -62,7 +62,7 @@ export interface OpenApiDocument {
   [k: string]: unknown;
 }
 
-const MUTATING = new Set(['post', 'put', 'patch', 'delete']);
+const MUTATING: ReadonlySet<string> = new Set(['post', 'put', 'patch', 'delete']);
 
 /**
  * Stable operation ids: clients generated from the document name their functions after these, so they are
@@ -151,7 +151,7 @@ function derivedOperationId(method: string, path: string): string {
  * Operations whose 200 carries an `ETag` without answering `304` (catalog reads with `304` are found by it):
  * search results (publishable keys) and the versioned pricing objects (the `ETag` is the `If-Match` to send).
  */
-const ETAG_ONLY = new Set([
+const ETAG_ONLY: ReadonlySet<string> = new Set([
   'searchProducts',
   'getCouponByCode',
   'getCoupon',

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, ne, type SQL, sql } from 'drizzle-orm';
-import type { Executor } from '../../shared/db.ts';
-import { outbox } from '../jobs/jobs.tables.ts';
+import type { Executor, Tx } from '../../shared/db.ts';
+import { outbox } from '../jobs/index.ts';
 import { paymentStatusesInto } from './orders.rules.ts';
 import {
   type FulfillmentRow,
@@ -171,7 +171,7 @@ export async function appendEvent(tx: Executor, row: typeof orderEvent.$inferIns
   await tx.insert(orderEvent).values(row);
 }
 
-export async function appendOutbox(tx: Executor, row: typeof outbox.$inferInsert): Promise<void> {
+export async function appendOutbox(tx: Tx, row: typeof outbox.$inferInsert): Promise<void> {
   await tx.insert(outbox).values(row);
 }
 
@@ -224,7 +224,7 @@ export async function paymentOf(tx: Executor, orderId: string): Promise<PaymentR
   return r;
 }
 
-export async function lockOrder(tx: Executor, storeId: string, id: string): Promise<OrderRow | undefined> {
+export async function lockOrder(tx: Tx, storeId: string, id: string): Promise<OrderRow | undefined> {
   const [r] = await tx
     .select()
     .from(order)
@@ -235,7 +235,7 @@ export async function lockOrder(tx: Executor, storeId: string, id: string): Prom
 }
 
 /** Locks the payment row: refunds and captures of one order queue behind each other. */
-export async function lockPayment(tx: Executor, orderId: string): Promise<PaymentRow | undefined> {
+export async function lockPayment(tx: Tx, orderId: string): Promise<PaymentRow | undefined> {
   const [r] = await tx.select().from(payment).where(eq(payment.orderId, orderId)).limit(1).for('update');
   return r;
 }
@@ -334,11 +334,7 @@ export async function finishRefund(
 }
 
 /** Refunds left pending by a crash between the gateway call and our write; oldest first. */
-export async function stalePendingRefunds(
-  tx: Executor,
-  olderThan: Date,
-  limit: number,
-): Promise<RefundRow[]> {
+export async function stalePendingRefunds(tx: Tx, olderThan: Date, limit: number): Promise<RefundRow[]> {
   return tx
     .select()
     .from(refund)
@@ -366,7 +362,7 @@ export async function insertFulfillment(
  * The gateway is then asked outside any transaction.
  */
 export async function claimDueOrders(
-  tx: Executor,
+  tx: Tx,
   input: {
     now: Date;
     createdBefore: Date;

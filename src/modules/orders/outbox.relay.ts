@@ -2,7 +2,7 @@ import { and, asc, inArray, isNull, sql } from 'drizzle-orm';
 import type { Clock } from '../../shared/clock.ts';
 import { type Executor, inTransaction } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { outbox } from '../jobs/jobs.tables.ts';
+import { outbox } from '../jobs/index.ts';
 
 export interface OutboxMessage {
   id: string;

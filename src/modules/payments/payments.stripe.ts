@@ -38,7 +38,7 @@ export function createStripeClient(o: StripeGatewayOptions): Stripe {
 }
 
 // Errors raised before the request could reach Stripe: nothing happened there.
-const NOT_SENT = new Set([
+const NOT_SENT: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',

@@ -4,7 +4,7 @@ import type { Executor } from '../../shared/db.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import { pricingRoutes } from './pricing.routes.ts';
-import { createPricingService } from './pricing.service.ts';
+import { createPricingService, createRatesCache, loadPricingContext } from './pricing.service.ts';
 
 export {
   type Address,
@@ -26,6 +26,7 @@ export {
   redeemCoupon,
   releaseCouponRedemption,
 } from './pricing.service.ts';
+export { coupon, shippingRate, taxRate } from './pricing.tables.ts';
 
 /** Coupons, tax rates and shipping rates: admin routes (secret key) and the service the money path uses. */
 export function createPricingModule(deps: {
@@ -34,6 +35,13 @@ export function createPricingModule(deps: {
   ids: IdGenerator;
   clock: Clock;
 }) {
-  const service = createPricingService({ db: deps.db, ids: deps.ids, clock: deps.clock });
-  return { routes: pricingRoutes({ service, secret: deps.auth.secret }), service };
+  const rates = createRatesCache();
+  const service = createPricingService({ db: deps.db, ids: deps.ids, clock: deps.clock, rates });
+  return {
+    routes: pricingRoutes({ service, secret: deps.auth.secret }),
+    service,
+    /** What a cart of the store needs for pricing, with tax and shipping rates from this app's cache. */
+    loadPricingContext: (db: Executor, args: { storeId: string; couponCode: string | null }) =>
+      loadPricingContext(db, args, rates),
+  };
 }

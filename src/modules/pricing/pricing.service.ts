@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { AppError } from '../../shared/app-error.ts';
 import type { Clock } from '../../shared/clock.ts';
-import { type Executor, inTransaction, pgErrorCode } from '../../shared/db.ts';
+import { type Executor, inTransaction, pgErrorCode, type Tx } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import * as repo from './pricing.repo.ts';
 import type { Coupon, ShippingRate, TaxRate } from './pricing.rules.ts';
@@ -16,33 +16,33 @@ export interface PricingContext {
 // Rates change rarely and are read on every cart call: a few seconds of staleness on other processes
 // is fine, and this process drops its entry on every admin write.
 const RATES_TTL_MS = 3_000;
-const ratesCache = new LRUCache<string, { taxRates: TaxRate[]; shippingRates: ShippingRate[] }>({
-  max: 10_000,
-  ttl: RATES_TTL_MS,
-});
+export type RatesCache = LRUCache<string, { taxRates: TaxRate[]; shippingRates: ShippingRate[] }>;
 
-function invalidateRates(storeId: string): void {
-  ratesCache.delete(storeId);
+/** One per app (built by createPricingModule): the cart and checkout read through it, admin writes drop it. */
+export function createRatesCache(): RatesCache {
+  return new LRUCache({ max: 10_000, ttl: RATES_TTL_MS });
 }
 
 /**
  * What pricing a cart of the store needs from the database. The coupon is read fresh (its usage
- * count matters); tax and shipping rates come from a short in-memory cache.
+ * count matters); tax and shipping rates come from the app's short in-memory cache when one is given
+ * (the pricing module's `loadPricingContext` passes it), else from the database.
  * An unknown coupon code gives `coupon: null`.
  */
 export async function loadPricingContext(
   db: Executor,
   args: { storeId: string; couponCode: string | null },
+  ratesCache?: RatesCache,
 ): Promise<PricingContext> {
   const couponRow = args.couponCode
     ? await repo.findCouponByCode(db, args.storeId, args.couponCode)
     : undefined;
-  let rates = ratesCache.get(args.storeId);
+  let rates = ratesCache?.get(args.storeId);
   if (!rates) {
     const taxRates = (await repo.allTaxRates(db, args.storeId)).map(repo.toTaxRate);
     const shippingRates = (await repo.allShippingRates(db, args.storeId)).map(repo.toShippingRate);
     rates = { taxRates, shippingRates };
-    ratesCache.set(args.storeId, rates);
+    ratesCache?.set(args.storeId, rates);
   }
   return { coupon: couponRow ? repo.toCoupon(couponRow) : null, ...rates };
 }
@@ -52,7 +52,7 @@ export async function loadPricingContext(
  * (a second call for the same order is a no-op) and never past the usage limit under concurrency.
  */
 export async function redeemCoupon(
-  tx: Executor,
+  tx: Tx,
   args: { storeId: string; couponId: string; orderId: string },
 ): Promise<void> {
   let created: boolean;
@@ -80,7 +80,7 @@ export async function redeemCoupon(
 
 /** Gives back the use an order took (cancelled or failed order). Idempotent. */
 export async function releaseCouponRedemption(
-  tx: Executor,
+  tx: Tx,
   args: { couponId: string; orderId: string },
 ): Promise<void> {
   if (await repo.deleteRedemption(tx, args.couponId, args.orderId)) {
@@ -263,13 +263,19 @@ function sent<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export function createPricingService(deps: { db: Executor; ids: IdGenerator; clock: Clock }) {
-  const { db, ids } = deps;
+export function createPricingService(deps: {
+  db: Executor;
+  ids: IdGenerator;
+  clock: Clock;
+  rates: RatesCache;
+}) {
+  const { db, ids, rates } = deps;
+  const invalidateRates = (storeId: string) => rates.delete(storeId);
   const page = (limit: number, before: string | null): repo.Page => ({ limit, before });
 
   return {
     loadPricingContext: (args: { storeId: string; couponCode: string | null }) =>
-      loadPricingContext(db, args),
+      loadPricingContext(db, args, rates),
     redeemCoupon,
     releaseCouponRedemption,
 

@@ -1,5 +1,5 @@
 import { index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
-import { store } from '../stores/stores.tables.ts';
+import { store } from '../stores/index.ts';
 
 /**
  * The search vocabulary: every distinct word of a store's product titles, tags and descriptions,

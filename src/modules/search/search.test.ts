@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testApp } from '../../../test/support/harness.ts';
-import { collection, collectionProduct, inventoryLevel, product, variant } from '../../db/schema.ts';
 import { rows } from '../../shared/db.ts';
 import { newId } from '../../shared/ids.ts';
+import { collection, collectionProduct, product, variant } from '../catalog/index.ts';
+import { inventoryLevel } from '../inventory/index.ts';
 import { createSearchModule } from './index.ts';
 import { FACET_LIMIT } from './search.service.ts';
 

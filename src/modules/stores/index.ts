@@ -1,3 +1,3 @@
 export { storesRoutes } from './stores.routes.ts';
 export { createStoresService, hashKey, type StoresService } from './stores.service.ts';
-export type { StoreSettings } from './stores.tables.ts';
+export { type StoreSettings, store } from './stores.tables.ts';
