@@ -159,11 +159,11 @@ export function createApp(options: AppOptions) {
     availability: getAvailability,
   });
   app.route('/', catalog.routes);
-  // Cached product reads are answered before the router (see catalog.fast-path.ts); needs an in-process limiter.
+  // Cached product reads are answered before the router (see catalog.fast-path.ts), with either limiter.
   const fastPath = createCatalogFastPath({
     service: catalog.service,
     peekKey: (key) => stores.peekKey(key),
-    limiter: limiter.takeSync ? { policy: limiter.policy, takeSync: limiter.takeSync } : null,
+    limiter: { policy: limiter.policy, take: limiter.takeSync ?? ((key) => limiter.take(key)) },
     tracer,
     metrics,
     cacheMaxAgeSeconds: config.CACHE_MAX_AGE_SECONDS,

@@ -32,10 +32,21 @@ export async function listen(
 ): Promise<{ server: Server; port: number; shutdown: (signal: string) => Promise<void> }> {
   const { logger, config } = app.deps;
   const router = getRequestListener(app.app.fetch);
-  const server = createServer((req, res) => {
-    if (app.fastPath(req, res)) return;
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     closeIfBodyUnread(req, res);
     void router(req, res);
+  };
+  const server = createServer((req, res) => {
+    const fast = app.fastPath(req, res);
+    if (fast === true) return;
+    if (fast === false) return route(req, res);
+    // A shared limiter answers after a round trip; a request it does not take goes to the router.
+    fast.then(
+      (served) => {
+        if (!served) route(req, res);
+      },
+      () => route(req, res),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

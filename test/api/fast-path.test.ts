@@ -83,3 +83,49 @@ describe('catalog fast path', () => {
     expect((await limited!.json()).error.code).toBe('RATE_LIMITED');
   });
 });
+
+describe.runIf(process.env.REDIS_URL)('catalog fast path with the shared (Redis) rate limiter', () => {
+  it('answers cached reads before the router, and leaves the 429 to it', async () => {
+    const shared = await testApp({
+      env: { REDIS_URL: process.env.REDIS_URL!, RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '4' },
+    });
+    // Counts the requests that reach the router, to tell them from those the fast path answered.
+    let routedCount = 0;
+    const fetchThroughRouter = shared.app.fetch;
+    shared.app.fetch = ((...args: Parameters<typeof fetchThroughRouter>) => {
+      routedCount++;
+      return fetchThroughRouter(...args);
+    }) as typeof fetchThroughRouter;
+    const http = await listen(shared, { port: 0, host: '127.0.0.1' });
+    try {
+      const s = await shared.createStore();
+      const p = await shared.request('POST', '/v1/products', {
+        key: s.sk,
+        body: { title: 'Shared Lamp', status: 'active', variants: [{ sku: 'SHARED-1', price: 1000 }] },
+      });
+      expect(p.status).toBe(201);
+      const read = () =>
+        fetch(`http://127.0.0.1:${http.port}/v1/products/shared-lamp`, {
+          headers: { authorization: `Bearer ${s.pk}` },
+        });
+      const hits = async () =>
+        (await shared.deps.metrics.cacheHits.get()).values.find((v) => v.labels.kind === 'product')?.value ??
+        0;
+      const routed = await read();
+      const before = await hits();
+      const routedBefore = routedCount;
+      const fast = await read();
+      expect(fast.status).toBe(200);
+      expect(await fast.text()).toBe(await routed.text());
+      expect(await hits()).toBe(before + 1);
+      expect(routedCount, 'the cached read never reached the router').toBe(routedBefore);
+      expect(fast.headers.get('ratelimit-policy')).toBe('"default";q=4;w=4');
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await read()).status);
+      expect(statuses).toContain(429);
+      expect(routedCount, 'the 429 came from the router').toBeGreaterThan(routedBefore);
+    } finally {
+      await new Promise<void>((r) => http.server.close(() => r()));
+    }
+  });
+});
