@@ -92,8 +92,13 @@ export function createCatalogModule(deps: {
      * For the inventory module: in the transaction that changed stock, records an `inventory` change
      * for each affected product, so every process re-renders its availability.
      */
-    async onStockChange(tx: Executor, storeId: string, variantIds: string[]): Promise<void> {
-      const productIds = await productIdsOfVariants(tx, storeId, variantIds);
+    async onStockChange(
+      tx: Executor,
+      storeId: string,
+      variantIds: string[],
+      known?: string[],
+    ): Promise<void> {
+      const productIds = known ?? (await productIdsOfVariants(tx, storeId, variantIds));
       await insertChanges(
         tx,
         productIds.map((entityId) => ({ storeId, entity: 'inventory' as const, entityId })),

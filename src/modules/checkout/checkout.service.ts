@@ -4,7 +4,7 @@ import type { Clock } from '../../shared/clock.ts';
 import type { Executor } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { CartService } from '../cart/index.ts';
-import { gatewayKeys, type OrderRow, type OrdersService } from '../orders/index.ts';
+import { gatewayKeys, type OrderLineRow, type OrderRow, type OrdersService } from '../orders/index.ts';
 import {
   assertPaymentFitsMode,
   type GatewayChoice,
@@ -34,6 +34,8 @@ export interface CheckoutOutcome {
   status: 201 | 202;
   order: OrderRow;
   secret: string;
+  /** The order's lines when this request wrote them (no need to read them back). */
+  lines?: OrderLineRow[];
 }
 
 export interface CheckoutDeps {
@@ -92,17 +94,22 @@ export function createCheckoutService(deps: CheckoutDeps) {
     );
   }
 
-  async function answer(o: OrderRow, secret: string): Promise<CheckoutOutcome> {
-    if (o.status === 'pending') return { status: 202, order: o, secret };
+  async function answer(o: OrderRow, secret: string, lines?: OrderLineRow[]): Promise<CheckoutOutcome> {
+    if (o.status === 'pending') return { status: 202, order: o, secret, lines };
     if (o.status === 'cancelled') throw await paymentError(o);
-    return { status: 201, order: o, secret };
+    return { status: 201, order: o, secret, lines };
   }
 
   /**
    * Asks the gateway to authorize (and capture, unless the store captures manually) with a key derived
    * from the order id: a re-executed checkout repeats the same call and the gateway answers the first result.
    */
-  async function pay(o: OrderRow, secret: string, payment: PaymentInput): Promise<CheckoutOutcome> {
+  async function pay(
+    o: OrderRow,
+    secret: string,
+    payment: PaymentInput,
+    lines?: OrderLineRow[],
+  ): Promise<CheckoutOutcome> {
     let result: GatewayResult;
     if (o.total === 0) {
       // Nothing to charge (a 100 % coupon): the order is paid as it stands.
@@ -133,7 +140,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
             { orderId: o.id },
             'gateway timed out at checkout; order left pending for reconciliation',
           );
-          return { status: 202, order: o, secret };
+          return { status: 202, order: o, secret, lines };
         }
         if (e instanceof GatewayUnavailableError) {
           // Nothing was charged. The order stays pending: a retry with the same Idempotency-Key resumes it,
@@ -167,7 +174,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
       }
     }
     deps.afterGatewayAnswer?.();
-    return answer(await orders.settle(o, result, 'checkout'), secret);
+    return answer(await orders.settle(o, result, 'checkout', lines && { lines }), secret, lines);
   }
 
   /** A second execution for the same Idempotency-Key (a crash, or a retry after 5xx): continue that order. */
@@ -289,7 +296,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
         lines,
       });
       if (!placed.created) return resume(placed.order, input, fingerprint);
-      return pay(placed.order, placed.secret, input.payment);
+      return pay(placed.order, placed.secret, input.payment, placed.lines);
     },
   };
 }

@@ -21,7 +21,13 @@ import {
  * Called in the same transaction whenever on_hand or committed of some variants change
  * (not for holds: they expire on their own and are read live by getAvailability).
  */
-export type StockChangeListener = (tx: Executor, storeId: string, variantIds: string[]) => Promise<void>;
+export type StockChangeListener = (
+  tx: Executor,
+  storeId: string,
+  variantIds: string[],
+  /** The variants' products, when the caller already knows them (saves the listener a look-up). */
+  productIds?: string[],
+) => Promise<void>;
 
 /*
  * The stock operations below take the caller's transaction (checkout and orders compose them with their own
@@ -37,10 +43,15 @@ export function addStockChangeListener(l: StockChangeListener): () => void {
   };
 }
 
-async function stockChanged(tx: Executor, storeId: string, variantIds: string[]): Promise<void> {
+async function stockChanged(
+  tx: Executor,
+  storeId: string,
+  variantIds: string[],
+  productIds?: string[],
+): Promise<void> {
   if (variantIds.length === 0) return;
   const ids = sortedUnique(variantIds);
-  for (const l of listeners) await l(tx, storeId, ids);
+  for (const l of listeners) await l(tx, storeId, ids, productIds);
 }
 
 type MovementReason = repo.MovementInsert['reason'];
@@ -173,16 +184,24 @@ export interface ReserveInput {
   storeId: string;
   orderId: string;
   cartId: string | null;
-  lines: { variantId: string; qty: number; trackInventory: boolean; allowBackorder: boolean }[];
+  lines: {
+    variantId: string;
+    qty: number;
+    trackInventory: boolean;
+    allowBackorder: boolean;
+    /** When known, the change feed is told without looking the products up. */
+    productId?: string | null;
+  }[];
   expiresAt: Date;
   now: Date;
 }
 
 /**
- * Hard-reserves an order's tracked lines inside the caller's order transaction, all or nothing:
- * the level rows are locked in variant order, every line is checked against on_hand − committed − other
- * carts' live holds, and only then is anything written (`committed += qty`, a reservation row and a
- * 'reserve' movement per variant). The cart's holds are dropped. A second call for the same order does nothing.
+ * Hard-reserves an order's tracked lines inside the caller's order transaction, all or nothing, in one
+ * statement meant to be the transaction's last, so the level rows stay locked for one round trip:
+ * `committed += qty` where on_hand − committed − other carts' live holds allow it, a reservation row and a
+ * 'reserve' movement per variant, and the cart's holds dropped. A second call for the same order does
+ * nothing. The change feed row is written first (inside a transaction it commits or rolls back with the rest).
  */
 export async function reserveForOrder(tx: Executor, input: ReserveInput): Promise<void> {
   const { storeId, orderId, cartId, now } = input;
@@ -191,84 +210,82 @@ export async function reserveForOrder(tx: Executor, input: ReserveInput): Promis
       throw new AppError('VALIDATION_FAILED', 'quantity must be a positive integer.', { param: 'quantity' });
     }
   }
-  if (await repo.hasReservations(tx, orderId)) return;
   const lines = stockLines(input.lines as OrderLine[]);
-  if (lines.length > 0) {
-    const ids = lines.map((l) => l.variantId);
-    const backorderable = lines.filter((l) => l.allowBackorder).map((l) => l.variantId);
-    await repo.ensureLevels(tx, storeId, backorderable);
-    const levels = await repo.lockLevels(tx, storeId, ids);
-    // Read after the locks: every writer of holds and committed on these rows has finished.
-    const held = await repo.liveHolds(tx, storeId, ids, now, cartId);
-    const checked = lines.map((l) => {
-      const level = levels.get(l.variantId);
-      const figures = {
-        onHand: level?.onHand ?? 0,
-        committed: level?.committed ?? 0,
-        held: held.get(l.variantId) ?? 0,
-      };
-      const policy: StockPolicy = { trackInventory: true, allowBackorder: l.allowBackorder };
-      if (!level || !canAllocate(policy, figures, l.qty))
-        throw insufficient(l.variantId, freeToSell(figures));
-      return { ...l, held: figures.held };
-    });
-    const updated = await repo.addCommitted(tx, storeId, checked);
-    if (updated.length !== checked.length) {
-      // Cannot happen while the rows are locked; refuse rather than reserve part of the order.
-      const missing = checked.find((l) => !updated.includes(l.variantId))!;
-      throw insufficient(missing.variantId, 0);
-    }
-    await repo.insertReservations(
-      tx,
-      lines.map((l) => ({
-        orderId,
-        variantId: l.variantId,
-        storeId,
-        qty: l.qty,
-        expiresAt: input.expiresAt,
-      })),
-    );
-    await repo.insertMovements(
-      tx,
-      lines.map((l) => movement(storeId, l.variantId, 'reserve', { committed: l.qty }, orderId)),
-    );
-    await stockChanged(tx, storeId, ids);
+  if (lines.length === 0) {
+    if (cartId) await repo.deleteCartHolds(tx, cartId);
+    return;
   }
-  if (cartId) await repo.deleteCartHolds(tx, cartId);
+  const ids = lines.map((l) => l.variantId);
+  const backorderable = lines.filter((l) => l.allowBackorder).map((l) => l.variantId);
+  await repo.ensureLevels(tx, storeId, backorderable);
+  await stockChanged(tx, storeId, ids, productIdsOf(input.lines, ids));
+  const outcome = await repo.reserveStock(tx, {
+    storeId,
+    orderId,
+    cartId,
+    now,
+    expiresAt: input.expiresAt,
+    lines: lines.map((l) => ({ ...l, movementId: newId('movement') })),
+  });
+  if (outcome.alreadyReserved || outcome.reserved) return;
+  // Nothing was written; name the first line that does not fit (the lock makes a partial write impossible).
+  const short = outcome.lines.find((l) => !l.fits) ?? outcome.lines[0]!;
+  throw insufficient(short.variantId, short.available);
+}
+
+/** The products of these variants when every line says its product; otherwise undefined (looked up). */
+function productIdsOf(
+  lines: ReadonlyArray<{ variantId: string; productId?: string | null }>,
+  variantIds: string[],
+): string[] | undefined {
+  const byVariant = new Map(lines.map((l) => [l.variantId, l.productId]));
+  const out = new Set<string>();
+  for (const id of variantIds) {
+    const p = byVariant.get(id);
+    if (!p) return undefined;
+    out.add(p);
+  }
+  return [...out];
+}
+
+/** What the caller knows of an order's lines: lets a settlement skip reading the reservations first. */
+export interface KnownOrderLines {
+  lines: ReadonlyArray<{ variantId: string; productId?: string | null }>;
 }
 
 /** Applies one state change of an order's reservations to the levels, with one movement per variant. */
 async function settle(
   tx: Executor,
-  orderId: string,
+  input: { orderId: string; storeId?: string; known?: KnownOrderLines },
   from: repo.ReservationState,
   to: repo.ReservationState,
   reason: MovementReason,
-  delta: (qty: number) => { onHand: number; committed: number },
+  delta: { onHand: -1 | 0 | 1; committed: -1 | 0 | 1 },
 ): Promise<void> {
-  const moved = await repo.transitionReservations(tx, orderId, from, to);
-  if (moved.length === 0) return;
-  const byStore = new Map<string, typeof moved>();
-  for (const r of moved) byStore.set(r.storeId, [...(byStore.get(r.storeId) ?? []), r]);
-  for (const [storeId, rs] of byStore) {
-    const ids = rs.map((r) => r.variantId);
-    await repo.lockLevels(tx, storeId, ids);
-    await repo.applyDeltas(
-      tx,
-      storeId,
-      rs.map((r) => ({ variantId: r.variantId, ...delta(r.qty) })),
-    );
-    await repo.insertMovements(
-      tx,
-      rs.map((r) => movement(storeId, r.variantId, reason, delta(r.qty), orderId)),
-    );
-    await stockChanged(tx, storeId, ids);
+  const { orderId } = input;
+  let variantIds: string[];
+  if (input.known && input.storeId) {
+    variantIds = sortedUnique(input.known.lines.map((l) => l.variantId));
+    // Told before the levels change, so the level rows are the statement's last locks.
+    await stockChanged(tx, input.storeId, variantIds, productIdsOf(input.known.lines, variantIds));
+  } else {
+    variantIds = await repo.reservedVariants(tx, orderId, from);
+    if (variantIds.length === 0) return;
   }
+  const movementIds = new Map(variantIds.map((v) => [v, newId('movement')]));
+  const moved = await repo.settleReservations(tx, { orderId, from, to, reason, ...delta, movementIds });
+  if (input.known && input.storeId) return;
+  const byStore = new Map<string, string[]>();
+  for (const r of moved) byStore.set(r.storeId, [...(byStore.get(r.storeId) ?? []), r.variantId]);
+  for (const [storeId, ids] of byStore) await stockChanged(tx, storeId, ids);
 }
 
 /** Payment captured: reserved units leave the shelf (on_hand −= q, committed −= q). Idempotent. */
-export async function commitOrder(tx: Executor, input: { orderId: string }): Promise<void> {
-  await settle(tx, input.orderId, 'reserved', 'committed', 'commit', (q) => ({ onHand: -q, committed: -q }));
+export async function commitOrder(
+  tx: Executor,
+  input: { orderId: string; storeId?: string; known?: KnownOrderLines },
+): Promise<void> {
+  await settle(tx, input, 'reserved', 'committed', 'commit', { onHand: -1, committed: -1 });
 }
 
 /** Payment failed, order cancelled or reservation expired: reserved units become free again. Idempotent. */
@@ -276,10 +293,7 @@ export async function releaseOrder(
   tx: Executor,
   input: { orderId: string; reason: 'release' | 'cancel' | 'expire' },
 ): Promise<void> {
-  await settle(tx, input.orderId, 'reserved', 'released', input.reason, (q) => ({
-    onHand: 0,
-    committed: -q,
-  }));
+  await settle(tx, input, 'reserved', 'released', input.reason, { onHand: 0, committed: -1 });
 }
 
 /**
@@ -288,7 +302,7 @@ export async function releaseOrder(
  * Idempotent.
  */
 export async function restockOrder(tx: Executor, input: { orderId: string }): Promise<void> {
-  await settle(tx, input.orderId, 'committed', 'returned', 'return', (q) => ({ onHand: q, committed: 0 }));
+  await settle(tx, input, 'committed', 'returned', 'return', { onHand: 1, committed: 0 });
 }
 
 export interface AvailabilityOptions {

@@ -28,7 +28,7 @@ export {
   type OrdersService,
   type PlaceOrderInput,
 } from './orders.service.ts';
-export type { OrderRow, OrderStatus, PaymentStatus } from './orders.tables.ts';
+export type { OrderLineRow, OrderRow, OrderStatus, PaymentStatus } from './orders.tables.ts';
 export {
   createOutboxRelay,
   type OutboxListener,

@@ -5,6 +5,7 @@ import type { Clock } from '../../shared/clock.ts';
 import { type Executor, inTransaction, type Tx } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { type Write, writeTogether } from '../../shared/write-together.ts';
 import {
   type GatewayChoice,
   type GatewayResult,
@@ -27,6 +28,7 @@ import {
 } from './orders.rules.ts';
 import {
   type OrderAddress,
+  type OrderLineRow,
   type OrderRow,
   type OrderShipping,
   type OrderStatus,
@@ -43,12 +45,18 @@ export interface OrdersInventory {
       storeId: string;
       orderId: string;
       cartId: string | null;
-      lines: Array<{ variantId: string; qty: number; trackInventory: boolean; allowBackorder: boolean }>;
+      lines: Array<{
+        variantId: string;
+        productId: string | null;
+        qty: number;
+        trackInventory: boolean;
+        allowBackorder: boolean;
+      }>;
       expiresAt: Date;
       now: Date;
     },
   ): Promise<unknown>;
-  commitOrder(tx: Tx, input: { orderId: string }): Promise<unknown>;
+  commitOrder(tx: Tx, input: { orderId: string; storeId?: string; known?: KnownLines }): Promise<unknown>;
   releaseOrder(tx: Tx, input: { orderId: string; reason: 'release' | 'cancel' | 'expire' }): Promise<unknown>;
   restockOrder(tx: Tx, input: { orderId: string }): Promise<unknown>;
   listExpiredReservations(
@@ -56,6 +64,11 @@ export interface OrdersInventory {
     now: Date,
     limit: number,
   ): Promise<Array<{ orderId: string; storeId: string }>>;
+}
+
+/** The order's lines as the caller already has them (a settlement then reads nothing it knows). */
+export interface KnownLines {
+  lines: ReadonlyArray<{ variantId: string; productId: string | null }>;
 }
 
 /** The coupon operations orders need (the pricing module's exports fit this shape). */
@@ -163,8 +176,8 @@ export function createOrdersService(deps: OrdersDeps) {
     });
   }
 
-  /** The audit row and, for transitions and money movements, the outbox row: always in the caller's transaction. */
-  async function record(
+  /** The audit row and, for transitions and money movements, the outbox row, as writes for the caller's transaction. */
+  function recordWrites(
     tx: Tx,
     o: OrderRow,
     e: {
@@ -175,9 +188,9 @@ export function createOrdersService(deps: OrdersDeps) {
       publish?: boolean;
     },
     now: Date,
-  ): Promise<void> {
+  ): Write[] {
     const data = e.data ?? {};
-    await repo.appendEvent(tx, {
+    const event = repo.appendEvent(tx, {
       id: ids('orderEvent'),
       storeId: o.storeId,
       orderId: o.id,
@@ -187,25 +200,38 @@ export function createOrdersService(deps: OrdersDeps) {
       data,
       createdAt: now,
     });
-    if (e.publish === false) return;
-    await repo.appendOutbox(tx, {
-      id: ids('outbox'),
-      storeId: o.storeId,
-      livemode: o.livemode,
-      type: e.type,
-      payload: {
-        order_id: o.id,
-        status: o.status,
-        payment_status: o.paymentStatus,
-        fulfillment_status: o.fulfillmentStatus,
-        total: o.total,
-        currency: o.currency,
-        email: o.email,
-        version: o.version,
-        ...data,
-      },
-      createdAt: now,
-    });
+    if (e.publish === false) return [event];
+    return [
+      event,
+      repo.appendOutbox(tx, {
+        id: ids('outbox'),
+        storeId: o.storeId,
+        livemode: o.livemode,
+        type: e.type,
+        payload: {
+          order_id: o.id,
+          status: o.status,
+          payment_status: o.paymentStatus,
+          fulfillment_status: o.fulfillmentStatus,
+          total: o.total,
+          currency: o.currency,
+          email: o.email,
+          version: o.version,
+          ...data,
+        },
+        createdAt: now,
+      }),
+    ];
+  }
+
+  /** The audit row and, for transitions and money movements, the outbox row: always in the caller's transaction. */
+  async function record(
+    tx: Tx,
+    o: OrderRow,
+    e: Parameters<typeof recordWrites>[2],
+    now: Date,
+  ): Promise<void> {
+    await writeTogether(tx, recordWrites(tx, o, e, now));
   }
 
   async function mustFind(storeId: string, id: string, executor: Executor = db): Promise<OrderRow> {
@@ -230,7 +256,10 @@ export function createOrdersService(deps: OrdersDeps) {
    */
   async function placeOrder(
     input: PlaceOrderInput,
-  ): Promise<{ created: true; order: OrderRow; secret: string } | { created: false; order: OrderRow }> {
+  ): Promise<
+    | { created: true; order: OrderRow; secret: string; lines: OrderLineRow[] }
+    | { created: false; order: OrderRow }
+  > {
     const now = clock.now();
     const store = await deps.stores.getStoreCached(input.storeId);
     const holdSeconds = store.settings.hold_ttl_seconds ?? deps.config.HOLD_TTL_SECONDS;
@@ -241,6 +270,22 @@ export function createOrdersService(deps: OrdersDeps) {
     );
     const secret = newSecret();
     const id = ids('order');
+    const lines: OrderLineRow[] = input.lines.map((l, position) => ({
+      orderId: id,
+      position,
+      storeId: input.storeId,
+      variantId: l.variantId,
+      productId: l.productId,
+      sku: l.sku,
+      productTitle: l.productTitle,
+      title: l.title,
+      unitPrice: l.unitPrice,
+      qty: l.qty,
+      subtotal: l.subtotal,
+      discount: l.discount,
+      tax: l.tax,
+      total: l.total,
+    }));
     const result = await inTransaction(db, async (tx) => {
       const o = await repo.insertOrderOnce(tx, {
         id,
@@ -268,31 +313,31 @@ export function createOrdersService(deps: OrdersDeps) {
         updatedAt: now,
       });
       if (!o) return null;
-      await repo.insertLines(
-        tx,
-        input.lines.map((l, position) => ({
-          orderId: id,
-          position,
-          storeId: input.storeId,
-          variantId: l.variantId,
-          productId: l.productId,
-          sku: l.sku,
-          productTitle: l.productTitle,
-          title: l.title,
-          unitPrice: l.unitPrice,
-          qty: l.qty,
-          subtotal: l.subtotal,
-          discount: l.discount,
-          tax: l.tax,
-          total: l.total,
-        })),
-      );
+      // The lines, the audit event and the outbox row in one round trip.
+      await writeTogether(tx, [
+        repo.insertLines(tx, lines),
+        ...recordWrites(
+          tx,
+          o,
+          {
+            type: 'order.created',
+            to: 'pending',
+            data: { cart_id: input.cartId, lines: input.lines.length },
+          },
+          now,
+        ),
+      ]);
+      if (input.coupon) {
+        await coupons.redeemCoupon(tx, { storeId: input.storeId, couponId: input.coupon.id, orderId: id });
+      }
+      // Last: the hot level rows stay locked from here to the commit only.
       await inventory.reserveForOrder(tx, {
         storeId: input.storeId,
         orderId: id,
         cartId: input.cartId,
         lines: input.lines.map((l) => ({
           variantId: l.variantId,
+          productId: l.productId,
           qty: l.qty,
           trackInventory: l.trackInventory,
           allowBackorder: l.allowBackorder,
@@ -300,18 +345,9 @@ export function createOrdersService(deps: OrdersDeps) {
         expiresAt: reservationExpiresAt,
         now,
       });
-      if (input.coupon) {
-        await coupons.redeemCoupon(tx, { storeId: input.storeId, couponId: input.coupon.id, orderId: id });
-      }
-      await record(
-        tx,
-        o,
-        { type: 'order.created', to: 'pending', data: { cart_id: input.cartId, lines: input.lines.length } },
-        now,
-      );
       return o;
     });
-    if (result) return { created: true, order: result, secret };
+    if (result) return { created: true, order: result, secret, lines };
     // A concurrent request with the same key won the insert: resume its order.
     const existing = await repo.findOrderByCheckoutKey(db, input.storeId, input.livemode, input.checkoutKey);
     if (existing) return { created: false, order: existing };
@@ -359,12 +395,17 @@ export function createOrdersService(deps: OrdersDeps) {
     };
   }
 
+  /**
+   * pending → paid as one statement chain: the conditional transition, then the payment, audit and outbox rows
+   * together, then the stock (committed only when captured; the level rows are locked last).
+   */
   async function markPaid(
     o: OrderRow,
     result: GatewayResult,
     captured: boolean,
     source: SettleSource,
     now: Date,
+    known?: KnownLines,
   ) {
     return inTransaction(db, async (tx) => {
       const paymentStatus = captured ? 'paid' : 'authorized';
@@ -377,24 +418,26 @@ export function createOrdersService(deps: OrdersDeps) {
         now,
       });
       if (!updated) return undefined;
-      await repo.upsertPayment(tx, paymentRow(o, result, captured ? 'captured' : 'authorized', now));
-      if (captured) await inventory.commitOrder(tx, { orderId: o.id });
-      await record(
-        tx,
-        updated,
-        {
-          type: eventForTransition('pending', 'paid'),
-          from: 'pending',
-          to: 'paid',
-          data: {
-            source,
-            reference: result.reference,
-            amount_authorized: result.amountAuthorized,
-            amount_captured: result.amountCaptured,
+      await writeTogether(tx, [
+        repo.upsertPaymentWrite(tx, paymentRow(o, result, captured ? 'captured' : 'authorized', now)),
+        ...recordWrites(
+          tx,
+          updated,
+          {
+            type: eventForTransition('pending', 'paid'),
+            from: 'pending',
+            to: 'paid',
+            data: {
+              source,
+              reference: result.reference,
+              amount_authorized: result.amountAuthorized,
+              amount_captured: result.amountCaptured,
+            },
           },
-        },
-        now,
-      );
+          now,
+        ),
+      ]);
+      if (captured) await inventory.commitOrder(tx, { orderId: o.id, storeId: o.storeId, known });
       return updated;
     });
   }
@@ -451,12 +494,17 @@ export function createOrdersService(deps: OrdersDeps) {
    * still being `pending`, so checkout, a webhook and the reconciliation job racing each other make
    * one transition between them. Answers the order as it is afterwards.
    */
-  async function settle(o: OrderRow, result: GatewayResult, source: SettleSource): Promise<OrderRow> {
+  async function settle(
+    o: OrderRow,
+    result: GatewayResult,
+    source: SettleSource,
+    known?: KnownLines,
+  ): Promise<OrderRow> {
     const now = clock.now();
     if (o.status === 'pending') {
       const decision = settlementFor(result.status, { now, reservedUntil: o.reservedUntil });
       let moved: OrderRow | undefined;
-      if (decision.kind === 'paid') moved = await markPaid(o, result, decision.captured, source, now);
+      if (decision.kind === 'paid') moved = await markPaid(o, result, decision.captured, source, now, known);
       else if (decision.kind === 'failed')
         moved = await cancelPending(o, decision.reason, result, source, now);
       else if (decision.kind === 'expire') moved = await cancelPending(o, 'expired', result, source, now);

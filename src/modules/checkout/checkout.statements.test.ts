@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { CARDS, card, cartToken, checkout, newKey, seedVariant } from '../../../test/support/commerce.ts';
+import { DB_KIND, recordStatements, type StatementLog, testApp } from '../../../test/support/harness.ts';
+
+/*
+ * Statement budgets of the hot paths (DESIGN §8), counted at the driver (the ORM's query logger) in the
+ * request's own async context: background pollers running meanwhile are not counted. BEGIN/COMMIT are not
+ * statements here; transactions are counted on their own. A change that needs more says why and moves the
+ * budget in the same commit.
+ */
+
+/** Statements of a paid checkout that are ours (idempotency, order, stock, payment, events). */
+const CHECKOUT_OURS = 12;
+/** The test gateway's own ledger (the simulated processor): look up its idempotency key, record the charge. */
+const CHECKOUT_GATEWAY = 2;
+const CHECKOUT_TRANSACTIONS = 2;
+
+const t = await testApp();
+
+const GATEWAY_TABLE = /"?test_gateway_/;
+const gatewayStatements = (log: StatementLog) => log.statements.filter((q) => GATEWAY_TABLE.test(q));
+const ourStatements = (log: StatementLog) => log.statements.filter((q) => !GATEWAY_TABLE.test(q));
+const listing = (qs: string[]) =>
+  qs.map((q, i) => `  ${i + 1}. ${q.replace(/\s+/g, ' ').slice(0, 140)}`).join('\n');
+
+describe(`statement budgets (${DB_KIND})`, () => {
+  it(`a paid checkout of two lines sends ${CHECKOUT_OURS} statements of ours + ${CHECKOUT_GATEWAY} of the test gateway in ${CHECKOUT_TRANSACTIONS} transactions`, async () => {
+    const s = await t.createStore();
+    const v1 = await seedVariant(t, s, { price: 2500, onHand: 10 });
+    const v2 = await seedVariant(t, s, { price: 1000, onHand: 5, title: 'Tee' });
+    // Warm the in-process caches (store, rates, signing keys) with a first checkout.
+    const warm = await checkout(t, s.pk, await cartToken(t, s.pk, [{ variant_id: v1, quantity: 1 }]));
+    expect(warm.status).toBe(201);
+    const token = await cartToken(t, s.pk, [
+      { variant_id: v1, quantity: 2 },
+      { variant_id: v2, quantity: 1 },
+    ]);
+
+    const { result, log } = await recordStatements(() =>
+      checkout(t, s.pk, token, card(CARDS.success), newKey()),
+    );
+
+    expect(result.status).toBe(201);
+    expect(result.json.order).toMatchObject({ status: 'paid', total: 6000 });
+    expect(result.json.order.lines).toHaveLength(2);
+    const ours = ourStatements(log);
+    const gateway = gatewayStatements(log);
+    expect(
+      ours.length,
+      `checkout: ${ours.length} statements of ours (budget ${CHECKOUT_OURS}):\n${listing(ours)}`,
+    ).toBeLessThanOrEqual(CHECKOUT_OURS);
+    expect(gateway.length, `test gateway statements:\n${listing(gateway)}`).toBe(CHECKOUT_GATEWAY);
+    expect(log.statements.length).toBeLessThanOrEqual(16);
+    expect(log.transactions, 'transactions per checkout').toBeLessThanOrEqual(CHECKOUT_TRANSACTIONS);
+  });
+
+  it('the counter sees statements of the recorded request only, and would see a regression', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { price: 500, onHand: 3 });
+    const { log } = await recordStatements(async () => {
+      await t.request('GET', `/v1/inventory/${v}`, { key: s.sk });
+      await t.request('GET', `/v1/inventory/${v}`, { key: s.sk });
+    });
+    const { log: once } = await recordStatements(() => t.request('GET', `/v1/inventory/${v}`, { key: s.sk }));
+    expect(once.statements.length).toBeGreaterThan(0);
+    expect(log.statements.length).toBe(2 * once.statements.length);
+    const { log: none } = await recordStatements(async () => undefined);
+    expect(none.statements).toEqual([]);
+  });
+});
