@@ -14,6 +14,14 @@ const CHECKOUT_OURS = 12;
 /** The test gateway's own ledger (the simulated processor): look up its idempotency key, record the charge. */
 const CHECKOUT_GATEWAY = 2;
 const CHECKOUT_TRANSACTIONS = 2;
+/**
+ * A cart line update that raises a tracked line: the variants for sale (one read: the catalog has no
+ * in-process variant cache yet), then the hold in one transaction: lock the level row with the cart's own
+ * hold, and write the hold only if other carts' live holds, read after the lock, leave the units free.
+ * The lock cannot share a statement with the check: a statement reads with the snapshot it started with,
+ * so a hold another cart committed while this one waited for the lock would go unseen.
+ */
+const CART_LINE_UPDATE = 3;
 
 const t = await testApp();
 
@@ -52,6 +60,43 @@ describe(`statement budgets (${DB_KIND})`, () => {
     expect(gateway.length, `test gateway statements:\n${listing(gateway)}`).toBe(CHECKOUT_GATEWAY);
     expect(log.statements.length).toBeLessThanOrEqual(16);
     expect(log.transactions, 'transactions per checkout').toBeLessThanOrEqual(CHECKOUT_TRANSACTIONS);
+  });
+
+  it(`a cart line update sends ${CART_LINE_UPDATE} statements in 1 transaction`, async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { price: 2500, onHand: 10 });
+    const w = await seedVariant(t, s, { price: 900, onHand: 10, title: 'Cap' });
+    const token = await cartToken(t, s.pk, [
+      { variant_id: v, quantity: 1 },
+      { variant_id: w, quantity: 1 },
+    ]);
+    const update = (cartToken: string, quantity: number) =>
+      recordStatements(() =>
+        t.request('PATCH', `/v1/carts/current/lines/${v}`, {
+          key: s.pk,
+          body: { quantity, cart_token: cartToken },
+        }),
+      );
+
+    const up = await update(token, 3);
+    expect(up.result.status).toBe(200);
+    expect(up.result.json.lines.find((l: { variant_id: string }) => l.variant_id === v)).toMatchObject({
+      quantity: 3,
+    });
+    expect(
+      up.log.statements.length,
+      `cart line update: ${up.log.statements.length} statements (budget ${CART_LINE_UPDATE}):\n${listing(up.log.statements)}`,
+    ).toBeLessThanOrEqual(CART_LINE_UPDATE);
+    expect(up.log.transactions).toBeLessThanOrEqual(1);
+
+    const down = await update(up.result.json.token, 2);
+    expect(down.result.status).toBe(200);
+    expect(down.log.statements.length, listing(down.log.statements)).toBeLessThanOrEqual(CART_LINE_UPDATE);
+
+    // The budget does not buy a weaker check: more than the stock is still refused.
+    const tooMany = await update(down.result.json.token, 11);
+    expect(tooMany.result.status).toBe(409);
+    expect(tooMany.result.json.error.code).toBe('INSUFFICIENT_STOCK');
   });
 
   it('the counter sees statements of the recorded request only, and would see a regression', async () => {

@@ -81,23 +81,69 @@ export async function liveHolds(
   return new Map(r.map((h) => [h.variantId, Number(h.held)]));
 }
 
-export async function liveHoldOfCart(
+/**
+ * Locks the store's level row of a variant and reads, with it, this cart's own live hold on the variant
+ * (only this cart's requests change that hold). Undefined when the variant has no level row.
+ */
+export async function lockLevelWithOwnHold(
   tx: Executor,
-  cartId: string,
-  variantId: string,
-  now: Date,
-): Promise<number> {
-  const [r] = await tx
-    .select({ qty: inventoryHold.qty })
-    .from(inventoryHold)
-    .where(
-      and(
-        eq(inventoryHold.cartId, cartId),
-        eq(inventoryHold.variantId, variantId),
-        gt(inventoryHold.expiresAt, now),
-      ),
-    );
-  return r?.qty ?? 0;
+  input: { storeId: string; cartId: string; variantId: string; now: Date },
+): Promise<(LevelRow & { ownHold: number }) | undefined> {
+  const r = await rows<{ on_hand: number; committed: number; own_hold: number }>(
+    tx,
+    sql`select l.on_hand, l.committed,
+               coalesce((select h.qty from inventory_hold h
+                          where h.cart_id = ${input.cartId} and h.variant_id = l.variant_id
+                            and h.expires_at > ${ts(input.now)}), 0) as own_hold
+          from inventory_level l
+         where l.store_id = ${input.storeId} and l.variant_id = ${input.variantId}
+           for update of l`,
+  );
+  const x = r[0];
+  if (!x) return undefined;
+  return {
+    variantId: input.variantId,
+    onHand: Number(x.on_hand),
+    committed: Number(x.committed),
+    ownHold: Number(x.own_hold),
+  };
+}
+
+/**
+ * Sets a cart's hold only if `free` (the locked level's on_hand − committed) minus other carts' live holds,
+ * read now, covers `qty`. The caller holds the level row's lock, so no other hold or reservation of the
+ * variant moves meanwhile. Answers whether the hold was set and the other carts' live holds.
+ */
+export async function upsertHoldIfFree(
+  tx: Executor,
+  h: {
+    storeId: string;
+    cartId: string;
+    variantId: string;
+    qty: number;
+    expiresAt: Date;
+    now: Date;
+    free: number;
+  },
+): Promise<{ placed: boolean; othersHeld: number }> {
+  const r = await rows<{ held: number; placed: boolean }>(
+    tx,
+    sql`with others as (
+           select coalesce(sum(qty), 0)::int as held from inventory_hold
+            where store_id = ${h.storeId} and variant_id = ${h.variantId}
+              and expires_at > ${ts(h.now)} and cart_id <> ${h.cartId}
+         ),
+         placed as (
+           insert into inventory_hold (cart_id, variant_id, store_id, qty, expires_at)
+           select ${h.cartId}, ${h.variantId}, ${h.storeId}, ${h.qty}::int, ${ts(h.expiresAt)}
+             from others where ${h.free}::int - others.held >= ${h.qty}::int
+           on conflict (cart_id, variant_id)
+           do update set qty = excluded.qty, expires_at = excluded.expires_at, store_id = excluded.store_id
+           returning 1
+         )
+       select others.held, exists (select 1 from placed) as placed from others`,
+  );
+  return { placed: r[0]?.placed === true, othersHeld: Number(r[0]?.held ?? 0) };
 }
 
 export async function upsertHold(

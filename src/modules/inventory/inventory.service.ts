@@ -164,13 +164,23 @@ export async function placeHold(tx: Executor, input: PlaceHoldInput): Promise<vo
   }
   const expiresAt = new Date(now.getTime() + input.ttlSeconds * 1000);
   if (!input.allowBackorder) {
-    const level = (await repo.lockLevels(tx, storeId, [variantId])).get(variantId);
+    // Two statements: the lock (with this cart's own hold), then the hold written only if the units are
+    // free of other carts' live holds read after the lock, so two carts never both take the last unit.
+    const level = await repo.lockLevelWithOwnHold(tx, { storeId, cartId, variantId, now });
     if (!level) throw insufficient(variantId, 0);
-    const own = await repo.liveHoldOfCart(tx, cartId, variantId, now);
-    if (qty > own) {
-      const others = (await repo.liveHolds(tx, storeId, [variantId], now, cartId)).get(variantId) ?? 0;
-      const figures = { onHand: level.onHand, committed: level.committed, held: others };
-      if (!canAllocate(input, figures, qty)) throw insufficient(variantId, freeToSell(figures));
+    if (qty > level.ownHold) {
+      const { placed, othersHeld } = await repo.upsertHoldIfFree(tx, {
+        storeId,
+        cartId,
+        variantId,
+        qty,
+        expiresAt,
+        now,
+        free: level.onHand - level.committed,
+      });
+      const figures = { onHand: level.onHand, committed: level.committed, held: othersHeld };
+      if (!placed || !canAllocate(input, figures, qty)) throw insufficient(variantId, freeToSell(figures));
+      return;
     }
   }
   await repo.upsertHold(tx, { storeId, cartId, variantId, qty, expiresAt });
