@@ -14,6 +14,8 @@ const CHECKOUT_OURS = 12;
 /** The test gateway's own ledger (the simulated processor): look up its idempotency key, record the charge. */
 const CHECKOUT_GATEWAY = 2;
 const CHECKOUT_TRANSACTIONS = 2;
+/** A coupon adds its fresh read (usage counts matter) and one statement that counts the use and records it. */
+const COUPON_EXTRA = 2;
 /**
  * A cart line update that raises a tracked line: the variants for sale (one read: the catalog has no
  * in-process variant cache yet), then the hold in one transaction: lock the level row with the cart's own
@@ -60,6 +62,42 @@ describe(`statement budgets (${DB_KIND})`, () => {
     expect(gateway.length, `test gateway statements:\n${listing(gateway)}`).toBe(CHECKOUT_GATEWAY);
     expect(log.statements.length).toBeLessThanOrEqual(16);
     expect(log.transactions, 'transactions per checkout').toBeLessThanOrEqual(CHECKOUT_TRANSACTIONS);
+  });
+
+  it(`a paid checkout with a coupon sends ${CHECKOUT_OURS + COUPON_EXTRA} statements of ours + ${CHECKOUT_GATEWAY} of the test gateway`, async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { price: 5000, onHand: 10 });
+    const c = await t.request('POST', '/v1/coupons', {
+      key: s.sk,
+      body: { code: 'TENOFF', kind: 'percent', value: 10, usage_limit: 5 },
+    });
+    expect(c.status).toBe(201);
+    const withCoupon = async () => {
+      const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+      const r = await t.request('PUT', '/v1/carts/current/coupon', {
+        key: s.pk,
+        body: { code: 'tenoff', cart_token: token },
+      });
+      expect(r.status).toBe(200);
+      return r.json.token as string;
+    };
+    expect((await checkout(t, s.pk, await withCoupon())).status).toBe(201);
+    const token = await withCoupon();
+
+    const { result, log } = await recordStatements(() =>
+      checkout(t, s.pk, token, card(CARDS.success), newKey()),
+    );
+
+    expect(result.status).toBe(201);
+    expect(result.json.order).toMatchObject({ status: 'paid', total: 4500, coupon_code: 'TENOFF' });
+    const ours = ourStatements(log);
+    expect(
+      ours.length,
+      `checkout with a coupon: ${ours.length} statements of ours (budget ${CHECKOUT_OURS + COUPON_EXTRA}):\n${listing(ours)}`,
+    ).toBeLessThanOrEqual(CHECKOUT_OURS + COUPON_EXTRA);
+    expect(gatewayStatements(log)).toHaveLength(CHECKOUT_GATEWAY);
+    expect(log.statements.length).toBeLessThanOrEqual(16);
+    expect(log.transactions).toBeLessThanOrEqual(CHECKOUT_TRANSACTIONS);
   });
 
   it(`a cart line update sends ${CART_LINE_UPDATE} statements in 1 transaction`, async () => {
