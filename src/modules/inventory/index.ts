@@ -2,8 +2,11 @@
  * Inventory: stock levels, soft cart holds, hard order reservations and the movement ledger.
  *
  * Guarantees (DESIGN §5): no oversell with any number of processes on one database. Every writer of a
- * variant's `committed` or holds locks its `inventory_level` row first (`SELECT … FOR UPDATE`, several rows
- * always in variant-id order), then checks and writes; the conditional UPDATE repeats the check as a guard.
+ * variant's `committed` or holds locks its `inventory_level` row first (`FOR UPDATE`, several rows always in
+ * variant-id order), then checks and writes; the conditional UPDATE repeats the check as a guard. A hold is
+ * two statements (the lock, then the conditional write, so other carts' holds are read after the lock); an
+ * order's reservation is one statement, last in the order transaction, whose `committed` check is exact and
+ * whose count of other carts' holds is the statement's snapshot (see reserveStock).
  * Every change of on_hand/committed writes an `inventory_movement` row with its reason, so the ledger sums
  * to the levels. Every order step is idempotent (conditional updates on the reservation state).
  *
