@@ -62,6 +62,16 @@ describe(`statement budgets (${DB_KIND})`, () => {
     expect(gateway.length, `test gateway statements:\n${listing(gateway)}`).toBe(CHECKOUT_GATEWAY);
     expect(log.statements.length).toBeLessThanOrEqual(16);
     expect(log.transactions, 'transactions per checkout').toBeLessThanOrEqual(CHECKOUT_TRANSACTIONS);
+
+    // The hot rows are locked last: the order transaction ends with the stock reservation (the gateway is
+    // called next, outside it), and the paid transaction ends with the stock commit (then the idempotency record).
+    const all = log.statements;
+    const reserve = all.findIndex((q) => /update inventory_level/.test(q) && /inventory_reservation/.test(q));
+    expect(reserve, listing(all)).toBeGreaterThan(0);
+    expect(GATEWAY_TABLE.test(all[reserve + 1] ?? ''), listing(all)).toBe(true);
+    const commit = all.findIndex((q) => /^with moved as/.test(q.trim()));
+    expect(commit, listing(all)).toBeGreaterThan(reserve);
+    expect(all[commit + 1] ?? '', listing(all)).toMatch(/^update "idempotency_key"/);
   });
 
   it(`a paid checkout with a coupon sends ${CHECKOUT_OURS + COUPON_EXTRA} statements of ours + ${CHECKOUT_GATEWAY} of the test gateway`, async () => {
