@@ -10,6 +10,7 @@ import {
   createInventoryModule,
   getAvailability,
   listExpiredReservations,
+  stockStateQuery,
 } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
 import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
@@ -157,6 +158,7 @@ export function createApp(options: AppOptions) {
     clock,
     auth,
     availability: getAvailability,
+    stockState: stockStateQuery,
   });
   app.route('/', catalog.routes);
   // Cached product reads are answered before the router (see catalog.fast-path.ts), with either limiter.
@@ -256,6 +258,7 @@ export function createApp(options: AppOptions) {
       stores,
       auth,
       availability: getAvailability,
+      stockState: stockStateQuery,
       stock: inventory.stock,
       loadPricingContext: pricing.loadPricingContext,
     },

@@ -45,7 +45,11 @@ export async function openDatabase(options: {
   memory?: boolean;
   /** How long a query waits for a pool connection before failing (PostgreSQL only). */
   connectTimeoutMs?: number;
+  /** Sees every statement the ORM sends, in the caller's async context (tests count the hot paths' SQL). */
+  onStatement?: (sql: string) => void;
 }): Promise<Database> {
+  const onStatement = options.onStatement;
+  const logger = onStatement ? { logQuery: (query: string) => onStatement(query) } : undefined;
   if (options.url) {
     const pool = new pg.Pool({
       connectionString: options.url,
@@ -63,7 +67,7 @@ export async function openDatabase(options: {
       client.on('error', () => undefined);
     });
     return {
-      db: drizzlePg({ client: pool }) as unknown as Executor,
+      db: drizzlePg({ client: pool, logger }) as unknown as Executor,
       kind: 'postgres',
       close: () => pool.end(),
     };
@@ -75,7 +79,7 @@ export async function openDatabase(options: {
   }
   const client = await PGlite.create(dir ?? 'memory://', { extensions: { pg_trgm } });
   return {
-    db: drizzlePglite({ client }) as unknown as Executor,
+    db: drizzlePglite({ client, logger }) as unknown as Executor,
     kind: 'pglite',
     close: () => client.close(),
   };

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll } from 'vitest';
@@ -13,12 +14,48 @@ export const ROOT_TOKEN = 'root_token_for_tests_0123456789';
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 export const DB_KIND = TEST_DATABASE_URL ? 'postgres' : 'pglite';
 
+/** What one piece of work sent to the database: its statements (without BEGIN/COMMIT) and transactions. */
+export interface StatementLog {
+  statements: string[];
+  transactions: number;
+}
+
+const recording = new AsyncLocalStorage<StatementLog>();
+const TRANSACTION_CONTROL = /^\s*(begin|commit|rollback|savepoint|release savepoint)\b/i;
+
+function recordStatement(query: string): void {
+  const log = recording.getStore();
+  if (log && !TRANSACTION_CONTROL.test(query)) log.statements.push(query);
+}
+
+/** Counts the transactions opened through the ORM (PGlite's BEGIN never reaches the ORM's logger). */
+function countTransactions(database: Database): Database {
+  const db = database.db;
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn: never, config?: never) => {
+    const log = recording.getStore();
+    if (log) log.transactions++;
+    return transaction(fn, config);
+  }) as typeof db.transaction;
+  return database;
+}
+
+/**
+ * Runs `fn` and records every statement it sends to any test database, through the driver's logger, in
+ * `fn`'s async context only: background pollers (cache change feed, jobs) running meanwhile are not counted.
+ */
+export async function recordStatements<T>(fn: () => Promise<T>): Promise<{ result: T; log: StatementLog }> {
+  const log: StatementLog = { statements: [], transactions: 0 };
+  const result = await recording.run(log, fn);
+  return { result, log };
+}
+
 /** Opens a fresh, migrated database: a new PostgreSQL database per call, or a new in-memory PGlite. */
 export async function freshDatabase(): Promise<Database & { url?: string }> {
   if (!TEST_DATABASE_URL) {
-    const database = await openDatabase({ memory: true });
+    const database = await openDatabase({ memory: true, onStatement: recordStatement });
     await runMigrations(database);
-    return database;
+    return countTransactions(database);
   }
   const name = `cs_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -27,7 +64,9 @@ export async function freshDatabase(): Promise<Database & { url?: string }> {
   await admin.end();
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ url: url.toString(), poolSize: 10 });
+  const database = countTransactions(
+    await openDatabase({ url: url.toString(), poolSize: 10, onStatement: recordStatement }),
+  );
   await runMigrations(database);
   return {
     ...database,

@@ -4,7 +4,7 @@ import type { IdGenerator } from '../../shared/ids.ts';
 import type { Renderer } from './catalog.read-model.ts';
 import * as repo from './catalog.repo.ts';
 import { assertOptions, assertOptionValues, assertVariantSet, variantTitle } from './catalog.rules.ts';
-import { type AvailabilityReader, type ProductJson, serializeVariant } from './catalog.serializers.ts';
+import { type ProductJson, type StockStateQuery, serializeVariant } from './catalog.serializers.ts';
 import type { ProductImage, ProductOption } from './catalog.tables.ts';
 import {
   assertSlug,
@@ -51,7 +51,7 @@ export function createProductWrites(deps: {
   ids: IdGenerator;
   write: CatalogWrite;
   renderer: Renderer;
-  availability: AvailabilityReader;
+  stockState: StockStateQuery;
 }) {
   const { ids, write } = deps;
   const { currencyOf, renderOne, stockOf } = deps.renderer;
@@ -126,48 +126,21 @@ export function createProductWrites(deps: {
 
   return {
     /**
-     * In the transaction that changed stock: records an `inventory` change for each affected product, or
-     * `availability` when a variant crossed zero (in stock ↔ out of stock), which alone retires the store's
-     * list pages and search results. Holds are left out: they come and go without notice, and a checkout
-     * calls this while its own cart's holds still stand. Costs one read of the stock levels (and an update
-     * when a variant crossed zero) on top of the change rows, so that a checkout no longer empties every
-     * storefront page of the store.
+     * In the transaction that changed stock, after the change: records an `inventory` change for each
+     * affected product, or `availability` when a variant crossed zero (in stock ↔ out of stock), which alone
+     * retires the store's list pages and search results. Holds are left out: they come and go without notice,
+     * and a checkout calls this while its own cart's holds still stand. One statement (repo.recordStockChanges:
+     * read the new stock, flip `listed_in_stock`, append the changes), so that a checkout no longer empties
+     * every storefront page of the store and pays one round trip for it. The products a caller may pass
+     * (`_productIds`) are not needed: the statement reads each variant's row for `listed_in_stock` anyway.
      */
-    async recordStockChange(tx: Executor, storeId: string, variantIds: string[]): Promise<void> {
-      const variants = await repo.variantStockStates(tx, storeId, variantIds);
-      if (variants.length === 0) return;
-      const stock = await deps.availability(
-        tx,
-        storeId,
-        variants.map((v) => v.id),
-        {
-          withoutHolds: true,
-          policies: new Map(
-            variants.map((v) => [
-              v.id,
-              { trackInventory: v.trackInventory, allowBackorder: v.allowBackorder },
-            ]),
-          ),
-        },
-      );
-      const flipped: { id: string; inStock: boolean }[] = [];
-      const crossed = new Set<string>();
-      for (const v of variants) {
-        const inStock = stock.get(v.id)?.inStock ?? false;
-        if (v.listedInStock === inStock) continue;
-        flipped.push({ id: v.id, inStock });
-        crossed.add(v.productId);
-      }
-      await repo.setListedInStock(tx, storeId, flipped);
-      const productIds = [...new Set(variants.map((v) => v.productId))];
-      await repo.insertChanges(
-        tx,
-        productIds.map((entityId) => ({
-          storeId,
-          entity: crossed.has(entityId) ? ('availability' as const) : ('inventory' as const),
-          entityId,
-        })),
-      );
+    async recordStockChange(
+      tx: Executor,
+      storeId: string,
+      variantIds: string[],
+      _productIds?: string[],
+    ): Promise<void> {
+      await repo.recordStockChanges(tx, storeId, variantIds, deps.stockState(storeId, variantIds));
     },
 
     // ------------------------------------------------------------ product writes

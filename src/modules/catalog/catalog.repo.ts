@@ -225,55 +225,40 @@ export async function productIdsOfVariants(
   return r.map((x) => x.productId);
 }
 
-export interface VariantStockState {
-  id: string;
-  productId: string;
-  trackInventory: boolean;
-  allowBackorder: boolean;
-  listedInStock: boolean | null;
-}
-
-/** The stock policies of the variants and whether list pages last saw them in stock. */
-export async function variantStockStates(
+/**
+ * A stock change in one statement: reads the variants' in-stock state from `stock` (a relation
+ * `(variant_id, in_stock)` read with this statement's snapshot, so it must run after the stock changed),
+ * flips `listed_in_stock` where it differs, and appends one change per product: `availability` when one of
+ * its variants flipped, else `inventory`. Variants of other stores, or gone, are ignored.
+ */
+export async function recordStockChanges(
   tx: Executor,
   storeId: string,
   variantIds: string[],
-): Promise<VariantStockState[]> {
-  if (variantIds.length === 0) return [];
-  return tx
-    .select({
-      id: variant.id,
-      productId: variant.productId,
-      trackInventory: variant.trackInventory,
-      allowBackorder: variant.allowBackorder,
-      listedInStock: variant.listedInStock,
-    })
-    .from(variant)
-    .where(and(eq(variant.storeId, storeId), inArray(variant.id, variantIds)));
-}
-
-/** Records the in-stock state list pages will show from now on; one statement for any number of variants. */
-export async function setListedInStock(
-  tx: Executor,
-  storeId: string,
-  states: { id: string; inStock: boolean }[],
+  stock: SQL,
 ): Promise<void> {
-  if (states.length === 0) return;
-  const inStock = states.filter((x) => x.inStock).map((x) => x.id);
-  await tx
-    .update(variant)
-    .set({
-      listedInStock: inStock.length ? inArray(variant.id, inStock) : sql`false`,
-    })
-    .where(
-      and(
-        eq(variant.storeId, storeId),
-        inArray(
-          variant.id,
-          states.map((x) => x.id),
-        ),
-      ),
-    );
+  if (variantIds.length === 0) return;
+  const ids = sql.join(
+    variantIds.map((id) => sql`${id}`),
+    sql`, `,
+  );
+  await tx.execute(sql`with stock as (${stock}),
+       flipped as (
+         update ${variant} as v set listed_in_stock = stock.in_stock
+           from stock
+          where v.store_id = ${storeId} and v.id = stock.variant_id
+            and v.listed_in_stock is distinct from stock.in_stock
+      returning v.product_id
+       ),
+       products as (
+         select distinct v.product_id from ${variant} v where v.store_id = ${storeId} and v.id in (${ids})
+       )
+     insert into ${catalogChange} (store_id, entity, entity_id)
+     select ${storeId},
+            case when p.product_id in (select product_id from flipped) then 'availability' else 'inventory' end,
+            p.product_id
+       from products p
+      order by p.product_id`);
 }
 
 export interface VariantForSaleRow {

@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { Executor } from '../../shared/db.ts';
 import type * as repo from './catalog.repo.ts';
 
@@ -17,6 +18,13 @@ export type AvailabilityReader = (
     withoutHolds?: boolean;
   },
 ) => Promise<Stock>;
+
+/**
+ * The catalog's port for the variants' in-stock state as SQL (the inventory module's `stockStateQuery`): a
+ * relation `(variant_id, in_stock)`, holds left out, that the catalog embeds in its stock-change statement so
+ * the new stock is read, compared and recorded in one round trip.
+ */
+export type StockStateQuery = (storeId: string, variantIds: string[]) => SQL;
 
 export function serializeVariant(
   v: repo.VariantRow,

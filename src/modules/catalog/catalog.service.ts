@@ -5,7 +5,7 @@ import { createCollections } from './catalog.collections.ts';
 import { createProductWrites } from './catalog.product-writes.ts';
 import { createRenderer, createStorefrontReadModel } from './catalog.read-model.ts';
 import * as repo from './catalog.repo.ts';
-import type { AvailabilityReader } from './catalog.serializers.ts';
+import type { AvailabilityReader, StockStateQuery } from './catalog.serializers.ts';
 import { createCatalogWrite } from './catalog.writes.ts';
 
 export type { CollectionInput, CollectionPatch } from './catalog.collections.ts';
@@ -16,6 +16,7 @@ export type {
   CollectionJson,
   ListPage,
   ProductJson,
+  StockStateQuery,
   VariantForSale,
   VariantJson,
 } from './catalog.serializers.ts';
@@ -32,13 +33,14 @@ export function createCatalogService(deps: {
   cache: CatalogCache;
   committed: (changes: CatalogChange[]) => void;
   availability: AvailabilityReader;
+  stockState: StockStateQuery;
 }) {
   const renderer = createRenderer({ cache: deps.cache, availability: deps.availability });
   const write = createCatalogWrite({ db: deps.db, committed: deps.committed });
   const reads = createStorefrontReadModel({ db: deps.db, cache: deps.cache, renderer });
   return {
     ...reads,
-    ...createProductWrites({ ids: deps.ids, write, renderer, availability: deps.availability }),
+    ...createProductWrites({ ids: deps.ids, write, renderer, stockState: deps.stockState }),
     ...createCollections({ db: deps.db, ids: deps.ids, write, renderer, storePage: reads.storePage }),
   };
 }

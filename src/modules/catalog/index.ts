@@ -11,7 +11,7 @@ import type { PeriodicTask } from '../jobs/index.ts';
 import { createCatalogCache, createChangeFeed } from './catalog.cache.ts';
 import { pruneChanges } from './catalog.repo.ts';
 import { catalogRoutes } from './catalog.routes.ts';
-import { type AvailabilityReader, createCatalogService } from './catalog.service.ts';
+import { type AvailabilityReader, createCatalogService, type StockStateQuery } from './catalog.service.ts';
 
 export {
   CATALOG_CHANNEL,
@@ -26,6 +26,7 @@ export {
   loadVariantsForSale,
   type ProductJson,
   recordCatalogChange,
+  type StockStateQuery,
   type VariantForSale,
   type VariantJson,
 } from './catalog.service.ts';
@@ -59,6 +60,8 @@ export function createCatalogModule(deps: {
   };
   /** Stock figures for the storefront (the inventory module's `getAvailability`). */
   availability: AvailabilityReader;
+  /** The variants' in-stock state as SQL (the inventory module's `stockStateQuery`). */
+  stockState: StockStateQuery;
 }) {
   const logger = deps.logger.child({ module: 'catalog' });
   const cache = createCatalogCache({ maxEntries: deps.config.CACHE_MAX_ENTRIES });
@@ -75,6 +78,7 @@ export function createCatalogModule(deps: {
     cache,
     committed: (changes) => feed.committed(changes),
     availability: deps.availability,
+    stockState: deps.stockState,
   });
   const routes = catalogRoutes({
     service,
@@ -97,8 +101,12 @@ export function createCatalogModule(deps: {
      * For the inventory module: in the transaction that changed stock, records a change for each affected
      * product, so every process re-renders its availability (and its pages, when stock crossed zero).
      */
-    onStockChange: (tx: Executor, storeId: string, variantIds: string[]): Promise<void> =>
-      service.recordStockChange(tx, storeId, variantIds),
+    onStockChange: (
+      tx: Executor,
+      storeId: string,
+      variantIds: string[],
+      productIds?: string[],
+    ): Promise<void> => service.recordStockChange(tx, storeId, variantIds, productIds),
     /** Listens to catalog changes of every process (e.g. to refresh a search index). */
     onChange: feed.onChange,
     /** Polls the change feed once, now. */

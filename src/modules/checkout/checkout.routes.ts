@@ -110,7 +110,7 @@ export function checkoutRoutes(deps: {
         payment: body.payment,
         email: body.email,
       });
-      const lines = await deps.orders.linesOf(out.order.id);
+      const lines = out.lines ?? (await deps.orders.linesOf(out.order.id));
       return c.json({ order: serializeOrder(out.order, lines), order_secret: out.secret }, out.status);
     },
   );

@@ -4,13 +4,19 @@ import type { Clock } from '../../shared/clock.ts';
 import type { Executor } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { CartService } from '../cart/index.ts';
-import { gatewayKeys, type OrderRow, type OrdersService } from '../orders/index.ts';
+import {
+  callGateway,
+  type GatewayCall,
+  gatewayKeys,
+  type OrderLineRow,
+  type OrderRow,
+  type OrdersService,
+} from '../orders/index.ts';
 import {
   assertPaymentFitsMode,
   type GatewayChoice,
   type GatewayResult,
   GatewayTimeoutError,
-  GatewayUnavailableError,
   gatewayForMode,
   type PaymentGateway,
   type PaymentInput,
@@ -34,6 +40,8 @@ export interface CheckoutOutcome {
   status: 201 | 202;
   order: OrderRow;
   secret: string;
+  /** The order's lines when this request wrote them (no need to read them back). */
+  lines?: OrderLineRow[];
 }
 
 export interface CheckoutDeps {
@@ -92,17 +100,22 @@ export function createCheckoutService(deps: CheckoutDeps) {
     );
   }
 
-  async function answer(o: OrderRow, secret: string): Promise<CheckoutOutcome> {
-    if (o.status === 'pending') return { status: 202, order: o, secret };
+  async function answer(o: OrderRow, secret: string, lines?: OrderLineRow[]): Promise<CheckoutOutcome> {
+    if (o.status === 'pending') return { status: 202, order: o, secret, lines };
     if (o.status === 'cancelled') throw await paymentError(o);
-    return { status: 201, order: o, secret };
+    return { status: 201, order: o, secret, lines };
   }
 
   /**
    * Asks the gateway to authorize (and capture, unless the store captures manually) with a key derived
    * from the order id: a re-executed checkout repeats the same call and the gateway answers the first result.
    */
-  async function pay(o: OrderRow, secret: string, payment: PaymentInput): Promise<CheckoutOutcome> {
+  async function pay(
+    o: OrderRow,
+    secret: string,
+    payment: PaymentInput,
+    lines?: OrderLineRow[],
+  ): Promise<CheckoutOutcome> {
     let result: GatewayResult;
     if (o.total === 0) {
       // Nothing to charge (a 100 % coupon): the order is paid as it stands.
@@ -115,38 +128,20 @@ export function createCheckoutService(deps: CheckoutDeps) {
       };
     } else {
       const gateway = await orders.gatewayOf(o);
+      let call: GatewayCall<GatewayResult>;
       try {
-        result = await gateway.authorize({
-          orderId: o.id,
-          amount: o.total,
-          currency: o.currency,
-          payment,
-          capture: o.captureMode !== 'manual',
-          idempotencyKey: gatewayKeys.authorize(o.id),
-          email: o.email,
-        });
+        call = await callGateway(() =>
+          gateway.authorize({
+            orderId: o.id,
+            amount: o.total,
+            currency: o.currency,
+            payment,
+            capture: o.captureMode !== 'manual',
+            idempotencyKey: gatewayKeys.authorize(o.id),
+            email: o.email,
+          }),
+        );
       } catch (e) {
-        if (e instanceof GatewayTimeoutError) {
-          // The charge may or may not have happened: the order stays pending with its stock reserved and is
-          // settled by the gateway webhook or the reconciliation job. The shopper gets the order to follow.
-          deps.logger.warn(
-            { orderId: o.id },
-            'gateway timed out at checkout; order left pending for reconciliation',
-          );
-          return { status: 202, order: o, secret };
-        }
-        if (e instanceof GatewayUnavailableError) {
-          // Nothing was charged. The order stays pending: a retry with the same Idempotency-Key resumes it,
-          // and without a retry it expires at its reservation deadline, giving the stock back.
-          throw new AppError(
-            'GATEWAY_UNAVAILABLE',
-            'The payment gateway could not be reached; retry with the same Idempotency-Key.',
-            {
-              headers: { 'Retry-After': '2' },
-              extra: { order_id: o.id },
-            },
-          );
-        }
         if (isAppError(e)) {
           // The gateway refused the request itself (bad card data, unsupported method): nothing was charged.
           await orders.settle(
@@ -161,13 +156,34 @@ export function createCheckoutService(deps: CheckoutDeps) {
             },
             'checkout',
           );
-          throw e;
         }
         throw e;
       }
+      if (!call.ok) {
+        if (call.error instanceof GatewayTimeoutError) {
+          // The charge may or may not have happened: the order stays pending with its stock reserved and is
+          // settled by the gateway webhook or the reconciliation job. The shopper gets the order to follow.
+          deps.logger.warn(
+            { orderId: o.id },
+            'gateway timed out at checkout; order left pending for reconciliation',
+          );
+          return { status: 202, order: o, secret, lines };
+        }
+        // Nothing was charged. The order stays pending: a retry with the same Idempotency-Key resumes it,
+        // and without a retry it expires at its reservation deadline, giving the stock back.
+        throw new AppError(
+          'GATEWAY_UNAVAILABLE',
+          'The payment gateway could not be reached; retry with the same Idempotency-Key.',
+          {
+            headers: { 'Retry-After': '2' },
+            extra: { order_id: o.id },
+          },
+        );
+      }
+      result = call.value;
     }
     deps.afterGatewayAnswer?.();
-    return answer(await orders.settle(o, result, 'checkout'), secret);
+    return answer(await orders.settle(o, result, 'checkout', lines && { lines }), secret, lines);
   }
 
   /** A second execution for the same Idempotency-Key (a crash, or a retry after 5xx): continue that order. */
@@ -289,7 +305,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
         lines,
       });
       if (!placed.created) return resume(placed.order, input, fingerprint);
-      return pay(placed.order, placed.secret, input.payment);
+      return pay(placed.order, placed.secret, input.payment, placed.lines);
     },
   };
 }

@@ -25,8 +25,8 @@ const isTransient = (status: number) => status === 401 || status === 403 || stat
  * Stripe semantics for `Idempotency-Key` on every mutating method (POST, PUT, PATCH, DELETE): the first request runs and its response is stored;
  * the same key with the same request replays it (`Idempotent-Replayed: true`); with a different request
  * → 422 IDEMPOTENCY_KEY_REUSED; while the first is still running → 409 IDEMPOTENCY_KEY_IN_USE.
- * Keys are scoped per API key (by the key's hash, so no lookup is needed) and kept 24 h. The claim is a row
- * inserted with ON CONFLICT DO NOTHING, so it holds across any number of processes on one database.
+ * Keys are scoped per API key (by the key's hash, so no lookup is needed) and kept 24 h. The claim is
+ * one upsert (insert, or overwrite an expired record), so it holds across any number of processes on one database.
  */
 export function idempotencyMiddleware(deps: {
   db: Executor;
@@ -111,30 +111,38 @@ async function claim(
   db: Executor,
   a: { scope: string; key: string; requestHash: string; now: Date; lockMs: number },
 ): Promise<boolean> {
-  // An expired record is gone for good: drop it so the key can be used afresh.
-  await db
-    .delete(idempotencyKey)
-    .where(
-      and(
-        eq(idempotencyKey.scope, a.scope),
-        eq(idempotencyKey.key, a.key),
-        lt(idempotencyKey.expiresAt, a.now),
-      ),
-    );
-  const inserted = await db
+  const lockedUntil = new Date(a.now.getTime() + a.lockMs);
+  const expiresAt = new Date(a.now.getTime() + KEEP_MS);
+  // One statement: a new key is inserted; an expired record is gone for good, so it is overwritten as if
+  // new; a live record is left alone (no row returned). Two claimants of an expired key queue on its row
+  // lock and the second sees the first's fresh expiry, so exactly one wins.
+  const claimed = await db
     .insert(idempotencyKey)
     .values({
       scope: a.scope,
       key: a.key,
       requestHash: a.requestHash,
       state: 'in_flight',
-      lockedUntil: new Date(a.now.getTime() + a.lockMs),
+      lockedUntil,
       createdAt: a.now,
-      expiresAt: new Date(a.now.getTime() + KEEP_MS),
+      expiresAt,
     })
-    .onConflictDoNothing()
+    .onConflictDoUpdate({
+      target: [idempotencyKey.scope, idempotencyKey.key],
+      set: {
+        requestHash: a.requestHash,
+        state: 'in_flight',
+        responseStatus: null,
+        responseHeaders: null,
+        responseBody: null,
+        lockedUntil,
+        createdAt: a.now,
+        expiresAt,
+      },
+      setWhere: lt(idempotencyKey.expiresAt, a.now),
+    })
     .returning({ key: idempotencyKey.key });
-  return inserted.length === 1;
+  return claimed.length === 1;
 }
 
 /** Takes over an in-flight claim whose owner died (lock expired); only one contender wins. */

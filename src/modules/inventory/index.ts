@@ -2,8 +2,13 @@
  * Inventory: stock levels, soft cart holds, hard order reservations and the movement ledger.
  *
  * Guarantees (DESIGN §5): no oversell with any number of processes on one database. Every writer of a
- * variant's `committed` or holds locks its `inventory_level` row first (`SELECT … FOR UPDATE`, several rows
- * always in variant-id order), then checks and writes; the conditional UPDATE repeats the check as a guard.
+ * variant's `committed` or holds locks its `inventory_level` row first (`FOR UPDATE`, several rows always in
+ * variant-id order), then checks and writes; the conditional UPDATE repeats the check as a guard. A hold is
+ * two statements (the lock, then the conditional write, so other carts' holds are read after the lock); an
+ * order's reservation is one statement, the last stock write of the order transaction, whose `committed` check
+ * is exact and whose count of other carts' holds is the statement's snapshot (see reserveStock). The
+ * stock-change listener runs after each stock statement (it reads the new stock), so it holds the level rows'
+ * locks one round trip longer.
  * Every change of on_hand/committed writes an `inventory_movement` row with its reason, so the ledger sums
  * to the levels. Every order step is idempotent (conditional updates on the reservation state).
  *
@@ -51,6 +56,7 @@ export {
   type StockChangeListener,
   type StockOperations,
   setStockLevels,
+  stockStateQuery,
   sweepExpiredHolds,
 } from './inventory.service.ts';
 export { inventoryHold, inventoryLevel } from './inventory.tables.ts';

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, lte, ne, type SQL, sql } from 'drizzle-orm';
 import { type Executor, rows, type Tx } from '../../shared/db.ts';
 import { variant } from '../catalog/index.ts';
 import {
@@ -81,23 +81,69 @@ export async function liveHolds(
   return new Map(r.map((h) => [h.variantId, Number(h.held)]));
 }
 
-export async function liveHoldOfCart(
-  tx: Executor,
-  cartId: string,
-  variantId: string,
-  now: Date,
-): Promise<number> {
-  const [r] = await tx
-    .select({ qty: inventoryHold.qty })
-    .from(inventoryHold)
-    .where(
-      and(
-        eq(inventoryHold.cartId, cartId),
-        eq(inventoryHold.variantId, variantId),
-        gt(inventoryHold.expiresAt, now),
-      ),
-    );
-  return r?.qty ?? 0;
+/**
+ * Locks the store's level row of a variant and reads, with it, this cart's own live hold on the variant
+ * (only this cart's requests change that hold). Undefined when the variant has no level row.
+ */
+export async function lockLevelWithOwnHold(
+  tx: Tx,
+  input: { storeId: string; cartId: string; variantId: string; now: Date },
+): Promise<(LevelRow & { ownHold: number }) | undefined> {
+  const r = await rows<{ on_hand: number; committed: number; own_hold: number }>(
+    tx,
+    sql`select l.on_hand, l.committed,
+               coalesce((select h.qty from inventory_hold h
+                          where h.cart_id = ${input.cartId} and h.variant_id = l.variant_id
+                            and h.expires_at > ${ts(input.now)}), 0) as own_hold
+          from inventory_level l
+         where l.store_id = ${input.storeId} and l.variant_id = ${input.variantId}
+           for update of l`,
+  );
+  const x = r[0];
+  if (!x) return undefined;
+  return {
+    variantId: input.variantId,
+    onHand: Number(x.on_hand),
+    committed: Number(x.committed),
+    ownHold: Number(x.own_hold),
+  };
+}
+
+/**
+ * Sets a cart's hold only if `free` (the locked level's on_hand − committed) minus other carts' live holds,
+ * read now, covers `qty`. The caller holds the level row's lock, so no other hold or reservation of the
+ * variant moves meanwhile. Answers whether the hold was set and the other carts' live holds.
+ */
+export async function upsertHoldIfFree(
+  tx: Tx,
+  h: {
+    storeId: string;
+    cartId: string;
+    variantId: string;
+    qty: number;
+    expiresAt: Date;
+    now: Date;
+    free: number;
+  },
+): Promise<{ placed: boolean; othersHeld: number }> {
+  const r = await rows<{ held: number; placed: boolean }>(
+    tx,
+    sql`with others as (
+           select coalesce(sum(qty), 0)::int as held from inventory_hold
+            where store_id = ${h.storeId} and variant_id = ${h.variantId}
+              and expires_at > ${ts(h.now)} and cart_id <> ${h.cartId}
+         ),
+         placed as (
+           insert into inventory_hold (cart_id, variant_id, store_id, qty, expires_at)
+           select ${h.cartId}, ${h.variantId}, ${h.storeId}, ${h.qty}::int, ${ts(h.expiresAt)}
+             from others where ${h.free}::int - others.held >= ${h.qty}::int
+           on conflict (cart_id, variant_id)
+           do update set qty = excluded.qty, expires_at = excluded.expires_at, store_id = excluded.store_id
+           returning 1
+         )
+       select others.held, exists (select 1 from placed) as placed from others`,
+  );
+  return { placed: r[0]?.placed === true, othersHeld: Number(r[0]?.held ?? 0) };
 }
 
 export async function upsertHold(
@@ -135,54 +181,182 @@ export async function deleteExpiredHolds(tx: Executor, now: Date, batch: number)
 }
 
 /**
- * Promises units to an order: `committed += qty`, only where the row still has the units free
- * (backorderable lines skip the check). The rows are already locked by the caller; the condition
- * is the last guard. Returns the variants updated.
+ * Hard-reserves an order's stock in one statement, all or nothing: locks the level rows in variant-id order,
+ * checks every line against `on_hand − committed − other carts' live holds` (backorderable lines skip the
+ * check), and only when every line fits (and the order has no reservation yet) applies `committed += qty`,
+ * inserts a reservation row and a 'reserve' movement per variant and drops the cart's holds.
+ * Answers per line whether it fit and what was free, and whether the order was already reserved.
+ *
+ * `committed` is exact: the locked rows are read at their newest version and the UPDATE re-checks them.
+ * Holds are read from the statement's snapshot, so a hold placed while this statement waited for a lock
+ * is not counted; that is the soft side of the promise (the holder's own checkout then finds too little
+ * stock), never an oversell.
  */
-export async function addCommitted(
-  tx: Executor,
-  storeId: string,
-  lines: Array<{ variantId: string; qty: number; allowBackorder: boolean; held: number }>,
-): Promise<string[]> {
-  if (lines.length === 0) return [];
+export async function reserveStock(
+  tx: Tx,
+  input: {
+    storeId: string;
+    orderId: string;
+    /** The checking-out cart, whose own holds do not count against it and are dropped. */
+    cartId: string | null;
+    now: Date;
+    expiresAt: Date;
+    lines: Array<{ variantId: string; qty: number; allowBackorder: boolean; movementId: string }>;
+  },
+): Promise<{
+  alreadyReserved: boolean;
+  reserved: boolean;
+  lines: Array<{ variantId: string; fits: boolean; available: number }>;
+}> {
+  const { storeId, orderId, cartId, now, lines } = input;
   const values = sql.join(
     lines.map(
-      (l) => sql`(${l.variantId}::text, ${l.qty}::int, ${l.allowBackorder}::boolean, ${l.held}::int)`,
+      (l) => sql`(${l.variantId}::text, ${l.qty}::int, ${l.allowBackorder}::boolean, ${l.movementId}::text)`,
     ),
     sql`, `,
   );
-  const r = await rows<{ variant_id: string }>(
+  const r = await rows<{
+    variant_id: string;
+    fits: boolean;
+    available: number | null;
+    already: boolean;
+    reserved: boolean;
+  }>(
     tx,
-    sql`update inventory_level as l
-           set committed = l.committed + v.qty, updated_at = now()
-          from (values ${values}) as v(variant_id, qty, backorder, held)
-         where l.variant_id = v.variant_id and l.store_id = ${storeId}
-           and (v.backorder or l.on_hand - l.committed - v.held >= v.qty)
-     returning l.variant_id`,
+    sql`with v(variant_id, qty, backorder, movement_id) as (values ${values}),
+         locked as (
+           select l.variant_id, l.on_hand, l.committed from inventory_level l
+            where l.store_id = ${storeId} and l.variant_id in (select variant_id from v)
+            order by l.variant_id
+              for update
+         ),
+         held as (
+           select h.variant_id, sum(h.qty)::int as held from inventory_hold h
+            where h.store_id = ${storeId} and h.variant_id in (select variant_id from v)
+              and h.expires_at > ${ts(now)}
+              ${cartId === null ? sql`` : sql`and h.cart_id <> ${cartId}`}
+            group by h.variant_id
+         ),
+         fits as (
+           select v.variant_id,
+                  k.variant_id is not null
+                    and (v.backorder or k.on_hand - k.committed - coalesce(held.held, 0) >= v.qty) as fits,
+                  k.on_hand - k.committed - coalesce(held.held, 0) as available
+             from v left join locked k on k.variant_id = v.variant_id
+                    left join held on held.variant_id = v.variant_id
+         ),
+         go as (
+           select exists (select 1 from inventory_reservation where order_id = ${orderId}) as already,
+                  (select bool_and(fits) from fits) as all_fit
+         ),
+         reserved as (
+           update inventory_level as l
+              set committed = l.committed + v.qty, updated_at = now()
+             from v left join held on held.variant_id = v.variant_id, go
+            where go.all_fit and not go.already
+              and l.variant_id = v.variant_id and l.store_id = ${storeId}
+              and l.variant_id in (select variant_id from locked)
+              and (v.backorder or l.on_hand - l.committed - coalesce(held.held, 0) >= v.qty)
+        returning l.variant_id
+         ),
+         reservations as (
+           insert into inventory_reservation (order_id, variant_id, store_id, qty, expires_at)
+           select ${orderId}, v.variant_id, ${storeId}, v.qty, ${ts(input.expiresAt)}
+             from reserved join v on v.variant_id = reserved.variant_id
+         ),
+         movements as (
+           insert into inventory_movement (id, store_id, variant_id, delta_on_hand, delta_committed, reason, reference)
+           select v.movement_id, ${storeId}, v.variant_id, 0, v.qty, 'reserve', ${orderId}
+             from reserved join v on v.variant_id = reserved.variant_id
+         ),
+         dropped as (
+           delete from inventory_hold
+            where ${cartId === null ? sql`false` : sql`cart_id = ${cartId}`}
+              and (select all_fit and not already from go)
+         )
+       select f.variant_id, f.fits, f.available, go.already,
+              f.variant_id in (select variant_id from reserved) as reserved
+         from fits f, go`,
   );
-  return r.map((x) => x.variant_id);
+  const byVariant = new Map(r.map((x) => [x.variant_id, x]));
+  return {
+    alreadyReserved: r[0]?.already ?? false,
+    reserved: lines.every((l) => byVariant.get(l.variantId)?.reserved === true),
+    lines: lines.map((l) => {
+      const x = byVariant.get(l.variantId);
+      return { variantId: l.variantId, fits: x?.fits === true, available: Number(x?.available ?? 0) };
+    }),
+  };
 }
 
-/** Applies on_hand/committed deltas to rows the caller has locked; returns the variants updated. */
-export async function applyDeltas(
-  tx: Executor,
-  storeId: string,
-  deltas: Array<{ variantId: string; onHand: number; committed: number }>,
-): Promise<string[]> {
-  if (deltas.length === 0) return [];
-  const values = sql.join(
-    deltas.map((d) => sql`(${d.variantId}::text, ${d.onHand}::int, ${d.committed}::int)`),
+/**
+ * Moves an order's reservations from one state to another and applies the level deltas in one statement
+ * (reservation rows, then level rows, each locked in variant-id order), with one movement per variant
+ * whose id the caller supplies (`movementIds`: every variant the order may have reserved).
+ * Only rows still in `from` move, so a second call (or a concurrent one) changes nothing.
+ */
+export async function settleReservations(
+  tx: Tx,
+  input: {
+    orderId: string;
+    from: ReservationState;
+    to: ReservationState;
+    reason: MovementInsert['reason'];
+    /** Multipliers of the moved qty: commit is (−1, −1), release (0, −1), return (+1, 0). */
+    onHand: -1 | 0 | 1;
+    committed: -1 | 0 | 1;
+    movementIds: Map<string, string>;
+  },
+): Promise<Array<{ variantId: string; storeId: string; qty: number }>> {
+  if (input.movementIds.size === 0) return [];
+  const ids = sql.join(
+    [...input.movementIds].map(([variantId, id]) => sql`(${variantId}::text, ${id}::text)`),
     sql`, `,
   );
-  const r = await rows<{ variant_id: string }>(
+  const r = await rows<{ variant_id: string; store_id: string; qty: number; movement_id: string | null }>(
     tx,
-    sql`update inventory_level as l
-           set on_hand = l.on_hand + v.d_on_hand, committed = l.committed + v.d_committed, updated_at = now()
-          from (values ${values}) as v(variant_id, d_on_hand, d_committed)
-         where l.variant_id = v.variant_id and l.store_id = ${storeId}
-     returning l.variant_id`,
+    sql`with moved as (
+           update inventory_reservation set state = ${input.to}, updated_at = now()
+            where (order_id, variant_id) in (
+              select order_id, variant_id from inventory_reservation
+               where order_id = ${input.orderId} and state = ${input.from}
+               order by variant_id
+                 for update
+            ) and state = ${input.from}
+        returning variant_id, store_id, qty
+         ),
+         locked as (
+           select l.variant_id from inventory_level l join moved m
+               on m.variant_id = l.variant_id and m.store_id = l.store_id
+            order by l.variant_id
+              for update of l
+         ),
+         levels as (
+           update inventory_level as l
+              set on_hand = l.on_hand + ${input.onHand}::int * m.qty,
+                  committed = l.committed + ${input.committed}::int * m.qty,
+                  updated_at = now()
+             from moved m
+            where l.variant_id = m.variant_id and l.store_id = m.store_id
+              and l.variant_id in (select variant_id from locked)
+        returning l.variant_id
+         ),
+         ids(variant_id, id) as (values ${ids}),
+         movements as (
+           insert into inventory_movement (id, store_id, variant_id, delta_on_hand, delta_committed, reason, reference)
+           select ids.id, m.store_id, m.variant_id, ${input.onHand}::int * m.qty, ${input.committed}::int * m.qty,
+                  ${input.reason}, ${input.orderId}
+             from moved m join ids on ids.variant_id = m.variant_id
+        returning variant_id
+         )
+       select m.variant_id, m.store_id, m.qty, ids.id as movement_id
+         from moved m left join ids on ids.variant_id = m.variant_id
+        order by m.variant_id`,
   );
-  return r.map((x) => x.variant_id);
+  const missing = r.find((x) => x.movement_id === null);
+  // Every moved variant needs its ledger row; the caller's ids are built from the order's lines.
+  if (missing) throw new Error(`settleReservations: no movement id for variant ${missing.variant_id}`);
+  return r.map((x) => ({ variantId: x.variant_id, storeId: x.store_id, qty: Number(x.qty) }));
 }
 
 export async function setOnHand(
@@ -232,47 +406,18 @@ export async function insertMovements(tx: Executor, movements: MovementInsert[])
   await tx.insert(inventoryMovement).values(movements);
 }
 
-export async function hasReservations(tx: Executor, orderId: string): Promise<boolean> {
+/** The variants of an order's reservations in one state, in variant-id order. */
+export async function reservedVariants(
+  tx: Executor,
+  orderId: string,
+  state: ReservationState,
+): Promise<string[]> {
   const r = await tx
     .select({ v: inventoryReservation.variantId })
     .from(inventoryReservation)
-    .where(eq(inventoryReservation.orderId, orderId))
-    .limit(1);
-  return r.length > 0;
-}
-
-export async function insertReservations(
-  tx: Executor,
-  rs: Array<{ orderId: string; variantId: string; storeId: string; qty: number; expiresAt: Date }>,
-): Promise<void> {
-  if (rs.length === 0) return;
-  await tx.insert(inventoryReservation).values(rs);
-}
-
-/**
- * Moves an order's reservation rows from one state to another, locking them in variant order.
- * Only rows still in `from` move, so a second call (or a concurrent one) moves nothing.
- */
-export async function transitionReservations(
-  tx: Tx,
-  orderId: string,
-  from: ReservationState,
-  to: ReservationState,
-): Promise<Array<{ variantId: string; storeId: string; qty: number }>> {
-  const r = await rows<{ variant_id: string; store_id: string; qty: number }>(
-    tx,
-    sql`update inventory_reservation set state = ${to}, updated_at = now()
-         where (order_id, variant_id) in (
-           select order_id, variant_id from inventory_reservation
-            where order_id = ${orderId} and state = ${from}
-            order by variant_id
-              for update
-         ) and state = ${from}
-     returning variant_id, store_id, qty`,
-  );
-  return r
-    .map((x) => ({ variantId: x.variant_id, storeId: x.store_id, qty: Number(x.qty) }))
-    .sort((a, b) => (a.variantId < b.variantId ? -1 : 1));
+    .where(and(eq(inventoryReservation.orderId, orderId), eq(inventoryReservation.state, state)))
+    .orderBy(asc(inventoryReservation.variantId));
+  return r.map((x) => x.v);
 }
 
 export async function expiredReservations(
@@ -351,4 +496,24 @@ export async function listMovements(
     )
     .orderBy(desc(inventoryMovement.seq))
     .limit(limit);
+}
+
+/**
+ * A relation `(variant_id, in_stock)` of these variants: in stock by the stock itself, holds left out
+ * (availabilityOf with no holds: untracked or backorderable, or on_hand − committed > 0). A query to embed in
+ * another statement, read with that statement's snapshot.
+ */
+export function stockStateQuery(storeId: string, variantIds: string[]): SQL {
+  const ids = variantIds.length
+    ? sql.join(
+        variantIds.map((id) => sql`${id}`),
+        sql`, `,
+      )
+    : sql`null`;
+  return sql`select v.id as variant_id,
+                    (not v.track_inventory or v.allow_backorder
+                      or coalesce(l.on_hand - l.committed, 0) > 0) as in_stock
+               from ${variant} v
+               left join ${inventoryLevel} l on l.variant_id = v.id and l.store_id = v.store_id
+              where v.store_id = ${storeId} and v.id in (${ids})`;
 }

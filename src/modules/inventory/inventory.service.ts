@@ -21,16 +21,27 @@ import {
  * Called in the same transaction whenever on_hand or committed of some variants change
  * (not for holds: they expire on their own and are read live by getAvailability).
  */
-export type StockChangeListener = (tx: Tx, storeId: string, variantIds: string[]) => Promise<void>;
+export type StockChangeListener = (
+  tx: Tx,
+  storeId: string,
+  variantIds: string[],
+  /** The variants' products, when the caller already knows them (saves the listener a look-up). */
+  productIds?: string[],
+) => Promise<void>;
 
+/*
+ * Called AFTER the statement that changed on_hand/committed, in the same transaction: the catalog's listener
+ * reads the new stock to decide whether a variant crossed zero, so it must see the numbers after the change.
+ */
 async function stockChanged(
   onStockChange: StockChangeListener | undefined,
   tx: Tx,
   storeId: string,
   variantIds: string[],
+  productIds?: string[],
 ): Promise<void> {
   if (variantIds.length === 0 || !onStockChange) return;
-  await onStockChange(tx, storeId, sortedUnique(variantIds));
+  await onStockChange(tx, storeId, sortedUnique(variantIds), productIds);
 }
 
 type MovementReason = repo.MovementInsert['reason'];
@@ -145,13 +156,23 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<void> {
   }
   const expiresAt = new Date(now.getTime() + input.ttlSeconds * 1000);
   if (!input.allowBackorder) {
-    const level = (await repo.lockLevels(tx, storeId, [variantId])).get(variantId);
+    // Two statements: the lock (with this cart's own hold), then the hold written only if the units are
+    // free of other carts' live holds read after the lock, so two carts never both take the last unit.
+    const level = await repo.lockLevelWithOwnHold(tx, { storeId, cartId, variantId, now });
     if (!level) throw insufficient(variantId, 0);
-    const own = await repo.liveHoldOfCart(tx, cartId, variantId, now);
-    if (qty > own) {
-      const others = (await repo.liveHolds(tx, storeId, [variantId], now, cartId)).get(variantId) ?? 0;
-      const figures = { onHand: level.onHand, committed: level.committed, held: others };
-      if (!canAllocate(input, figures, qty)) throw insufficient(variantId, freeToSell(figures));
+    if (qty > level.ownHold) {
+      const { placed, othersHeld } = await repo.upsertHoldIfFree(tx, {
+        storeId,
+        cartId,
+        variantId,
+        qty,
+        expiresAt,
+        now,
+        free: level.onHand - level.committed,
+      });
+      const figures = { onHand: level.onHand, committed: level.committed, held: othersHeld };
+      if (!placed || !canAllocate(input, figures, qty)) throw insufficient(variantId, freeToSell(figures));
+      return;
     }
   }
   await repo.upsertHold(tx, { storeId, cartId, variantId, qty, expiresAt });
@@ -165,16 +186,26 @@ export interface ReserveInput {
   storeId: string;
   orderId: string;
   cartId: string | null;
-  lines: { variantId: string; qty: number; trackInventory: boolean; allowBackorder: boolean }[];
+  lines: {
+    variantId: string;
+    qty: number;
+    trackInventory: boolean;
+    allowBackorder: boolean;
+    /** When known, the change feed is told without looking the products up. */
+    productId?: string | null;
+  }[];
   expiresAt: Date;
   now: Date;
 }
 
 /**
- * Hard-reserves an order's tracked lines inside the caller's order transaction, all or nothing:
- * the level rows are locked in variant order, every line is checked against on_hand − committed − other
- * carts' live holds, and only then is anything written (`committed += qty`, a reservation row and a
- * 'reserve' movement per variant). The cart's holds are dropped. A second call for the same order does nothing.
+ * Hard-reserves an order's tracked lines inside the caller's order transaction, all or nothing, in one
+ * statement meant to be the transaction's last writer of stock: `committed += qty` where on_hand − committed −
+ * other carts' live holds allow it, a reservation row and a 'reserve' movement per variant, and the cart's
+ * holds dropped. A second call for the same order does nothing.
+ *
+ * The stock-change listener runs after that statement (it must see the new numbers to tell whether a variant
+ * crossed zero), so the level rows stay locked for one more round trip: the listener's single statement.
  */
 export async function reserveForOrder(
   tx: Tx,
@@ -187,114 +218,104 @@ export async function reserveForOrder(
       throw new AppError('VALIDATION_FAILED', 'quantity must be a positive integer.', { param: 'quantity' });
     }
   }
-  if (await repo.hasReservations(tx, orderId)) return;
   const lines = stockLines(input.lines as OrderLine[]);
-  if (lines.length > 0) {
-    const ids = lines.map((l) => l.variantId);
-    const backorderable = lines.filter((l) => l.allowBackorder).map((l) => l.variantId);
-    await repo.ensureLevels(tx, storeId, backorderable);
-    const levels = await repo.lockLevels(tx, storeId, ids);
-    // Read after the locks: every writer of holds and committed on these rows has finished.
-    const held = await repo.liveHolds(tx, storeId, ids, now, cartId);
-    const checked = lines.map((l) => {
-      const level = levels.get(l.variantId);
-      const figures = {
-        onHand: level?.onHand ?? 0,
-        committed: level?.committed ?? 0,
-        held: held.get(l.variantId) ?? 0,
-      };
-      const policy: StockPolicy = { trackInventory: true, allowBackorder: l.allowBackorder };
-      if (!level || !canAllocate(policy, figures, l.qty))
-        throw insufficient(l.variantId, freeToSell(figures));
-      return { ...l, held: figures.held };
-    });
-    const updated = await repo.addCommitted(tx, storeId, checked);
-    if (updated.length !== checked.length) {
-      // Cannot happen while the rows are locked; refuse rather than reserve part of the order.
-      const missing = checked.find((l) => !updated.includes(l.variantId))!;
-      throw insufficient(missing.variantId, 0);
-    }
-    await repo.insertReservations(
-      tx,
-      lines.map((l) => ({
-        orderId,
-        variantId: l.variantId,
-        storeId,
-        qty: l.qty,
-        expiresAt: input.expiresAt,
-      })),
-    );
-    await repo.insertMovements(
-      tx,
-      lines.map((l) => movement(storeId, l.variantId, 'reserve', { committed: l.qty }, orderId)),
-    );
-    await stockChanged(onStockChange, tx, storeId, ids);
+  if (lines.length === 0) {
+    if (cartId) await repo.deleteCartHolds(tx, cartId);
+    return;
   }
-  if (cartId) await repo.deleteCartHolds(tx, cartId);
+  const ids = lines.map((l) => l.variantId);
+  const backorderable = lines.filter((l) => l.allowBackorder).map((l) => l.variantId);
+  await repo.ensureLevels(tx, storeId, backorderable);
+  const outcome = await repo.reserveStock(tx, {
+    storeId,
+    orderId,
+    cartId,
+    now,
+    expiresAt: input.expiresAt,
+    lines: lines.map((l) => ({ ...l, movementId: newId('movement') })),
+  });
+  if (outcome.alreadyReserved) return;
+  if (outcome.reserved) {
+    await stockChanged(onStockChange, tx, storeId, ids, productIdsOf(input.lines, ids));
+    return;
+  }
+  // Nothing was written; name the first line that does not fit (the lock makes a partial write impossible).
+  const short = outcome.lines.find((l) => !l.fits) ?? outcome.lines[0]!;
+  throw insufficient(short.variantId, short.available);
 }
 
-/** Applies one state change of an order's reservations to the levels, with one movement per variant. */
+/** The products of these variants when every line says its product; otherwise undefined (looked up). */
+function productIdsOf(
+  lines: ReadonlyArray<{ variantId: string; productId?: string | null }>,
+  variantIds: string[],
+): string[] | undefined {
+  const byVariant = new Map(lines.map((l) => [l.variantId, l.productId]));
+  const out = new Set<string>();
+  for (const id of variantIds) {
+    const p = byVariant.get(id);
+    if (!p) return undefined;
+    out.add(p);
+  }
+  return [...out];
+}
+
+/** What the caller knows of an order's lines: lets a settlement skip reading the reservations first. */
+export interface KnownOrderLines {
+  lines: ReadonlyArray<{ variantId: string; productId?: string | null }>;
+}
+
+/** Which order an order step applies to; `storeId` + `known` spare the read of its reservations. */
+export interface OrderStockInput {
+  orderId: string;
+  storeId?: string;
+  known?: KnownOrderLines;
+}
+
+/**
+ * Applies one state change of an order's reservations to the levels, with one movement per variant, then
+ * tells the listener about the variants that moved (after the change: it reads the new stock).
+ */
 async function settle(
   tx: Tx,
-  orderId: string,
+  input: OrderStockInput,
   from: repo.ReservationState,
   to: repo.ReservationState,
   reason: MovementReason,
-  delta: (qty: number) => { onHand: number; committed: number },
+  delta: { onHand: -1 | 0 | 1; committed: -1 | 0 | 1 },
   onStockChange: StockChangeListener | undefined,
 ): Promise<void> {
-  const moved = await repo.transitionReservations(tx, orderId, from, to);
-  if (moved.length === 0) return;
-  const byStore = new Map<string, typeof moved>();
-  for (const r of moved) byStore.set(r.storeId, [...(byStore.get(r.storeId) ?? []), r]);
-  for (const [storeId, rs] of byStore) {
-    const ids = rs.map((r) => r.variantId);
-    await repo.lockLevels(tx, storeId, ids);
-    await repo.applyDeltas(
-      tx,
-      storeId,
-      rs.map((r) => ({ variantId: r.variantId, ...delta(r.qty) })),
-    );
-    await repo.insertMovements(
-      tx,
-      rs.map((r) => movement(storeId, r.variantId, reason, delta(r.qty), orderId)),
-    );
-    await stockChanged(onStockChange, tx, storeId, ids);
+  const { orderId } = input;
+  const known = input.known && input.storeId ? input.known : undefined;
+  const variantIds = known
+    ? sortedUnique(known.lines.map((l) => l.variantId))
+    : await repo.reservedVariants(tx, orderId, from);
+  if (variantIds.length === 0) return;
+  const movementIds = new Map(variantIds.map((v) => [v, newId('movement')]));
+  const moved = await repo.settleReservations(tx, { orderId, from, to, reason, ...delta, movementIds });
+  const byStore = new Map<string, string[]>();
+  for (const r of moved) byStore.set(r.storeId, [...(byStore.get(r.storeId) ?? []), r.variantId]);
+  for (const [storeId, ids] of byStore) {
+    const productIds = known && storeId === input.storeId ? productIdsOf(known.lines, ids) : undefined;
+    await stockChanged(onStockChange, tx, storeId, ids, productIds);
   }
 }
 
 /** Payment captured: reserved units leave the shelf (on_hand −= q, committed −= q). Idempotent. */
 export async function commitOrder(
   tx: Tx,
-  input: { orderId: string },
+  input: OrderStockInput,
   onStockChange?: StockChangeListener,
 ): Promise<void> {
-  await settle(
-    tx,
-    input.orderId,
-    'reserved',
-    'committed',
-    'commit',
-    (q) => ({ onHand: -q, committed: -q }),
-    onStockChange,
-  );
+  await settle(tx, input, 'reserved', 'committed', 'commit', { onHand: -1, committed: -1 }, onStockChange);
 }
 
 /** Payment failed, order cancelled or reservation expired: reserved units become free again. Idempotent. */
 export async function releaseOrder(
   tx: Tx,
-  input: { orderId: string; reason: 'release' | 'cancel' | 'expire' },
+  input: OrderStockInput & { reason: 'release' | 'cancel' | 'expire' },
   onStockChange?: StockChangeListener,
 ): Promise<void> {
-  await settle(
-    tx,
-    input.orderId,
-    'reserved',
-    'released',
-    input.reason,
-    (q) => ({ onHand: 0, committed: -q }),
-    onStockChange,
-  );
+  await settle(tx, input, 'reserved', 'released', input.reason, { onHand: 0, committed: -1 }, onStockChange);
 }
 
 /**
@@ -304,18 +325,10 @@ export async function releaseOrder(
  */
 export async function restockOrder(
   tx: Tx,
-  input: { orderId: string },
+  input: OrderStockInput,
   onStockChange?: StockChangeListener,
 ): Promise<void> {
-  await settle(
-    tx,
-    input.orderId,
-    'committed',
-    'returned',
-    'return',
-    (q) => ({ onHand: q, committed: 0 }),
-    onStockChange,
-  );
+  await settle(tx, input, 'committed', 'returned', 'return', { onHand: 1, committed: 0 }, onStockChange);
 }
 
 /**
@@ -327,14 +340,17 @@ export function createStockOperations(onStockChange?: StockChangeListener) {
     setStockLevels: (tx: Tx, rows: Parameters<typeof setStockLevels>[1]) =>
       setStockLevels(tx, rows, onStockChange),
     reserveForOrder: (tx: Tx, input: ReserveInput) => reserveForOrder(tx, input, onStockChange),
-    commitOrder: (tx: Tx, input: { orderId: string }) => commitOrder(tx, input, onStockChange),
+    commitOrder: (tx: Tx, input: OrderStockInput) => commitOrder(tx, input, onStockChange),
     releaseOrder: (tx: Tx, input: Parameters<typeof releaseOrder>[1]) =>
       releaseOrder(tx, input, onStockChange),
-    restockOrder: (tx: Tx, input: { orderId: string }) => restockOrder(tx, input, onStockChange),
+    restockOrder: (tx: Tx, input: OrderStockInput) => restockOrder(tx, input, onStockChange),
   };
 }
 
 export type StockOperations = ReturnType<typeof createStockOperations>;
+
+/** For the catalog's stock-change record: the variants' in-stock state as a relation to embed in its statement. */
+export const stockStateQuery = repo.stockStateQuery;
 
 export interface AvailabilityOptions {
   /** Stock policies by variant id; when absent they are read from the catalog's variant table. */

@@ -15,6 +15,7 @@ import { ordersRoutes } from './orders.routes.ts';
 import { createOrdersService, type OrdersDeps } from './orders.service.ts';
 import { createOutboxRelay } from './outbox.relay.ts';
 
+export { callGateway, type GatewayCall } from './orders.gateway.ts';
 export { ORDER_ID, OrderSchema, orderScope } from './orders.routes.ts';
 export { assertTransition, gatewayKeys, ORDER_TRANSITIONS, settlementFor } from './orders.rules.ts';
 export { serializeOrder } from './orders.serialize.ts';
@@ -28,7 +29,7 @@ export {
   type OrdersService,
   type PlaceOrderInput,
 } from './orders.service.ts';
-export type { OrderRow, OrderStatus, PaymentStatus } from './orders.tables.ts';
+export type { OrderLineRow, OrderRow, OrderStatus, PaymentStatus } from './orders.tables.ts';
 export {
   createOutboxRelay,
   type OutboxListener,

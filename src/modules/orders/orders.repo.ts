@@ -33,10 +33,6 @@ export async function insertOrderOnce(tx: Executor, row: OrderInsert): Promise<O
   return r;
 }
 
-export async function insertLines(tx: Executor, lines: (typeof orderLine.$inferInsert)[]): Promise<void> {
-  if (lines.length > 0) await tx.insert(orderLine).values(lines);
-}
-
 /** An order of the store; with `livemode`, only when it belongs to that mode. */
 export async function findOrder(
   tx: Executor,
@@ -167,12 +163,16 @@ export async function setSecretHash(
     .where(and(eq(order.id, id), eq(order.storeId, storeId)));
 }
 
-export async function appendEvent(tx: Executor, row: typeof orderEvent.$inferInsert): Promise<void> {
-  await tx.insert(orderEvent).values(row);
+export function appendEvent(tx: Executor, row: typeof orderEvent.$inferInsert) {
+  return tx.insert(orderEvent).values(row);
 }
 
-export async function appendOutbox(tx: Tx, row: typeof outbox.$inferInsert): Promise<void> {
-  await tx.insert(outbox).values(row);
+export function appendOutbox(tx: Tx, row: typeof outbox.$inferInsert) {
+  return tx.insert(outbox).values(row);
+}
+
+export function insertLines(tx: Executor, lines: (typeof orderLine.$inferInsert)[]) {
+  return tx.insert(orderLine).values(lines);
 }
 
 export async function listOrders(
@@ -241,8 +241,8 @@ export async function lockPayment(tx: Tx, orderId: string): Promise<PaymentRow |
 }
 
 /** Writes what the gateway said about the order's one payment (insert, or overwrite the earlier answer). */
-export async function upsertPayment(tx: Executor, row: typeof payment.$inferInsert): Promise<PaymentRow> {
-  const [r] = await tx
+export function upsertPaymentWrite(tx: Executor, row: typeof payment.$inferInsert) {
+  return tx
     .insert(payment)
     .values(row)
     .onConflictDoUpdate({
@@ -256,8 +256,11 @@ export async function upsertPayment(tx: Executor, row: typeof payment.$inferInse
         message: sql`excluded.message`,
         updatedAt: sql`excluded.updated_at`,
       },
-    })
-    .returning();
+    });
+}
+
+export async function upsertPayment(tx: Executor, row: typeof payment.$inferInsert): Promise<PaymentRow> {
+  const [r] = await upsertPaymentWrite(tx, row).returning();
   return r!;
 }
 

@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
-import { type Executor, rows } from '../../shared/db.ts';
+import { type Executor, rows, type Tx } from '../../shared/db.ts';
 import type { Coupon, ShippingRate, TaxRate } from './pricing.rules.ts';
 import { coupon, couponRedemption, shippingRate, taxRate } from './pricing.tables.ts';
 
@@ -126,17 +126,45 @@ export async function decrementCouponUse(tx: Executor, couponId: string): Promis
   );
 }
 
-/** True when this call created the redemption row, false when the order had already redeemed the coupon. */
-export async function insertRedemption(
-  tx: Executor,
+/**
+ * Takes one use of a coupon for an order in one statement: the usage count goes up only where the coupon is
+ * active, under its limit (re-checked on the row's newest version, so concurrent redemptions never pass it)
+ * and not yet redeemed by the order; the redemption row is written from that update.
+ */
+export async function redeemOnce(
+  tx: Tx,
   row: { couponId: string; orderId: string; storeId: string },
-): Promise<boolean> {
-  const r = await tx
-    .insert(couponRedemption)
-    .values(row)
-    .onConflictDoNothing()
-    .returning({ id: couponRedemption.orderId });
-  return r.length > 0;
+): Promise<{ alreadyRedeemed: boolean; counted: boolean; recorded: boolean }> {
+  const r = await rows<{ already: boolean; counted: number; recorded: number }>(
+    tx,
+    sql`with already as (
+           select exists (
+             select 1 from coupon_redemption where coupon_id = ${row.couponId} and order_id = ${row.orderId}
+           ) as yes
+         ),
+         counted as (
+           update coupon set used_count = used_count + 1, updated_at = now()
+            where id = ${row.couponId} and store_id = ${row.storeId} and active
+              and (usage_limit is null or used_count < usage_limit)
+              and not (select yes from already)
+        returning id
+         ),
+         recorded as (
+           insert into coupon_redemption (coupon_id, order_id, store_id)
+           select id, ${row.orderId}, ${row.storeId} from counted
+           on conflict do nothing
+           returning order_id
+         )
+       select (select yes from already) as already,
+              (select count(*) from counted)::int as counted,
+              (select count(*) from recorded)::int as recorded`,
+  );
+  const x = r[0];
+  return {
+    alreadyRedeemed: x?.already === true,
+    counted: Number(x?.counted ?? 0) > 0,
+    recorded: Number(x?.recorded ?? 0) > 0,
+  };
 }
 
 export async function deleteRedemption(tx: Executor, couponId: string, orderId: string): Promise<boolean> {

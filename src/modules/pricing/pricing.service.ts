@@ -55,19 +55,13 @@ export async function redeemCoupon(
   tx: Tx,
   args: { storeId: string; couponId: string; orderId: string },
 ): Promise<void> {
-  let created: boolean;
-  try {
-    created = await repo.insertRedemption(tx, args);
-  } catch (e) {
-    if (pgErrorCode(e) === '23503') {
-      throw new AppError('COUPON_NOT_FOUND', `No coupon ${args.couponId} in the store.`, { param: 'coupon' });
-    }
-    throw e;
+  const redeemed = await repo.redeemOnce(tx, args);
+  if (redeemed.alreadyRedeemed || redeemed.recorded) return;
+  if (redeemed.counted) {
+    // A concurrent call for the same order recorded it first: give back the use this call took.
+    await repo.decrementCouponUse(tx, args.couponId);
+    return;
   }
-  if (!created) return;
-  if (await repo.incrementCouponUse(tx, args.storeId, args.couponId)) return;
-  // Leave no redemption row behind even if the caller catches the error and commits.
-  await repo.deleteRedemption(tx, args.couponId, args.orderId);
   const row = await repo.findCoupon(tx, args.storeId, args.couponId);
   if (!row)
     throw new AppError('COUPON_NOT_FOUND', `No coupon ${args.couponId} in the store.`, { param: 'coupon' });

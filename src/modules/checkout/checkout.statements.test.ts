@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { CARDS, card, cartToken, checkout, newKey, seedVariant } from '../../../test/support/commerce.ts';
+import { DB_KIND, recordStatements, type StatementLog, testApp } from '../../../test/support/harness.ts';
+
+/*
+ * Statement budgets of the hot paths (DESIGN §8), counted at the driver (the ORM's query logger) in the
+ * request's own async context: background pollers running meanwhile are not counted. BEGIN/COMMIT are not
+ * statements here; transactions are counted on their own. A change that needs more says why and moves the
+ * budget in the same commit.
+ */
+
+/** Statements of a paid checkout that are ours (idempotency, order, stock, payment, events). */
+const CHECKOUT_OURS = 12;
+/** The test gateway's own ledger (the simulated processor): look up its idempotency key, record the charge. */
+const CHECKOUT_GATEWAY = 2;
+const CHECKOUT_TRANSACTIONS = 2;
+/** A coupon adds its fresh read (usage counts matter) and one statement that counts the use and records it. */
+const COUPON_EXTRA = 2;
+/**
+ * A cart line update that raises a tracked line: the variants for sale (one read: the catalog has no
+ * in-process variant cache yet), then the hold in one transaction: lock the level row with the cart's own
+ * hold, and write the hold only if other carts' live holds, read after the lock, leave the units free.
+ * The lock cannot share a statement with the check: a statement reads with the snapshot it started with,
+ * so a hold another cart committed while this one waited for the lock would go unseen.
+ */
+const CART_LINE_UPDATE = 3;
+
+const t = await testApp();
+
+const GATEWAY_TABLE = /"?test_gateway_/;
+const gatewayStatements = (log: StatementLog) => log.statements.filter((q) => GATEWAY_TABLE.test(q));
+const ourStatements = (log: StatementLog) => log.statements.filter((q) => !GATEWAY_TABLE.test(q));
+const listing = (qs: string[]) =>
+  qs.map((q, i) => `  ${i + 1}. ${q.replace(/\s+/g, ' ').slice(0, 140)}`).join('\n');
+
+describe(`statement budgets (${DB_KIND})`, () => {
+  it(`a paid checkout of two lines sends ${CHECKOUT_OURS} statements of ours + ${CHECKOUT_GATEWAY} of the test gateway in ${CHECKOUT_TRANSACTIONS} transactions`, async () => {
+    const s = await t.createStore();
+    const v1 = await seedVariant(t, s, { price: 2500, onHand: 10 });
+    const v2 = await seedVariant(t, s, { price: 1000, onHand: 5, title: 'Tee' });
+    // Warm the in-process caches (store, rates, signing keys) with a first checkout.
+    const warm = await checkout(t, s.pk, await cartToken(t, s.pk, [{ variant_id: v1, quantity: 1 }]));
+    expect(warm.status).toBe(201);
+    const token = await cartToken(t, s.pk, [
+      { variant_id: v1, quantity: 2 },
+      { variant_id: v2, quantity: 1 },
+    ]);
+
+    const { result, log } = await recordStatements(() =>
+      checkout(t, s.pk, token, card(CARDS.success), newKey()),
+    );
+
+    expect(result.status).toBe(201);
+    expect(result.json.order).toMatchObject({ status: 'paid', total: 6000 });
+    expect(result.json.order.lines).toHaveLength(2);
+    const ours = ourStatements(log);
+    const gateway = gatewayStatements(log);
+    expect(
+      ours.length,
+      `checkout: ${ours.length} statements of ours (budget ${CHECKOUT_OURS}):\n${listing(ours)}`,
+    ).toBeLessThanOrEqual(CHECKOUT_OURS);
+    expect(gateway.length, `test gateway statements:\n${listing(gateway)}`).toBe(CHECKOUT_GATEWAY);
+    expect(log.statements.length).toBeLessThanOrEqual(16);
+    expect(log.transactions, 'transactions per checkout').toBeLessThanOrEqual(CHECKOUT_TRANSACTIONS);
+
+    // The hot rows are locked last: the order transaction ends with the stock reservation (the gateway is
+    // called next, outside it), and the paid transaction ends with the stock commit (then the idempotency
+    // record). Each stock statement is followed by the catalog's stock-change record, the one statement that
+    // must run after it (it reads the new stock to tell whether a variant crossed zero), so the level rows
+    // stay locked for that one more round trip.
+    const all = log.statements;
+    const stockChange = /^with stock as/;
+    const reserve = all.findIndex((q) => /update inventory_level/.test(q) && /inventory_reservation/.test(q));
+    expect(reserve, listing(all)).toBeGreaterThan(0);
+    expect(all[reserve + 1] ?? '', listing(all)).toMatch(stockChange);
+    expect(GATEWAY_TABLE.test(all[reserve + 2] ?? ''), listing(all)).toBe(true);
+    const commit = all.findIndex((q) => /^with moved as/.test(q.trim()));
+    expect(commit, listing(all)).toBeGreaterThan(reserve);
+    expect(all[commit + 1] ?? '', listing(all)).toMatch(stockChange);
+    expect(all[commit + 2] ?? '', listing(all)).toMatch(/^update "idempotency_key"/);
+  });
+
+  it(`a paid checkout with a coupon sends ${CHECKOUT_OURS + COUPON_EXTRA} statements of ours + ${CHECKOUT_GATEWAY} of the test gateway`, async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { price: 5000, onHand: 10 });
+    const c = await t.request('POST', '/v1/coupons', {
+      key: s.sk,
+      body: { code: 'TENOFF', kind: 'percent', value: 10, usage_limit: 5 },
+    });
+    expect(c.status).toBe(201);
+    const withCoupon = async () => {
+      const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+      const r = await t.request('PUT', '/v1/carts/current/coupon', {
+        key: s.pk,
+        body: { code: 'tenoff', cart_token: token },
+      });
+      expect(r.status).toBe(200);
+      return r.json.token as string;
+    };
+    expect((await checkout(t, s.pk, await withCoupon())).status).toBe(201);
+    const token = await withCoupon();
+
+    const { result, log } = await recordStatements(() =>
+      checkout(t, s.pk, token, card(CARDS.success), newKey()),
+    );
+
+    expect(result.status).toBe(201);
+    expect(result.json.order).toMatchObject({ status: 'paid', total: 4500, coupon_code: 'TENOFF' });
+    const ours = ourStatements(log);
+    expect(
+      ours.length,
+      `checkout with a coupon: ${ours.length} statements of ours (budget ${CHECKOUT_OURS + COUPON_EXTRA}):\n${listing(ours)}`,
+    ).toBeLessThanOrEqual(CHECKOUT_OURS + COUPON_EXTRA);
+    expect(gatewayStatements(log)).toHaveLength(CHECKOUT_GATEWAY);
+    expect(log.statements.length).toBeLessThanOrEqual(16);
+    expect(log.transactions).toBeLessThanOrEqual(CHECKOUT_TRANSACTIONS);
+  });
+
+  it(`a cart line update sends ${CART_LINE_UPDATE} statements in 1 transaction`, async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { price: 2500, onHand: 10 });
+    const w = await seedVariant(t, s, { price: 900, onHand: 10, title: 'Cap' });
+    const token = await cartToken(t, s.pk, [
+      { variant_id: v, quantity: 1 },
+      { variant_id: w, quantity: 1 },
+    ]);
+    const update = (cartToken: string, quantity: number) =>
+      recordStatements(() =>
+        t.request('PATCH', `/v1/carts/current/lines/${v}`, {
+          key: s.pk,
+          body: { quantity, cart_token: cartToken },
+        }),
+      );
+
+    const up = await update(token, 3);
+    expect(up.result.status).toBe(200);
+    expect(up.result.json.lines.find((l: { variant_id: string }) => l.variant_id === v)).toMatchObject({
+      quantity: 3,
+    });
+    expect(
+      up.log.statements.length,
+      `cart line update: ${up.log.statements.length} statements (budget ${CART_LINE_UPDATE}):\n${listing(up.log.statements)}`,
+    ).toBeLessThanOrEqual(CART_LINE_UPDATE);
+    expect(up.log.transactions).toBeLessThanOrEqual(1);
+
+    const down = await update(up.result.json.token, 2);
+    expect(down.result.status).toBe(200);
+    expect(down.log.statements.length, listing(down.log.statements)).toBeLessThanOrEqual(CART_LINE_UPDATE);
+
+    // The budget does not buy a weaker check: more than the stock is still refused.
+    const tooMany = await update(down.result.json.token, 11);
+    expect(tooMany.result.status).toBe(409);
+    expect(tooMany.result.json.error.code).toBe('INSUFFICIENT_STOCK');
+  });
+
+  it('the counter sees statements of the recorded request only, and would see a regression', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { price: 500, onHand: 3 });
+    const { log } = await recordStatements(async () => {
+      await t.request('GET', `/v1/inventory/${v}`, { key: s.sk });
+      await t.request('GET', `/v1/inventory/${v}`, { key: s.sk });
+    });
+    const { log: once } = await recordStatements(() => t.request('GET', `/v1/inventory/${v}`, { key: s.sk }));
+    expect(once.statements.length).toBeGreaterThan(0);
+    expect(log.statements.length).toBe(2 * once.statements.length);
+    const { log: none } = await recordStatements(async () => undefined);
+    expect(none.statements).toEqual([]);
+  });
+});

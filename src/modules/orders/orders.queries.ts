@@ -1,0 +1,66 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { notFound, type OrderScope, type OrdersContext, sha256 } from './orders.context.ts';
+import * as repo from './orders.repo.ts';
+import type { OrderStatus } from './orders.tables.ts';
+
+/** Reads: the admin list and detail, the shopper's view behind the order secret. */
+export function createOrderQueries(ctx: OrdersContext) {
+  const { db, mustFindInMode } = ctx;
+
+  const findByCheckoutKey = (scope: OrderScope, key: string) =>
+    repo.findOrderByCheckoutKey(db, scope.storeId, scope.livemode, key);
+
+  async function paymentOf(orderId: string) {
+    return repo.paymentOf(db, orderId);
+  }
+
+  async function linesOf(orderId: string) {
+    return repo.linesOf(db, orderId);
+  }
+
+  async function list(input: {
+    storeId: string;
+    livemode: boolean;
+    status?: OrderStatus;
+    email?: string;
+    createdFrom?: Date;
+    createdTo?: Date;
+    beforeId?: string;
+    limit: number;
+  }) {
+    const rows = await repo.listOrders(db, input);
+    const lines = await repo.linesOfMany(
+      db,
+      rows.map((r) => r.id),
+    );
+    const byOrder = new Map<string, typeof lines>();
+    for (const l of lines) byOrder.set(l.orderId, [...(byOrder.get(l.orderId) ?? []), l]);
+    return rows.map((o) => ({ order: o, lines: byOrder.get(o.id) ?? [] }));
+  }
+
+  async function detail(scope: OrderScope, id: string) {
+    const o = await mustFindInMode(scope, id);
+    const [lines, events, p, refunds, fulfillments] = await Promise.all([
+      repo.linesOf(db, id),
+      repo.eventsOf(db, id),
+      repo.paymentOf(db, id),
+      repo.refundsOf(db, id),
+      repo.fulfillmentsOf(db, id),
+    ]);
+    return { order: o, lines, events, payments: p ? [p] : [], refunds, fulfillments };
+  }
+
+  /** The shopper's view, behind the order secret; a wrong secret is indistinguishable from no order. */
+  async function publicView(scope: OrderScope, id: string, secret: string | undefined) {
+    const o = await repo.findOrder(db, scope.storeId, id, scope.livemode);
+    const given = Buffer.from(sha256(secret ?? ''), 'hex');
+    const expected = Buffer.from(o?.secretHash ?? sha256(randomBytes(16).toString('hex')), 'hex');
+    if (!o || !secret || !timingSafeEqual(given, expected)) throw notFound(id);
+    const [lines, fulfillments] = await Promise.all([repo.linesOf(db, id), repo.fulfillmentsOf(db, id)]);
+    return { order: o, lines, fulfillments };
+  }
+
+  return { findByCheckoutKey, paymentOf, linesOf, list, detail, publicView };
+}
+
+export type OrderQueries = ReturnType<typeof createOrderQueries>;
