@@ -203,6 +203,7 @@ export function createApp(options: AppOptions) {
     config,
     stores,
     loadPricingContext: pricing.loadPricingContext,
+    cachedVariantsForSale: catalog.cachedVariantsForSale,
     auth: auth.any,
   });
   app.route('/', cart.routes);
@@ -261,6 +262,7 @@ export function createApp(options: AppOptions) {
       stockState: stockStateQuery,
       stock: inventory.stock,
       loadPricingContext: pricing.loadPricingContext,
+      cachedVariantsForSale: catalog.cachedVariantsForSale,
     },
     /** The catalog's change feed and cache figures (operations and tests). */
     catalog: { pollChanges: catalog.pollChanges, cacheStats: catalog.cacheStats },

@@ -54,6 +54,11 @@ export interface CartServiceDeps {
     db: Executor,
     args: { storeId: string; couponCode: string | null },
   ) => Promise<PricingContext>;
+  /**
+   * The catalog's cached variants for sale (`cachedVariantsForSale`), for the cart routes only: `reprice`,
+   * which checkout calls, always reads the variants fresh in the executor it is given.
+   */
+  cachedVariantsForSale: (storeId: string, variantIds: string[]) => Promise<Map<string, VariantForSale>>;
   /** Overrides the key ring (tests); by default CART_SIGNING_KEYS, else a key shared through the database. */
   keyRing?: KeyRing;
 }
@@ -93,19 +98,34 @@ export function createCartService(deps: CartServiceDeps) {
     return state;
   }
 
+  interface RepriceInput {
+    storeId: string;
+    state: CartState;
+    now: Date;
+    items?: Map<string, VariantForSale>;
+    context?: PricingContext;
+  }
+
+  type LoadItems = (storeId: string, variantIds: string[]) => Promise<Map<string, VariantForSale>>;
+
   /**
-   * Prices a cart from the catalog as it is now: the client's idea of prices never enters.
-   * Variants come in one query; the store, tax and shipping rates come from memory when warm.
+   * Prices a cart from the catalog as it is now: the client's idea of prices never enters. For checkout
+   * (the order is the money) the variants come fresh in one query; the store, tax and shipping rates come
+   * from memory when warm.
    */
-  async function reprice(
+  function reprice(executor: Executor, input: RepriceInput): Promise<RepricedCart> {
+    return repriceWith(executor, input, (storeId, ids) => loadVariantsForSale(executor, storeId, ids));
+  }
+
+  /** The cart routes' re-pricing: variants from the catalog's cache, kept fresh by its change feed. */
+  function repriceCart(input: RepriceInput): Promise<RepricedCart> {
+    return repriceWith(db, input, deps.cachedVariantsForSale);
+  }
+
+  async function repriceWith(
     executor: Executor,
-    input: {
-      storeId: string;
-      state: CartState;
-      now: Date;
-      items?: Map<string, VariantForSale>;
-      context?: PricingContext;
-    },
+    input: RepriceInput,
+    loadItems: LoadItems,
   ): Promise<RepricedCart> {
     const { storeId, now } = input;
     let state = input.state;
@@ -113,8 +133,7 @@ export function createCartService(deps: CartServiceDeps) {
     const ids = state.lines.map((l) => l.variantId);
     const [store, items, context] = await Promise.all([
       stores.getStoreCached(storeId),
-      input.items ??
-        (ids.length > 0 ? loadVariantsForSale(executor, storeId, ids) : new Map<string, VariantForSale>()),
+      input.items ?? (ids.length > 0 ? loadItems(storeId, ids) : new Map<string, VariantForSale>()),
       // Tax and shipping rates come from the pricing module's memory; only a coupon costs a query.
       input.context ?? deps.loadPricingContext(executor, { storeId, couponCode: state.couponCode }),
     ]);
@@ -252,12 +271,12 @@ export function createCartService(deps: CartServiceDeps) {
   async function changeLine(storeId: string, state: CartState, variantId: string, qty: number, now: Date) {
     const next = withLineQty(state, variantId, qty);
     const wanted = [...new Set([...state.lines.map((l) => l.variantId), variantId])];
-    const items = await loadVariantsForSale(db, storeId, wanted);
+    const items = await deps.cachedVariantsForSale(storeId, wanted);
     const target = next.lines.some((l) => l.variantId === variantId)
       ? assertForSale(items, variantId, 'variant_id')
       : (items.get(variantId) ?? NO_ITEM);
     await setHolds(storeId, state.id, [{ variantId, qty: lineQty(next, variantId), item: target }], now);
-    return issue(await reprice(db, { storeId, state: next, now, items }), now);
+    return issue(await repriceCart({ storeId, state: next, now, items }), now);
   }
 
   function requireLine(state: CartState, variantId: string): void {
@@ -276,7 +295,7 @@ export function createCartService(deps: CartServiceDeps) {
   ): Promise<CartView> {
     const now = clock.now();
     const state = await change(await readToken(token, storeId));
-    return issue(await reprice(db, { storeId, state, now }), now);
+    return issue(await repriceCart({ storeId, state, now }), now);
   }
 
   return {
@@ -308,8 +327,7 @@ export function createCartService(deps: CartServiceDeps) {
       };
       let items: Map<string, VariantForSale> | undefined;
       if (lines.length > 0) {
-        const loaded = await loadVariantsForSale(
-          db,
+        const loaded = await deps.cachedVariantsForSale(
           storeId,
           lines.map((l) => l.variantId),
         );
@@ -324,7 +342,7 @@ export function createCartService(deps: CartServiceDeps) {
         await setHolds(storeId, state.id, changes, now);
         items = loaded;
       }
-      return issue(await reprice(db, { storeId, state, now, items }), now);
+      return issue(await repriceCart({ storeId, state, now, items }), now);
     },
 
     async get(storeId: string, token: string | undefined): Promise<CartView> {
@@ -374,7 +392,7 @@ export function createCartService(deps: CartServiceDeps) {
         throw new AppError('COUPON_NOT_FOUND', `No coupon ${code} in this store.`, { param: 'code' });
       }
       const next = { ...state, couponCode: context.coupon.code };
-      return issue(await reprice(db, { storeId, state: next, now, context }), now);
+      return issue(await repriceCart({ storeId, state: next, now, context }), now);
     },
 
     async setEmail(storeId: string, token: string | undefined, email: string | null) {
@@ -395,7 +413,7 @@ export function createCartService(deps: CartServiceDeps) {
     async setShippingRate(storeId: string, token: string | undefined, shippingRateId: string | null) {
       const now = clock.now();
       const state = { ...(await readToken(token, storeId)), shippingRateId };
-      const result = await reprice(db, { storeId, state, now });
+      const result = await repriceCart({ storeId, state, now });
       // Re-pricing drops a rate the cart cannot use; for the rate being chosen, that is the caller's error.
       if (shippingRateId !== null && result.state.shippingRateId !== shippingRateId) {
         throw new AppError(

@@ -77,6 +77,12 @@ async function holdsOf(cartId: string) {
     .where(eq(inventoryHold.cartId, cartId));
 }
 
+/** The product's current version (product writes check it). */
+async function productVersion(sk: string, productId: string): Promise<number> {
+  const r = await t.request('GET', `/v1/products/${productId}`, { key: sk });
+  return r.json.version as number;
+}
+
 describe('carts', () => {
   it('starts an empty cart with a token and zero totals', async () => {
     const store = await t.createStore();
@@ -209,7 +215,12 @@ describe('carts', () => {
     const a = await makeVariant(store.id, { price: 1000 });
     const cart = await newCart(store, { lines: [{ variant_id: a.variantId, quantity: 2 }] });
     expect(cart.total).toBe(2000);
-    await db.update(variant).set({ price: 1500 }).where(eq(variant.id, a.variantId));
+    // Through the API: the catalog's change feed is what tells the cart routes' variant cache.
+    const patched = await t.request('PATCH', `/v1/variants/${a.variantId}`, {
+      key: store.sk,
+      body: { price: 1500 },
+    });
+    expect(patched.status, patched.text).toBe(200);
     const r = await call(store, 'GET', '/v1/carts/current', cart.token);
     expect(r.json.lines[0].unit_price).toBe(1500);
     expect(r.json.total).toBe(3000);
@@ -227,8 +238,13 @@ describe('carts', () => {
         { variant_id: c.variantId, quantity: 1 },
       ],
     });
-    await db.update(product).set({ status: 'draft' }).where(eq(product.id, a.productId));
-    await db.delete(product).where(eq(product.id, b.productId));
+    const draft = await t.request('PATCH', `/v1/products/${a.productId}`, {
+      key: store.sk,
+      body: { status: 'draft', version: await productVersion(store.sk, a.productId) },
+    });
+    expect(draft.status, draft.text).toBe(200);
+    const deleted = await t.request('DELETE', `/v1/products/${b.productId}`, { key: store.sk });
+    expect(deleted.status, deleted.text).toBe(200);
     const r = await call(store, 'GET', '/v1/carts/current', cart.token);
     expect(r.status, r.text).toBe(200);
     expect(r.json.lines).toMatchObject([

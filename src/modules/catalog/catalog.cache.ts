@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Executor } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
 import * as repo from './catalog.repo.ts';
+import type { VariantForSale } from './catalog.serializers.ts';
 
 /** A rendered response: the JSON text and its strong ETag, both computed once when the entry is filled. */
 export interface CachedBody {
@@ -41,6 +42,11 @@ const MiB = 1024 * 1024;
  *
  * Per-store epochs guard fills that raced a change: a read that started before an invalidation never
  * stores what it read. Products have their own epoch, bumped by every change; pages use the generation.
+ *
+ * Variants for sale (what a cart re-prices from: price, titles, product status, stock policy) are kept by
+ * store and variant id. They hold no stock figures, so only a `product` change (any write to the product or
+ * its variants) or a `store` change drops them; stock changes leave them alone. Their epoch moves with
+ * those changes only, so a stream of checkouts does not keep carts from filling the cache.
  */
 export function createCatalogCache(opts: { maxEntries: number }) {
   const products = new LRUCache<string, CachedProduct>({
@@ -60,8 +66,25 @@ export function createCatalogCache(opts: { maxEntries: number }) {
   /** Product epoch per store. */
   const epochs = new Map<string, number>();
   const counts = { pageHits: 0, pageMisses: 0 };
+  /** Variant keys by product key, so a product change drops that product's variants without a scan. */
+  const variantKeysOf = new Map<string, Set<string>>();
+  const forSale = new LRUCache<string, VariantForSale>({
+    max: opts.maxEntries,
+    dispose: (v, key) => {
+      const pk = productKey(key.slice(0, key.indexOf('\n')), v.productId);
+      const keys = variantKeysOf.get(pk);
+      if (!keys) return;
+      keys.delete(key);
+      if (keys.size === 0) variantKeysOf.delete(pk);
+    },
+  });
+  /** Variant-for-sale epoch per store; `clears` retires fills of every store at once. */
+  const variantEpochs = new Map<string, number>();
+  let clears = 0;
 
   const slugKey = (storeId: string, slug: string) => `${storeId}\n${slug}`;
+  const variantKey = (storeId: string, variantId: string) => `${storeId}\n${variantId}`;
+  const productKey = (storeId: string, productId: string) => `${storeId}\n${productId}`;
   const bump = (m: Map<string, number>, storeId: string) => m.set(storeId, (m.get(storeId) ?? 0) + 1);
 
   function dropProduct(id: string) {
@@ -70,6 +93,20 @@ export function createCatalogCache(opts: { maxEntries: number }) {
     products.delete(id);
     const k = slugKey(e.storeId, e.slug);
     if (slugs.get(k) === id) slugs.delete(k);
+  }
+
+  const variantEpoch = (storeId: string) => `${clears}:${variantEpochs.get(storeId) ?? 0}`;
+
+  function dropVariantsOf(storeId: string, productId: string) {
+    const keys = variantKeysOf.get(productKey(storeId, productId));
+    if (!keys) return;
+    for (const k of [...keys]) forSale.delete(k);
+    variantKeysOf.delete(productKey(storeId, productId));
+  }
+
+  function dropVariantsOfStore(storeId: string) {
+    const prefix = `${storeId}\n`;
+    for (const k of [...forSale.keys()]) if (k.startsWith(prefix)) forSale.delete(k);
   }
 
   return {
@@ -117,6 +154,27 @@ export function createCatalogCache(opts: { maxEntries: number }) {
       pages.set(key, entry);
     },
 
+    /** The variant for sale from memory, or undefined. */
+    variantForSale(storeId: string, variantId: string): VariantForSale | undefined {
+      return forSale.get(variantKey(storeId, variantId));
+    },
+
+    /** The epoch to pass to `putVariantsForSale`: taken before the variants are read from the database. */
+    variantEpoch,
+
+    /** Stores what a read returned, unless a change of the store's products was applied since it started. */
+    putVariantsForSale(storeId: string, variants: Iterable<VariantForSale>, epoch: string): void {
+      if (variantEpoch(storeId) !== epoch) return;
+      for (const v of variants) {
+        const key = variantKey(storeId, v.variantId);
+        forSale.set(key, v);
+        const pk = productKey(storeId, v.productId);
+        const keys = variantKeysOf.get(pk);
+        if (keys) keys.add(key);
+        else variantKeysOf.set(pk, new Set([key]));
+      }
+    },
+
     currency(storeId: string): string | undefined {
       return currencies.get(storeId);
     },
@@ -131,6 +189,10 @@ export function createCatalogCache(opts: { maxEntries: number }) {
         if (c.entity !== 'inventory') bump(gens, c.storeId);
         switch (c.entity) {
           case 'product':
+            bump(variantEpochs, c.storeId);
+            dropVariantsOf(c.storeId, c.entityId);
+            dropProduct(c.entityId);
+            break;
           case 'inventory':
           case 'availability':
             dropProduct(c.entityId);
@@ -140,6 +202,8 @@ export function createCatalogCache(opts: { maxEntries: number }) {
           case 'store':
             currencies.delete(c.storeId);
             for (const [id, e] of products.entries()) if (e.storeId === c.storeId) dropProduct(id);
+            bump(variantEpochs, c.storeId);
+            dropVariantsOfStore(c.storeId);
             break;
         }
       }
@@ -150,6 +214,9 @@ export function createCatalogCache(opts: { maxEntries: number }) {
         bump(epochs, storeId);
         bump(gens, storeId);
       }
+      clears++;
+      forSale.clear();
+      variantKeysOf.clear();
       products.clear();
       slugs.clear();
       pages.clear();
@@ -157,7 +224,13 @@ export function createCatalogCache(opts: { maxEntries: number }) {
     },
 
     stats() {
-      return { products: products.size, slugs: slugs.size, pages: pages.size, ...counts };
+      return {
+        products: products.size,
+        slugs: slugs.size,
+        pages: pages.size,
+        variantsForSale: forSale.size,
+        ...counts,
+      };
     },
   };
 }

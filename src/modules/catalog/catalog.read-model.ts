@@ -216,6 +216,27 @@ export function createStorefrontReadModel(deps: { db: Executor; cache: CatalogCa
       return serializeVariant(v, stock.get(v.id), await currencyOf(db, storeId));
     },
 
+    /**
+     * The variants of a cart for the cart routes: from memory, the missing ones in one query. Kept fresh by
+     * the change feed (at once on this process, within a poll or a Redis message on the others), so a cart
+     * may show a price changed elsewhere a moment late. Checkout reads them fresh (`loadVariantsForSale`).
+     */
+    async cachedVariantsForSale(storeId: string, variantIds: string[]): Promise<Map<string, VariantForSale>> {
+      const out = new Map<string, VariantForSale>();
+      const missing: string[] = [];
+      for (const id of new Set(variantIds)) {
+        const hit = cache.variantForSale(storeId, id);
+        if (hit) out.set(id, hit);
+        else missing.push(id);
+      }
+      if (missing.length === 0) return out;
+      const epoch = cache.variantEpoch(storeId);
+      const loaded = await loadVariantsForSale(db, storeId, missing);
+      cache.putVariantsForSale(storeId, loaded.values(), epoch);
+      for (const [id, v] of loaded) out.set(id, v);
+      return out;
+    },
+
     /** Everything the money path needs about the variants of a cart, in one query. */
     async loadVariantsForSale(
       executor: Executor,

@@ -107,6 +107,12 @@ export function createCatalogModule(deps: {
       variantIds: string[],
       productIds?: string[],
     ): Promise<void> => service.recordStockChange(tx, storeId, variantIds, productIds),
+    /**
+     * For the cart routes: variants for sale from this process's cache (missing ones in one query), dropped
+     * when their product or store changes. Not for checkout, which reads them fresh.
+     */
+    cachedVariantsForSale: (storeId: string, variantIds: string[]) =>
+      service.cachedVariantsForSale(storeId, variantIds),
     /** Listens to catalog changes of every process (e.g. to refresh a search index). */
     onChange: feed.onChange,
     /** Polls the change feed once, now. */
