@@ -3,6 +3,7 @@
 //
 // Runs by default in `npm run bench` for every mode and size (`--skip-mix` leaves it out; `--mix-rates 200,1000`
 // sets the rates, `--duration` the seconds per rate, `--mix-max-in-flight` the cap on outstanding requests).
+// Before the measured rates, an unmeasured 3 s warm-up at the lowest rate (JIT, prepared statements, caches).
 //
 // - Open loop: request n is due at start + n / rate and is sent then, whether or not earlier requests have
 //   answered (node:http with a keep-alive agent and a 1 ms timer that sends every due request). Latency is
@@ -64,6 +65,10 @@ export interface MixResult {
   durationSec: number;
   maxInFlight: number;
   peakInFlight: number;
+  shoppers: number;
+  /** CPU of the load generator and of the API process over the run, % of one core. */
+  clientCpu: number;
+  serverCpu?: number;
   ops: MixOpResult[];
 }
 
@@ -187,6 +192,8 @@ export async function runMix(o: {
   maxInFlight?: number;
   drainSec?: number;
   seed?: number;
+  /** CPU time (ms) the API process has used so far, to report its load beside the client's. */
+  serverCpuMs?: () => number;
 }): Promise<MixResult> {
   const { catalog, rate, durationSec } = o;
   const maxInFlight = o.maxInFlight ?? 2000;
@@ -247,7 +254,12 @@ export async function runMix(o: {
     updates: number;
     busy: boolean;
   }
-  const shoppers: Shopper[] = Array.from({ length: 2000 }, () => ({ updates: 0, busy: false }));
+  // About six cart operations per shopper over the run (one create, then up to five updates); a shopper is
+  // never used by two operations at once, so the pool grows when every probed shopper is busy.
+  const shoppers: Shopper[] = Array.from(
+    { length: Math.max(20, Math.round((rate * SHARE.cart * durationSec) / 6)) },
+    () => ({ updates: 0, busy: false }),
+  );
 
   function misspell(word: string): string {
     const at = 1 + Math.floor(rand() * (word.length - 1));
@@ -277,8 +289,8 @@ export async function runMix(o: {
       }
       case 'cart': {
         let k = Math.floor(rand() * shoppers.length);
-        for (let probe = 0; probe < shoppers.length && shoppers[k]!.busy; probe++)
-          k = (k + 1) % shoppers.length;
+        for (let probe = 0; probe < 8 && shoppers[k]!.busy; probe++) k = Math.floor(rand() * shoppers.length);
+        if (shoppers[k]!.busy) k = shoppers.push({ updates: 0, busy: false }) - 1;
         const shopper = shoppers[k]!;
         const variant = catalog.variants[variantRank()]!;
         return async () => {
@@ -376,6 +388,8 @@ export async function runMix(o: {
     pending.add(p);
   }
 
+  const cpu0 = process.cpuUsage();
+  const server0 = o.serverCpuMs?.() ?? 0;
   const total = Math.round(rate * durationSec);
   const interval = 1000 / rate;
   const start = performance.now();
@@ -402,6 +416,9 @@ export async function runMix(o: {
     for (const req of open) req.destroy(new Error(`no answer ${drainSec}s after the schedule ended`));
     await Promise.all([...pending]);
   }
+  const wallMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpu0);
+  const serverMs = (o.serverCpuMs?.() ?? 0) - server0;
   agent.destroy();
   if (unfinished !== 0) throw new Error(`mix: ${unfinished} requests unaccounted for`);
 
@@ -410,6 +427,9 @@ export async function runMix(o: {
     durationSec,
     maxInFlight,
     peakInFlight,
+    shoppers: shoppers.length,
+    clientCpu: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+    serverCpu: o.serverCpuMs ? Math.round((serverMs / wallMs) * 100) : undefined,
     ops: OPS.map((op) => {
       const s = stats.get(op)!;
       const sorted = s.latencies.sort((a, b) => a - b);
@@ -466,6 +486,15 @@ export function renderMix(o: { mode: string; size: number; results: MixResult[] 
     }
   }
   return lines.join('\n');
+}
+
+export function renderMixNotes(o: { mode: string; size: number; results: MixResult[] }): string {
+  return o.results
+    .map(
+      (r) =>
+        `- ${o.mode}, ${o.size.toLocaleString('en-US')} products, ${r.rate.toLocaleString('en-US')} req/s offered: peak ${r.peakInFlight} in flight (cap ${r.maxInFlight}), ${r.shoppers} shoppers; CPU over the run: load generator ${r.clientCpu}% of a core${r.serverCpu === undefined ? '' : `, API process ${r.serverCpu}%`}.`,
+    )
+    .join('\n');
 }
 
 export const MIX_TABLE_HEAD = `| mode | products | req/s offered | operation | target op/s | achieved 2xx/s | p50 ms | p95 ms | p99 ms | paper p99 ms | errors | non-2xx | drops | goal |

@@ -13,7 +13,15 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { type LoadResult, load } from './lib/load.ts';
 import { cli, ROOT, type Server, startProcess } from './lib/proc.ts';
-import { MIX_TABLE_HEAD, type MixResult, PAPER_SOURCE, prepareMixCatalog, renderMix, runMix } from './mix.ts';
+import {
+  MIX_TABLE_HEAD,
+  type MixResult,
+  PAPER_SOURCE,
+  prepareMixCatalog,
+  renderMix,
+  renderMixNotes,
+  runMix,
+} from './mix.ts';
 import { moneyPathScenarios } from './money-path.ts';
 import { type Row, renderReport } from './report.ts';
 
@@ -36,6 +44,7 @@ const durationSec = Number(values.duration);
 const connections = Number(values.connections);
 const mixRates = values['mix-rates'].split(',').map(Number);
 const mixTables: string[] = [];
+const mixNotes: string[] = [];
 const mixRuns: { mode: string; size: number; results: MixResult[] }[] = [];
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 let port = 3900;
@@ -229,6 +238,8 @@ async function runMode(mode: 'pglite' | 'postgres', size: number, rows: Row[]) {
       log(`${mode} ${size}: paper mix: reading the catalog`);
       const catalog = await prepareMixCatalog({ base, pk, sk });
       const results: MixResult[] = [];
+      const srv = server;
+      await runMix({ base, pk, catalog, rate: Math.min(...mixRates), durationSec: 3, seed: 1 });
       for (const rate of mixRates) {
         const r = await runMix({
           base,
@@ -237,6 +248,7 @@ async function runMode(mode: 'pglite' | 'postgres', size: number, rows: Row[]) {
           rate,
           durationSec,
           maxInFlight: Number(values['mix-max-in-flight']),
+          serverCpuMs: () => srv.cpuMs(),
         });
         results.push(r);
         log(
@@ -245,6 +257,7 @@ async function runMode(mode: 'pglite' | 'postgres', size: number, rows: Row[]) {
       }
       mixRuns.push({ mode, size, results });
       mixTables.push(renderMix({ mode, size, results }));
+      mixNotes.push(renderMixNotes({ mode, size, results }));
     }
     rows.push({
       mode,
@@ -288,6 +301,8 @@ errors, non-2xx or drops does not meet it.
 
 ${MIX_TABLE_HEAD}
 ${mixTables.join('\n')}
+
+${mixNotes.join('\n')}
 `
   : '';
 writeFileSync(path.resolve(ROOT, values.out), renderReport({ rows, command, extra }));
