@@ -1,5 +1,8 @@
 // Load scenarios over loopback against real processes. Usage:
 //   npm run bench -- [--sizes 1000,100000] [--modes pglite,postgres] [--duration 10] [--connections 50]
+//     [--skip-money] [--skip-mix] [--mix-rates 200,1000] [--mix-max-in-flight 2000]
+// The paper mix (bench/mix.ts: fixed arrival rate, the seed paper's workload and Table 1) runs for every
+// mode and size unless --skip-mix; its table follows the main one in the report.
 // PostgreSQL mode needs BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); a fresh
 // database is created per catalog size and dropped afterwards.
 import { execSync } from 'node:child_process';
@@ -10,6 +13,15 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { type LoadResult, load } from './lib/load.ts';
 import { cli, ROOT, type Server, startProcess } from './lib/proc.ts';
+import {
+  MIX_TABLE_HEAD,
+  type MixResult,
+  PAPER_SOURCE,
+  prepareMixCatalog,
+  renderMix,
+  renderMixNotes,
+  runMix,
+} from './mix.ts';
 import { moneyPathScenarios } from './money-path.ts';
 import { type Row, renderReport } from './report.ts';
 
@@ -20,6 +32,9 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     'skip-money': { type: 'boolean', default: false },
+    'skip-mix': { type: 'boolean', default: false },
+    'mix-rates': { type: 'string', default: '200,1000' },
+    'mix-max-in-flight': { type: 'string', default: '2000' },
     out: { type: 'string', default: 'docs/BENCHMARKS.md' },
   },
 });
@@ -27,6 +42,10 @@ const sizes = values.sizes.split(',').map(Number);
 const modes = values.modes.split(',') as ('pglite' | 'postgres')[];
 const durationSec = Number(values.duration);
 const connections = Number(values.connections);
+const mixRates = values['mix-rates'].split(',').map(Number);
+const mixTables: string[] = [];
+const mixNotes: string[] = [];
+const mixRuns: { mode: string; size: number; results: MixResult[] }[] = [];
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 let port = 3900;
 
@@ -215,6 +234,31 @@ async function runMode(mode: 'pglite' | 'postgres', size: number, rows: Row[]) {
       for (const r of await moneyPathScenarios({ base, pk, sk, connections, durationSec, mode, size }))
         rows.push(r);
     }
+    if (!values['skip-mix']) {
+      log(`${mode} ${size}: paper mix: reading the catalog`);
+      const catalog = await prepareMixCatalog({ base, pk, sk });
+      const results: MixResult[] = [];
+      const srv = server;
+      await runMix({ base, pk, catalog, rate: Math.min(...mixRates), durationSec: 3, seed: 1 });
+      for (const rate of mixRates) {
+        const r = await runMix({
+          base,
+          pk,
+          catalog,
+          rate,
+          durationSec,
+          maxInFlight: Number(values['mix-max-in-flight']),
+          serverCpuMs: () => srv.cpuMs(),
+        });
+        results.push(r);
+        log(
+          `${mode} ${size}: paper mix at ${rate}/s: ${r.ops.map((x) => `${x.op} p99 ${x.p99} ms (${x.errors + x.non2xx + x.drops} failed)`).join(', ')}`,
+        );
+      }
+      mixRuns.push({ mode, size, results });
+      mixTables.push(renderMix({ mode, size, results }));
+      mixNotes.push(renderMixNotes({ mode, size, results }));
+    }
     rows.push({
       mode,
       size,
@@ -241,7 +285,26 @@ const rows: Row[] = [];
 for (const size of sizes) for (const mode of modes) await runMode(mode, size, rows);
 mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(path.join(ROOT, 'bench/results/latest.json'), JSON.stringify(rows, null, 2));
+if (mixRuns.length)
+  writeFileSync(path.join(ROOT, 'bench/results/mix-latest.json'), JSON.stringify(mixRuns, null, 2));
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-writeFileSync(path.resolve(ROOT, values.out), renderReport({ rows, command }));
+const extra = mixTables.length
+  ? `
+## Paper mix (fixed arrival rate)
+
+Open loop: requests are sent on a fixed schedule whatever the answers, latency from the scheduled time
+(bench/mix.ts). 70% product reads (Zipf s = 1 over every slug), 20% cart create/update, 8% search (1–2 words,
+one in three misspelt), 2% checkout (fresh cart + checkout, whole flow timed), ${durationSec} s per rate, at most
+${values['mix-max-in-flight']} requests in flight. Paper p99: ${PAPER_SOURCE}. Goal: every p99 at least 10× below the
+paper's at ${Math.min(...mixRates)} req/s, none above the paper's at ${Math.max(...mixRates)} req/s; a row with
+errors, non-2xx or drops does not meet it.
+
+${MIX_TABLE_HEAD}
+${mixTables.join('\n')}
+
+${mixNotes.join('\n')}
+`
+  : '';
+writeFileSync(path.resolve(ROOT, values.out), renderReport({ rows, command, extra }));
 log(`wrote ${values.out}`);
 process.exit(0);

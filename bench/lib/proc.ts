@@ -31,6 +31,8 @@ export interface Server {
   child: ChildProcess;
   url: string;
   rssMb(): number;
+  /** CPU time (user + system, ms) the process has used so far. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -79,6 +81,12 @@ export async function startProcess(opts: {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
       return Math.round(kb / 1024);
+    },
+    cpuMs() {
+      // /proc/<pid>/stat: utime and stime (fields 14 and 15) in clock ticks of 10 ms, after the ") " of the name.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
     },
     async stop() {
       if (child.exitCode !== null) return;
