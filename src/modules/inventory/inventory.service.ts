@@ -226,6 +226,11 @@ export async function reserveForOrder(
   const ids = lines.map((l) => l.variantId);
   const backorderable = lines.filter((l) => l.allowBackorder).map((l) => l.variantId);
   await repo.ensureLevels(tx, storeId, backorderable);
+  // The level rows are locked by a statement of their own. The reservation statement that follows then reads
+  // other carts' holds with a snapshot taken after the lock: holds dropped by checkouts that committed while
+  // this one waited are gone. In one statement they would still count, and a hot SKU would refuse units
+  // that are free (never oversell, but undersell until the holds expire).
+  await repo.lockLevels(tx, storeId, ids);
   const outcome = await repo.reserveStock(tx, {
     storeId,
     orderId,
