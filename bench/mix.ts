@@ -20,6 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { prng } from '../src/modules/catalog/index.ts';
 
 /** Table 1 of shared/seeds/001_5316ed083f271b31.txt, "Request latency by operation type (ms)". */
 export const PAPER_TABLE1 = {
@@ -70,18 +71,6 @@ export interface MixResult {
   clientCpu: number;
   serverCpu?: number;
   ops: MixOpResult[];
-}
-
-/** mulberry32, so the same run sends the same sequence. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Draws ranks 0..n-1 with P(rank k) ∝ 1 / (k + 1)^s. */

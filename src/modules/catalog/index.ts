@@ -19,7 +19,7 @@ export {
   publishCatalogChanges,
 } from './catalog.cache.ts';
 export { RESERVED_SLUGS } from './catalog.rules.ts';
-export { type SeedOptions, type SeedResult, seedDemoStore } from './catalog.seed.ts';
+export { prng, type SeedOptions, type SeedResult, seedDemoStore } from './catalog.seed.ts';
 export {
   type AvailabilityReader,
   type CatalogService,
