@@ -217,7 +217,8 @@ export function createCheckoutService(deps: CheckoutDeps) {
       const token = await deps.carts.readToken(input.cartToken, storeId);
       if (token.lines.length === 0)
         throw new AppError('CART_EMPTY', 'The cart has no lines.', { param: 'cart_token' });
-      // Fresh coupon and rates: the cart routes may serve them from a short cache, checkout may not.
+      // The coupon is read fresh (its usage counts matter); tax and shipping rates come from the pricing
+      // module's short cache, which an admin write drops at once on its own process.
       const context = await deps.loadPricingContext(db, { storeId, couponCode: token.couponCode });
       const { state, priced, items, problems } = await deps.carts.reprice(db, {
         storeId,

@@ -1,7 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { notFound, type OrderScope, type OrdersContext, sha256 } from './orders.context.ts';
 import * as repo from './orders.repo.ts';
-import type { OrderStatus } from './orders.tables.ts';
 
 /** Reads: the admin list and detail, the shopper's view behind the order secret. */
 export function createOrderQueries(ctx: OrdersContext) {
@@ -18,16 +17,7 @@ export function createOrderQueries(ctx: OrdersContext) {
     return repo.linesOf(db, orderId);
   }
 
-  async function list(input: {
-    storeId: string;
-    livemode: boolean;
-    status?: OrderStatus;
-    email?: string;
-    createdFrom?: Date;
-    createdTo?: Date;
-    beforeId?: string;
-    limit: number;
-  }) {
+  async function list(input: repo.OrderListQuery) {
     const rows = await repo.listOrders(db, input);
     const lines = await repo.linesOfMany(
       db,

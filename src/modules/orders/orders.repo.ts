@@ -175,19 +175,19 @@ export function insertLines(tx: Executor, lines: (typeof orderLine.$inferInsert)
   return tx.insert(orderLine).values(lines);
 }
 
-export async function listOrders(
-  tx: Executor,
-  input: {
-    storeId: string;
-    livemode: boolean;
-    status?: OrderStatus;
-    email?: string;
-    createdFrom?: Date;
-    createdTo?: Date;
-    beforeId?: string;
-    limit: number;
-  },
-): Promise<OrderRow[]> {
+/** The filters of the order list: a key's store and mode, then status, email, creation time, cursor. */
+export interface OrderListQuery {
+  storeId: string;
+  livemode: boolean;
+  status?: OrderStatus;
+  email?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  beforeId?: string;
+  limit: number;
+}
+
+export async function listOrders(tx: Executor, input: OrderListQuery): Promise<OrderRow[]> {
   const conditions: SQL[] = [eq(order.storeId, input.storeId), eq(order.livemode, input.livemode)];
   if (input.status) conditions.push(eq(order.status, input.status));
   if (input.email) conditions.push(eq(order.email, input.email.toLowerCase()));
