@@ -1,14 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import {
-  CARDS,
-  card,
-  cartToken,
-  checkout,
-  count,
-  liveKey,
-  seedVariant,
-} from '../../../test/support/commerce.ts';
+import { cartToken, checkout, count, liveKey, seedVariant } from '../../../test/support/commerce.ts';
 import { DB_KIND, testApp } from '../../../test/support/harness.ts';
 import { inTransaction } from '../../shared/db.ts';
 import { writeTogether } from '../../shared/write-together.ts';
