@@ -53,6 +53,15 @@ export async function updateEndpoint(
   return r!;
 }
 
+/** Delivery health (failure streak, last success): not a change of the resource, so no new version. */
+export function updateEndpointHealth(
+  tx: Tx,
+  id: string,
+  set: { failingSince: Date | null; lastSuccessAt?: Date },
+) {
+  return tx.update(webhookEndpoint).set(set).where(eq(webhookEndpoint.id, id));
+}
+
 export async function deleteEndpoint(db: Executor, scope: Scope, id: string): Promise<boolean> {
   const r = await db
     .delete(webhookEndpoint)
