@@ -91,7 +91,10 @@ export function createWebhookClient(opts: { policy: PrivateAddressPolicy; timeou
         dispatcher,
         signal: AbortSignal.timeout(opts.timeoutMs),
       });
-      const responseBody = await readPrefix(res.body as ReadableStream<Uint8Array> | null, RESPONSE_BODY_LIMIT);
+      const responseBody = await readPrefix(
+        res.body as ReadableStream<Uint8Array> | null,
+        RESPONSE_BODY_LIMIT,
+      );
       return { result: { status: res.status }, responseBody, latencyMs: latency() };
     } catch (err) {
       return { result: { error: describe(err, opts.timeoutMs) }, responseBody: null, latencyMs: latency() };

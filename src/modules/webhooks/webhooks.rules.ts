@@ -164,7 +164,10 @@ export function checkWebhookUrl(
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   if (LOOPBACK_NAMES.test(host)) {
     if (!ALLOWED[opts.policy].has('loopback')) {
-      return { ok: false, message: 'The URL points at this machine (localhost); webhooks go to public hosts.' };
+      return {
+        ok: false,
+        message: 'The URL points at this machine (localhost); webhooks go to public hosts.',
+      };
     }
     return { ok: true, url, host, literal: false };
   }
@@ -211,7 +214,11 @@ export function signingSecrets(e: {
   now: Date;
 }): string[] {
   const out = [e.secret];
-  if (e.previousSecret && e.previousSecretExpiresAt && e.previousSecretExpiresAt.getTime() > e.now.getTime()) {
+  if (
+    e.previousSecret &&
+    e.previousSecretExpiresAt &&
+    e.previousSecretExpiresAt.getTime() > e.now.getTime()
+  ) {
     out.push(e.previousSecret);
   }
   return out;

@@ -6,14 +6,21 @@ import { type Executor, inTransaction, type Tx } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Metrics } from '../../shared/metrics.ts';
-import { appendEvent, type EventConsumer, type EventRecord, eventEnvelope } from '../events/index.ts';
+import { writeTogether } from '../../shared/write-together.ts';
+import {
+  API_VERSION,
+  type appendEvent,
+  type EventConsumer,
+  type EventRecord,
+  eventEnvelope,
+} from '../events/index.ts';
 import { refusedAddressOf, type WebhookClient } from './webhooks.net.ts';
 import * as repo from './webhooks.repo.ts';
 import {
   checkWebhookUrl,
+  type PrivateAddressPolicy,
   pickClaims,
   planAfterAttempt,
-  type PrivateAddressPolicy,
   SECRET_OVERLAP_MS,
   signingSecrets,
 } from './webhooks.rules.ts';
@@ -42,6 +49,8 @@ export function createWebhooksService(deps: {
   logger: Logger;
   metrics: Metrics;
   client: WebhookClient;
+  /** The events module's `append` (the app's ids and clock): `webhook_endpoint.disabled` is an event. */
+  appendEvent: typeof appendEvent;
   policy: PrivateAddressPolicy;
   tuning?: Partial<DeliveryTuning>;
   /** In [0, 1): the retry jitter. */
@@ -83,12 +92,15 @@ export function createWebhooksService(deps: {
       updatedAt: now,
     });
     await repo.cancelPendingDeliveries(tx, row.id, now, `endpoint disabled (${reason})`);
-    await appendEvent(tx, {
-      storeId: row.storeId,
-      livemode: row.livemode,
-      type: 'webhook_endpoint.disabled',
-      object: serializeEndpoint(updated),
-    });
+    await writeTogether(tx, [
+      deps.appendEvent(tx, {
+        storeId: row.storeId,
+        livemode: row.livemode,
+        type: 'webhook_endpoint.disabled',
+        object: serializeEndpoint(updated),
+        createdAt: now,
+      }),
+    ]);
     metrics.webhookEndpointsDisabled.inc({ reason });
     logger.warn({ endpoint_id: row.id, store_id: row.storeId, reason }, 'webhook endpoint disabled');
     return updated;
@@ -131,7 +143,8 @@ export function createWebhooksService(deps: {
       if (input.url !== undefined) await assertUrlAllowed(input.url, scope.livemode);
       return inTransaction(db, async (tx) => {
         const row = await repo.findEndpoint(tx, scope, id, true);
-        if (!row) throw new AppError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${id}.`, { param: 'id' });
+        if (!row)
+          throw new AppError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${id}.`, { param: 'id' });
         if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {
           throw new AppError('VERSION_CONFLICT', 'The webhook endpoint changed since you read it.', {
             extra: { current_version: row.version },
@@ -162,7 +175,8 @@ export function createWebhooksService(deps: {
     async rotateSecret(scope: repo.Scope, id: string) {
       return inTransaction(db, async (tx) => {
         const row = await repo.findEndpoint(tx, scope, id, true);
-        if (!row) throw new AppError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${id}.`, { param: 'id' });
+        if (!row)
+          throw new AppError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${id}.`, { param: 'id' });
         const now = clock.now();
         return repo.updateEndpoint(tx, id, {
           secret: newSigningSecret(),
@@ -188,14 +202,16 @@ export function createWebhooksService(deps: {
     async get(scope: repo.Scope, endpointId: string, id: string) {
       await getEndpoint(scope, endpointId);
       const d = await repo.findDelivery(db, endpointId, id);
-      if (!d) throw new AppError('WEBHOOK_DELIVERY_NOT_FOUND', `No delivery ${id}.`, { param: 'delivery_id' });
+      if (!d)
+        throw new AppError('WEBHOOK_DELIVERY_NOT_FOUND', `No delivery ${id}.`, { param: 'delivery_id' });
       return { delivery: d, attempts: await repo.listAttempts(db, id) };
     },
     /** Makes one delivery due now (whatever its state), unless it is in flight. */
     async retry(scope: repo.Scope, endpointId: string, id: string) {
       await getEndpoint(scope, endpointId);
       const d = await repo.findDelivery(db, endpointId, id);
-      if (!d) throw new AppError('WEBHOOK_DELIVERY_NOT_FOUND', `No delivery ${id}.`, { param: 'delivery_id' });
+      if (!d)
+        throw new AppError('WEBHOOK_DELIVERY_NOT_FOUND', `No delivery ${id}.`, { param: 'delivery_id' });
       await repo.requeueDeliveries(db, { endpointId, id, now: clock.now() });
       return (await repo.findDelivery(db, endpointId, id))!;
     },
@@ -209,14 +225,19 @@ export function createWebhooksService(deps: {
     async sendTest(scope: repo.Scope, endpointId: string) {
       const endpoint = await getEndpoint(scope, endpointId);
       const now = clock.now();
-      const eventId = ids('outbox');
-      const payload = JSON.stringify({
-        id: eventId,
-        type: 'webhook.test',
-        created: Math.floor(now.getTime() / 1000),
-        livemode: endpoint.livemode,
-        data: { object: { id: endpoint.id, object: 'webhook_endpoint', url: endpoint.url } },
-      });
+      const eventId = ids('event');
+      // Sent directly, never stored in the event log: no other endpoint sees it.
+      const payload = JSON.stringify(
+        eventEnvelope({
+          id: eventId,
+          storeId: endpoint.storeId,
+          livemode: endpoint.livemode,
+          type: 'webhook.test',
+          apiVersion: API_VERSION,
+          data: { object: { object: 'ping', webhook_endpoint: endpoint.id, url: endpoint.url } },
+          createdAt: now,
+        }),
+      );
       const [d] = await repo.insertDelivery(db, {
         id: ids('webhookDelivery'),
         storeId: endpoint.storeId,
@@ -370,7 +391,8 @@ export function createWebhooksService(deps: {
    */
   async function deliverDue(): Promise<number> {
     const claimed = await claimDue(tuning.concurrency - inFlight.size);
-    for (const c of claimed) track(c);
+    // Not awaited: the task returns so the next poll can claim more while these POSTs are in flight.
+    for (const c of claimed) void track(c);
     return claimed.length;
   }
 

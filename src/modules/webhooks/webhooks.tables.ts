@@ -22,7 +22,7 @@ export const webhookEndpoint = pgTable(
     enabledEvents: text('enabled_events').array().notNull(),
     disabled: boolean('disabled').notNull().default(false),
     /** Why the platform disabled it (`gone`, `failing`); null when a person did, or when enabled. */
-    disabledReason: text('disabled_reason'),
+    disabledReason: text('disabled_reason', { enum: ['gone', 'failing'] }),
     secret: text('secret').notNull(),
     previousSecret: text('previous_secret'),
     previousSecretExpiresAt: ts('previous_secret_expires_at'),
