@@ -62,6 +62,16 @@ export function updateEndpointHealth(
   return tx.update(webhookEndpoint).set(set).where(eq(webhookEndpoint.id, id));
 }
 
+/** Starts the endpoint's failure streak unless one is running; answers when it started (null: endpoint gone). */
+export async function markFailing(tx: Tx, id: string, now: Date): Promise<Date | null> {
+  const [r] = await tx
+    .update(webhookEndpoint)
+    .set({ failingSince: sql`coalesce(${webhookEndpoint.failingSince}, ${iso(now)})` })
+    .where(eq(webhookEndpoint.id, id))
+    .returning({ failingSince: webhookEndpoint.failingSince });
+  return r?.failingSince ?? null;
+}
+
 export async function deleteEndpoint(db: Executor, scope: Scope, id: string): Promise<boolean> {
   const r = await db
     .delete(webhookEndpoint)

@@ -6,6 +6,7 @@ import {
   isAddressAllowed,
   MAX_ATTEMPTS,
   nextRetryAt,
+  type PrivateAddressPolicy,
   pickClaims,
   planAfterAttempt,
   signingSecrets,
@@ -116,7 +117,7 @@ describe('addresses', () => {
 describe('webhook URLs', () => {
   const test = { livemode: false, policy: 'none' as const };
   const live = { livemode: true, policy: 'none' as const };
-  const refused = (raw: string, o = test) => {
+  const refused = (raw: string, o: { livemode: boolean; policy: PrivateAddressPolicy } = test) => {
     const r = checkWebhookUrl(raw, o);
     return r.ok ? null : r.message;
   };

@@ -64,7 +64,10 @@ describe(`two delivery workers on one ${DB_KIND} database`, () => {
     expect(new Set(receiver.received.map((r) => `${r.path} ${r.headers['webhook-id']}`)).size).toBe(total);
     expect(await count(a, sql`select count(*) as n from webhook_attempt`)).toBe(total);
     expect(
-      await count(a, sql`select count(*) as n from webhook_delivery where state = 'succeeded' and attempts = 1`),
+      await count(
+        a,
+        sql`select count(*) as n from webhook_delivery where state = 'succeeded' and attempts = 1`,
+      ),
     ).toBe(total);
     // At most 4 per endpoint per claim; two claims racing may each take 4 before either commits its leases.
     expect(maxPerEndpoint).toBeLessThanOrEqual(8);
