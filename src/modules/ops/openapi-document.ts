@@ -239,6 +239,8 @@ const ID_PREFIX_BY_FIELD: Record<string, string> = {
   tax_rate_id: 'txr',
   key_id: 'key',
   cart_id: 'cart',
+  endpoint_id: 'we',
+  delivery_id: 'whd',
 };
 const ID_PREFIX_BY_OBJECT: Record<string, string> = {
   store: 'store',
@@ -255,6 +257,9 @@ const ID_PREFIX_BY_OBJECT: Record<string, string> = {
   cart: 'cart',
   inventory_movement: 'mov',
   fulfillment: 'ful',
+  webhook_endpoint: 'we',
+  webhook_delivery: 'whd',
+  webhook_attempt: 'wha',
 };
 const STRING_BY_FIELD: Record<string, string> = {
   email: 'shopper@example.com',
