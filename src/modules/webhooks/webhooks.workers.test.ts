@@ -1,26 +1,37 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count } from '../../../test/support/commerce.ts';
-import { DB_KIND, freshDatabase, testApp } from '../../../test/support/harness.ts';
-import { startReceiver } from '../../../test/support/receiver.ts';
+import { DB_KIND, freshDatabase, type TestApp, testApp } from '../../../test/support/harness.ts';
+import { type Receiver, startReceiver } from '../../../test/support/receiver.ts';
+import type { Database } from '../../shared/db.ts';
 
 /**
  * Two delivery workers (two apps, as two processes would be) on one database: every delivery goes out once,
  * and no attempt is ever in flight twice at the same time.
  */
 describe(`two delivery workers on one ${DB_KIND} database`, () => {
-  it('share the deliveries without sending one twice, and keep each endpoint to a few at a time', async () => {
-    const database = await freshDatabase();
-    afterAll(() => database.close());
+  let database: Database;
+  let a: TestApp;
+  let b: TestApp;
+  let receiver: Receiver | undefined;
+  beforeAll(async () => {
+    database = await freshDatabase();
     const env = { WEBHOOK_ALLOW_PRIVATE: 'loopback' };
-    const a = await testApp({ env, database });
-    const b = await testApp({ env, database });
+    a = await testApp({ env, database });
+    b = await testApp({ env, database });
+  });
+  // Registered before testApp's own hooks; after-hooks run in reverse, so this runs once both apps are closed.
+  afterAll(async () => {
+    await receiver?.close();
+    await database.close();
+  });
 
+  it('share the deliveries without sending one twice, and keep each endpoint to a few at a time', async () => {
     const inFlight = new Set<string>();
     const perPath = new Map<string, number>();
     let overlaps = 0;
     let maxPerEndpoint = 0;
-    const receiver = await startReceiver((req, res) => {
+    receiver = await startReceiver((req, res) => {
       const key = `${req.path} ${req.headers['webhook-id']}`;
       if (inFlight.has(key)) overlaps++;
       inFlight.add(key);
@@ -35,7 +46,6 @@ describe(`two delivery workers on one ${DB_KIND} database`, () => {
       }, 20);
       return 'handled';
     });
-    afterAll(() => receiver.close());
 
     const store = await a.createStore();
     const endpoints: string[] = [];
