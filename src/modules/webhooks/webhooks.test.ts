@@ -174,6 +174,27 @@ describe('delivery', () => {
     await t.request('DELETE', `/v1/webhook_endpoints/${ep.id}`, { key: store.sk });
   });
 
+  it('the running worker relays and delivers on its own, soon after the change commits', async () => {
+    const r = await receiver();
+    const ep = await createEndpoint(r.url, { enabled_events: ['order.paid'] });
+    const variant = await seedVariant(t, store);
+    t.worker.start();
+    try {
+      const paid = await checkout(
+        t,
+        store.pk,
+        await cartToken(t, store.pk, [{ variant_id: variant, quantity: 1 }]),
+      );
+      expect(paid.status).toBe(201);
+      await r.waitFor(1);
+    } finally {
+      await t.worker.stop();
+    }
+    expect(JSON.parse(r.received[0]!.body).type).toBe('order.paid');
+    expect(new Webhook(ep.secret).verify(r.received[0]!.body, r.received[0]!.headers)).toBeTruthy();
+    await t.request('DELETE', `/v1/webhook_endpoints/${ep.id}`, { key: store.sk });
+  });
+
   it('retries a 500 with the same webhook-id, then succeeds', async () => {
     const r = await receiver((_req, _res, n) => (n === 1 ? { status: 500, body: 'boom' } : { status: 200 }));
     const ep = await createEndpoint(r.url);
