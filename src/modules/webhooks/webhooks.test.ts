@@ -261,6 +261,34 @@ describe('delivery', () => {
     await t.request('PATCH', `/v1/webhook_endpoints/${slow.id}`, { key: store.sk, body: { disabled: true } });
   });
 
+  it('keeps at most 4 deliveries in flight to one endpoint', async () => {
+    const hanging = await receiver(() => 'hang');
+    const ep = await createEndpoint(hanging.url);
+    for (let i = 0; i < 6; i++) await sendTest(ep.id);
+    expect(await t.webhooks.deliverDue()).toBe(4);
+    await hanging.waitFor(4);
+    expect(await t.webhooks.deliverDue()).toBe(0); // the other two wait for a slot on this endpoint
+    await hanging.close();
+    await t.webhooks.deliverAll();
+    expect(hanging.received).toHaveLength(4);
+    await t.request('DELETE', `/v1/webhook_endpoints/${ep.id}`, { key: store.sk });
+  });
+
+  it('checks the address again at delivery: a worker that allows no loopback refuses to send there', async () => {
+    const r = await receiver();
+    const strict = await testApp({ env: { WEBHOOK_ALLOW_PRIVATE: 'none' }, clock, database: t.database });
+    const byName = await createEndpoint(`http://localhost:${r.port}/hook`);
+    const byAddress = await createEndpoint(r.url);
+    const a = await sendTest(byName.id);
+    const b = await sendTest(byAddress.id);
+    await strict.webhooks.deliverAll();
+    expect(r.received).toHaveLength(0);
+    expect((await delivery(byName.id, a.id)).last_error).toMatch(/localhost/);
+    expect((await delivery(byAddress.id, b.id)).last_error).toMatch(/loopback/);
+    await t.request('DELETE', `/v1/webhook_endpoints/${byName.id}`, { key: store.sk });
+    await t.request('DELETE', `/v1/webhook_endpoints/${byAddress.id}`, { key: store.sk });
+  });
+
   it('a 10 MB answer is read only up to 4 KB, and a redirect is a failure, not followed', async () => {
     const big = await receiver((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
