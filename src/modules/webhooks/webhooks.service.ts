@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { AppError } from '../../shared/app-error.ts';
 import type { Clock } from '../../shared/clock.ts';
-import { type Executor, inTransaction, type Tx } from '../../shared/db.ts';
+import { type Executor, inTransaction, pgErrorCode, type Tx } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Metrics } from '../../shared/metrics.ts';
@@ -388,7 +388,11 @@ export function createWebhooksService(deps: {
 
   function track(c: repo.ClaimedDelivery): Promise<void> {
     const p: Promise<void> = attempt(c)
-      .catch((err) => logger.error({ err, delivery_id: c.delivery.id }, 'webhook delivery failed to settle'))
+      .catch((err) => {
+        // The endpoint (and its deliveries) was deleted while the POST was in flight: nothing to record.
+        if (pgErrorCode(err) === '23503') return;
+        logger.error({ err, delivery_id: c.delivery.id }, 'webhook delivery failed to settle');
+      })
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
     return p;
