@@ -68,7 +68,7 @@ export const EVENT_CATALOGUE = {
   'product.created': {
     description: 'A product was created.',
     object: 'product',
-    fires: 'When a product is created through the admin API or an import.',
+    fires: 'When a product is created through the admin API (demo seeding does not emit events).',
     stored: true,
   },
   'product.updated': {

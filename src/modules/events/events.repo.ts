@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gte, inArray, isNull, lt, min, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, isNull, lt, min, type SQL, sql } from 'drizzle-orm';
 import { type Executor, rows, type Tx } from '../../shared/db.ts';
 import { ids } from '../../shared/ids.ts';
 import type { Write } from '../../shared/write-together.ts';
@@ -144,4 +144,14 @@ export async function listEvents(db: Executor, q: EventListQuery): Promise<Event
     .where(and(...conditions))
     .orderBy(desc(event.createdAt), desc(event.id))
     .limit(q.limit + 1);
+}
+
+/**
+ * An insert of the events a query yields, for writes that decide in SQL which events fire (a stock level
+ * crossing a threshold). The query's columns: id, store_id, livemode, type, data (jsonb `{ object }`),
+ * created_at. Usable as a data-modifying CTE of the caller's statement, so it costs no round trip of its own.
+ */
+export function appendEventsFromQuery(query: SQL): SQL {
+  return sql`insert into ${event} (id, store_id, livemode, type, api_version, data, created_at)
+    select q.id, q.store_id, q.livemode, q.type, ${API_VERSION}, q.data, q.created_at from (${query}) q`;
 }

@@ -25,6 +25,8 @@ export const event = pgTable(
     index('event_list_idx').on(t.storeId, t.livemode, t.createdAt.desc(), t.id.desc()),
     // GET /v1/events?type=…
     index('event_type_idx').on(t.storeId, t.livemode, t.type, t.createdAt.desc(), t.id.desc()),
+    // The retention task's batched deletes of events past 30 days.
+    index('event_created_idx').on(t.createdAt),
   ],
 );
 

@@ -27,7 +27,14 @@ export {
   isEventType,
 } from './events.catalogue.ts';
 export type { EventConsumer } from './events.relay.ts';
-export { API_VERSION, appendEvent, appendEvents, type EventRecord, type NewEvent } from './events.repo.ts';
+export {
+  API_VERSION,
+  appendEvent,
+  appendEvents,
+  appendEventsFromQuery,
+  type EventRecord,
+  type NewEvent,
+} from './events.repo.ts';
 export { EventSchema } from './events.routes.ts';
 export { EVENT_RETENTION_DAYS, type EventEnvelope, eventEnvelope, parseTypeFilter } from './events.rules.ts';
 
