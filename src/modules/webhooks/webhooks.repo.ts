@@ -129,32 +129,46 @@ export interface Candidate {
 }
 
 /**
- * Due deliveries, oldest first, at most `perEndpoint` in flight per endpoint counting the leases already
- * out (so a backlog or a slow receiver on one endpoint never takes every slot), locked with SKIP LOCKED:
- * rows another worker is claiming are passed over.
+ * Endpoints with due deliveries, locked with SKIP LOCKED: while a worker holds one, no other worker claims
+ * for it, so the lease count it reads next (in a later statement, hence a fresh snapshot) is not raced.
+ */
+export async function lockDueEndpoints(tx: Tx, now: Date): Promise<string[]> {
+  const r = await rows<{ id: string }>(
+    tx,
+    sql`select e.id from webhook_endpoint e
+         where e.id in (select distinct endpoint_id from webhook_delivery
+                         where state = 'pending' and next_attempt_at <= ${iso(now)}
+                           and (locked_until is null or locked_until <= ${iso(now)})
+                         limit 1000)
+         for update skip locked`,
+  );
+  return r.map((x) => x.id);
+}
+
+/**
+ * Due deliveries of the locked endpoints, oldest first, at most `perEndpoint` in flight per endpoint
+ * counting the leases already out (so a backlog or a slow receiver on one endpoint never takes every slot),
+ * locked with SKIP LOCKED. Nothing here waits for a lock.
  */
 export function lockDueCandidates(
   tx: Tx,
-  args: { now: Date; perEndpoint: number; limit: number },
+  args: { endpointIds: string[]; now: Date; perEndpoint: number; limit: number },
 ): Promise<Candidate[]> {
+  if (args.endpointIds.length === 0) return Promise.resolve([]);
   const now = iso(args.now);
   return rows<Candidate>(
     tx,
-    sql`select d.id, d.endpoint_id as "endpointId", ep.leased
-          from (select q.endpoint_id,
-                       (select count(*)::int from webhook_delivery l
-                         where l.endpoint_id = q.endpoint_id and l.state = 'pending'
-                           and l.locked_until > ${now}) as leased
-                  from (select distinct endpoint_id from webhook_delivery
-                         where state = 'pending' and next_attempt_at <= ${now}
-                           and (locked_until is null or locked_until <= ${now})
-                         limit 1000) q) ep
+    sql`select d.id, d.endpoint_id as "endpointId", l.leased
+          from jsonb_array_elements_text(${JSON.stringify(args.endpointIds)}::jsonb) as ep(endpoint_id)
+          cross join lateral (
+            select count(*)::int as leased from webhook_delivery y
+             where y.endpoint_id = ep.endpoint_id and y.state = 'pending' and y.locked_until > ${now}) l
           cross join lateral (
             select x.id, x.endpoint_id, x.next_attempt_at from webhook_delivery x
              where x.endpoint_id = ep.endpoint_id and x.state = 'pending' and x.next_attempt_at <= ${now}
                and (x.locked_until is null or x.locked_until <= ${now})
              order by x.next_attempt_at, x.id
-             limit greatest(${args.perEndpoint}::int - ep.leased, 0)
+             limit greatest(${args.perEndpoint}::int - l.leased, 0)
              for update skip locked) d
          order by d.next_attempt_at, d.id
          limit ${args.limit}`,

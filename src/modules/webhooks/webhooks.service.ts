@@ -279,7 +279,9 @@ export function createWebhooksService(deps: {
     if (max <= 0) return [];
     return inTransaction(db, async (tx) => {
       const now = clock.now();
+      const endpointIds = await repo.lockDueEndpoints(tx, now);
       const candidates = await repo.lockDueCandidates(tx, {
+        endpointIds,
         now,
         perEndpoint: tuning.perEndpoint,
         limit: max,
