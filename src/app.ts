@@ -20,6 +20,7 @@ import { createPaymentsModule } from './modules/payments/index.ts';
 import { createPricingModule, redeemCoupon, releaseCouponRedemption } from './modules/pricing/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
 import { createStoresService, storesRoutes } from './modules/stores/index.ts';
+import { createWebhooksModule } from './modules/webhooks/index.ts';
 import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
 import type { Database } from './shared/db.ts';
@@ -149,6 +150,22 @@ export function createApp(options: AppOptions) {
   const events = createEventsModule({ db, ids, clock, logger, metrics, auth, config });
   app.route('/', events.routes);
   tasks.push(...events.tasks);
+
+  // Webhooks: the relay fans events out to deliveries in its own transaction; the worker sends them.
+  const webhooks = createWebhooksModule({
+    db,
+    clock,
+    ids,
+    logger,
+    metrics,
+    auth,
+    appendEvent: events.append,
+    config,
+  });
+  events.subscribe('webhooks', webhooks.consumer);
+  app.route('/', webhooks.routes);
+  tasks.push(...webhooks.tasks);
+  stoppers.push(webhooks.stop);
 
   const pricing = createPricingModule({ db, auth, ids, clock });
   app.route('/', pricing.routes);
@@ -280,6 +297,8 @@ export function createApp(options: AppOptions) {
       refreshBacklogMetrics: events.refreshBacklogMetrics,
       append: events.append,
     },
+    /** Webhook endpoints and delivery (operations and tests). */
+    webhooks: webhooks.service,
     /** The catalog's change feed and cache figures (operations and tests). */
     catalog: { pollChanges: catalog.pollChanges, cacheStats: catalog.cacheStats },
     fastPath,

@@ -62,6 +62,16 @@ const configSchema = z.object({
   /** How long an in-flight Idempotency-Key blocks retries before a retry may take over (owner presumed dead). */
   IDEMPOTENCY_LOCK_SECONDS: intFrom(60, 1, 3600),
   /**
+   * Which non-public addresses webhook deliveries may reach: `none` (production), `loopback` (local
+   * development, tests), `private` (adds RFC 1918, unique-local and CGNAT networks), `all` (adds link-local,
+   * cloud metadata included). Checked when an endpoint is saved and again on every delivery.
+   */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['none', 'loopback', 'private', 'all']).default('none'),
+  /** How long one webhook POST may take, connection to last byte read, before the attempt fails. */
+  WEBHOOK_TIMEOUT_MS: intFrom(10_000, 100, 60_000),
+  /** How often the worker looks for due webhook deliveries. */
+  WEBHOOK_POLL_MS: intFrom(150, 10, 60_000),
+  /**
    * Fault injection for recovery tests: `crash_after_authorize` kills the process (SIGKILL) right after the
    * gateway accepted a payment and before the order is marked paid. Never set it in production.
    */

@@ -11,3 +11,4 @@ export * from '../modules/payments/payments.tables.ts';
 export * from '../modules/pricing/pricing.tables.ts';
 export * from '../modules/search/search.tables.ts';
 export * from '../modules/stores/stores.tables.ts';
+export * from '../modules/webhooks/webhooks.tables.ts';

@@ -28,6 +28,9 @@ export const ID_PREFIXES = {
   event: 'evt',
   job: 'job',
   request: 'req',
+  webhookEndpoint: 'we',
+  webhookDelivery: 'whd',
+  webhookAttempt: 'wha',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -144,6 +144,12 @@ export const TAGS = [
     description: 'Stock levels per variant (`on_hand`, `committed`, `held`) and their ledger.',
   },
   { name: 'Pricing', description: 'Coupons, tax rates and shipping rates used to price carts and orders.' },
+  {
+    name: 'Webhooks',
+    description:
+      'Endpoints that receive events, signed to the Standard Webhooks specification (`webhook-id`, ' +
+      '`webhook-timestamp`, `webhook-signature`), retried for about 33 hours; the delivery log and redelivery.',
+  },
   { name: 'Store', description: 'The store of the calling key: its name, currency and settings.' },
   {
     name: 'Platform',
