@@ -5,7 +5,7 @@ import { openDatabase } from '../src/shared/db.ts';
 import { silentLogger } from '../src/shared/logger.ts';
 
 const HEADER =
-  '// Generated from the API\'s OpenAPI document by `npm run sdk:types` (scripts/sdk-types.ts). Do not edit.\n\n';
+  "// Generated from the API's OpenAPI document by `npm run sdk:types` (scripts/sdk-types.ts). Do not edit.\n\n";
 
 /** The OpenAPI document of an app built in-process (no server, an empty in-memory database). */
 export async function apiDocument(): Promise<unknown> {

@@ -15,7 +15,8 @@ export interface CheckoutInput extends CallOptions {
 }
 
 /** The codes of a cart token the API will never accept again: the SDK forgets it and starts a new cart. */
-const DEAD_TOKEN = /^CART_TOKEN_(MALFORMED|INVALID_SIGNATURE|EXPIRED|WRONG_STORE|TOO_LARGE)$|^CART_ALREADY_CHECKED_OUT$/;
+const DEAD_TOKEN =
+  /^CART_TOKEN_(MALFORMED|INVALID_SIGNATURE|EXPIRED|WRONG_STORE|TOO_LARGE)$|^CART_ALREADY_CHECKED_OUT$/;
 
 export function createCart(deps: {
   send: Send;
@@ -34,10 +35,7 @@ export function createCart(deps: {
   const forget = () => storage.removeItem(tokenKey);
 
   /** A call on the stored cart; a dead or missing token starts a new cart first (`start`) or gives null. */
-  async function onCart(
-    r: Omit<ApiRequest, 'headers'>,
-    start?: () => Promise<Cart>,
-  ): Promise<Cart> {
+  async function onCart(r: Omit<ApiRequest, 'headers'>, start?: () => Promise<Cart>): Promise<Cart> {
     let t = token();
     if (!t) {
       if (start) return start();
@@ -70,7 +68,12 @@ export function createCart(deps: {
       if (!t) return null;
       try {
         return keep(
-          await send<Cart>({ method: 'GET', path: '/v1/carts/current', headers: { 'X-Cart-Token': t }, ...o }),
+          await send<Cart>({
+            method: 'GET',
+            path: '/v1/carts/current',
+            headers: { 'X-Cart-Token': t },
+            ...o,
+          }),
         );
       } catch (e) {
         if (e instanceof CrowdstartError && DEAD_TOKEN.test(e.code)) {
@@ -171,7 +174,12 @@ export function createCart(deps: {
         return result;
       } catch (e) {
         // A definite answer (4xx) ends the attempt; the next call is a new attempt with a new key.
-        if (e instanceof CrowdstartError && e.status >= 400 && e.status < 500 && e.code !== 'IDEMPOTENCY_KEY_IN_USE') {
+        if (
+          e instanceof CrowdstartError &&
+          e.status >= 400 &&
+          e.status < 500 &&
+          e.code !== 'IDEMPOTENCY_KEY_IN_USE'
+        ) {
           pending = null;
         }
         throw e;

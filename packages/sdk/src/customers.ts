@@ -82,8 +82,7 @@ export function createCustomers(deps: { send: Send; storage: StorageLike; storag
     if (!tokens) {
       throw new CrowdstartError(401, { code: 'NOT_SIGNED_IN', message: 'No customer is signed in.' });
     }
-    const call = (access: string) =>
-      send<T>({ ...r, headers: { ...r.headers, 'Customer-Token': access } });
+    const call = (access: string) => send<T>({ ...r, headers: { ...r.headers, 'Customer-Token': access } });
     try {
       return await call(tokens.access);
     } catch (e) {
@@ -125,9 +124,7 @@ export function createCustomers(deps: { send: Send; storage: StorageLike; storag
 
     async signIn(input: { email: string; password: string } & CallOptions): Promise<Customer> {
       const { signal, ...body } = input;
-      return save(
-        await send<Session>({ method: 'POST', path: '/v1/customers/sessions', body, signal }),
-      );
+      return save(await send<Session>({ method: 'POST', path: '/v1/customers/sessions', body, signal }));
     },
 
     /** Revokes the session (every session of the customer with `everywhere`); the tokens are forgotten either way. */
@@ -155,7 +152,13 @@ export function createCustomers(deps: { send: Send; storage: StorageLike; storag
         return asCustomer({ method: 'GET', path: `${me}/addresses`, ...o });
       },
       create(a: Address, o: CallOptions = {}): Promise<CustomerAddress> {
-        return asCustomer({ method: 'POST', path: `${me}/addresses`, body: a, idempotencyKey: newKey(), ...o });
+        return asCustomer({
+          method: 'POST',
+          path: `${me}/addresses`,
+          body: a,
+          idempotencyKey: newKey(),
+          ...o,
+        });
       },
       update(id: string, a: Partial<Address>, o: CallOptions = {}): Promise<CustomerAddress> {
         return asCustomer({ method: 'PATCH', path: address(id), body: a, ...o });
@@ -170,11 +173,23 @@ export function createCustomers(deps: { send: Send; storage: StorageLike; storag
       return asCustomer({ method: 'GET', path: `${me}/orders`, query: query as Query, signal });
     },
     verifyEmail(token: string, o: CallOptions = {}): Promise<unknown> {
-      return send({ method: 'POST', path: '/v1/customers/verify_email', body: { token }, idempotencyKey: newKey(), ...o });
+      return send({
+        method: 'POST',
+        path: '/v1/customers/verify_email',
+        body: { token },
+        idempotencyKey: newKey(),
+        ...o,
+      });
     },
     /** Always accepted (202), whether or not the email has an account. */
     requestPasswordReset(email: string, o: CallOptions = {}): Promise<unknown> {
-      return send({ method: 'POST', path: '/v1/customers/password_reset', body: { email }, idempotencyKey: newKey(), ...o });
+      return send({
+        method: 'POST',
+        path: '/v1/customers/password_reset',
+        body: { email },
+        idempotencyKey: newKey(),
+        ...o,
+      });
     },
     resetPassword(token: string, password: string, o: CallOptions = {}): Promise<unknown> {
       return send({

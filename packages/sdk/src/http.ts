@@ -41,9 +41,14 @@ export function retryDelay(attempt: number, retryAfter?: string | null): number 
 }
 
 const aborted = (signal: AbortSignal | undefined, cause?: unknown) =>
-  new CrowdstartError(0, { code: 'ABORTED', type: 'aborted', message: 'The request was aborted.' }, undefined, {
-    cause: cause ?? signal?.reason,
-  });
+  new CrowdstartError(
+    0,
+    { code: 'ABORTED', type: 'aborted', message: 'The request was aborted.' },
+    undefined,
+    {
+      cause: cause ?? signal?.reason,
+    },
+  );
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {

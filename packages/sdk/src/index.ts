@@ -5,6 +5,7 @@ import { defaultStorage, type StorageLike } from './storage.ts';
 import { createTracker } from './track.ts';
 import type { Collection, CollectionList, Product, ProductList, ProductSearchResult } from './types.ts';
 
+export type { components, operations, paths } from './api.d.ts';
 export type { CheckoutInput, Payment } from './cart.ts';
 export type { Customer, CustomerAddress, Session } from './customers.ts';
 export { type ApiErrorBody, CrowdstartError } from './errors.ts';
@@ -12,7 +13,6 @@ export type { CallOptions } from './http.ts';
 export { memoryStorage, type StorageLike } from './storage.ts';
 export type { FunnelEventProps, FunnelEventType, Track } from './track.ts';
 export type * from './types.ts';
-export type { components, operations, paths } from './api.d.ts';
 
 export interface ClientOptions {
   /** The store's publishable key (`pk_test_…` / `pk_live_…`). */
@@ -49,7 +49,12 @@ export function createClient(options: ClientOptions) {
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const storage = options.storage ?? defaultStorage();
   const storageKey = options.storageKey ?? 'crowdstart';
-  const send = createTransport({ key: options.key, baseUrl, fetch: doFetch, maxRetries: options.maxRetries ?? 2 });
+  const send = createTransport({
+    key: options.key,
+    baseUrl,
+    fetch: doFetch,
+    maxRetries: options.maxRetries ?? 2,
+  });
   const get = <T>(path: string, o: CallOptions & { query?: Query } = {}) =>
     send<T>({ method: 'GET', path, query: o.query, signal: o.signal });
   const customers = createCustomers({ send, storage, storageKey });
@@ -58,7 +63,9 @@ export function createClient(options: ClientOptions) {
   return {
     products: {
       /** Active products in id order, or a collection's products in its order. */
-      list(q: { limit?: number; cursor?: string; collection?: string } & CallOptions = {}): Promise<ProductList> {
+      list(
+        q: { limit?: number; cursor?: string; collection?: string } & CallOptions = {},
+      ): Promise<ProductList> {
         const { signal, collection, ...query } = q;
         const path = collection ? `/v1/collections/${id(collection)}/products` : '/v1/products';
         return get(path, { query, signal });
