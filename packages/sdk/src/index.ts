@@ -3,7 +3,13 @@ import { createCustomers } from './customers.ts';
 import { type CallOptions, createTransport, type Query } from './http.ts';
 import { defaultStorage, type StorageLike } from './storage.ts';
 import { createTracker } from './track.ts';
-import type { Collection, CollectionList, Product, ProductList, ProductSearchResult } from './types.ts';
+import type {
+  CollectionList,
+  CollectionWithProducts,
+  Product,
+  ProductList,
+  ProductSearchResult,
+} from './types.ts';
 
 export type { components, operations, paths } from './api.d.ts';
 export type { CheckoutInput, Payment } from './cart.ts';
@@ -67,8 +73,10 @@ export function createClient(options: ClientOptions) {
         q: { limit?: number; cursor?: string; collection?: string } & CallOptions = {},
       ): Promise<ProductList> {
         const { signal, collection, ...query } = q;
-        const path = collection ? `/v1/collections/${id(collection)}/products` : '/v1/products';
-        return get(path, { query, signal });
+        if (!collection) return get('/v1/products', { query, signal });
+        return get<CollectionWithProducts>(`/v1/collections/${id(collection)}`, { query, signal }).then(
+          (c) => c.products,
+        );
       },
       /** By id (`prod_…`) or slug. */
       get(idOrSlug: string, o: CallOptions = {}): Promise<Product> {
@@ -80,7 +88,11 @@ export function createClient(options: ClientOptions) {
         const { signal, ...query } = q;
         return get('/v1/collections', { query, signal });
       },
-      get(idOrSlug: string, q: { limit?: number; cursor?: string } & CallOptions = {}): Promise<Collection> {
+      /** A collection and a page of its products (`limit`, `cursor`). */
+      get(
+        idOrSlug: string,
+        q: { limit?: number; cursor?: string } & CallOptions = {},
+      ): Promise<CollectionWithProducts> {
         const { signal, ...query } = q;
         return get(`/v1/collections/${id(idOrSlug)}`, { query, signal });
       },

@@ -6,6 +6,7 @@ export type ProductList = Schemas['ProductList'];
 export type ProductSearchResult = Schemas['ProductSearchResult'];
 export type Collection = Schemas['Collection'];
 export type CollectionList = Schemas['CollectionList'];
+export type CollectionWithProducts = Schemas['CollectionWithProducts'];
 export type Cart = Schemas['Cart'];
 export type CartLine = Cart['lines'][number];
 export type Address = Schemas['Address'];
