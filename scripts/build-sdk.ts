@@ -3,30 +3,12 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { SDK_BUNDLE, SHOP_BUNDLE } from './sdk-build.lib.ts';
 
 const root = new URL('../packages/sdk/', import.meta.url).pathname;
 rmSync(`${root}dist`, { recursive: true, force: true });
-const common = {
-  bundle: true,
-  minify: true,
-  target: 'es2020',
-  legalComments: 'none',
-  logLevel: 'warning',
-} as const;
-await build({
-  ...common,
-  entryPoints: [`${root}src/index.ts`],
-  outfile: `${root}dist/crowdstart.js`,
-  format: 'esm',
-  platform: 'neutral',
-});
-await build({
-  ...common,
-  entryPoints: [`${root}src/shop/shop.ts`],
-  outfile: `${root}dist/shop.js`,
-  format: 'iife',
-  platform: 'browser',
-});
+await build({ ...SDK_BUNDLE, outfile: `${root}dist/crowdstart.js` });
+await build({ ...SHOP_BUNDLE, outfile: `${root}dist/shop.js` });
 execFileSync(
   'node_modules/.bin/tsc',
   [
