@@ -121,6 +121,9 @@ export function createApp(options: AppOptions) {
     '/v1/carts',
     '/v1/checkout',
     '/v1/orders/*/public',
+    '/v1/customers',
+    '/v1/customers/*',
+    '/v1/analytics/events',
   ]) {
     app.use(p, cors);
   }

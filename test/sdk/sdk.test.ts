@@ -337,3 +337,30 @@ describe('funnel events', () => {
     expect(Number.isNaN(Date.parse(body.events[0].occurred_at))).toBe(false);
   });
 });
+
+describe('CORS for the SDK in a browser on another origin', () => {
+  it('lets a preflight send every header the SDK sends, on checkout, search and the customer and events routes', async () => {
+    for (const path of ['/v1/checkout', '/v1/products/search', '/v1/customers/me', '/v1/analytics/events']) {
+      const r = await fetch(`${baseUrl}${path}`, {
+        method: 'OPTIONS',
+        headers: {
+          Origin: 'https://shop.example.com',
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'authorization, content-type, idempotency-key, customer-token',
+        },
+      });
+      expect(r.status, path).toBe(204);
+      expect(r.headers.get('access-control-allow-origin'), path).toBe('*');
+      const allowed = (r.headers.get('access-control-allow-headers') ?? '').toLowerCase();
+      for (const h of [
+        'authorization',
+        'content-type',
+        'idempotency-key',
+        'customer-token',
+        'x-cart-token',
+      ]) {
+        expect(allowed, `${path} ${h}`).toContain(h);
+      }
+    }
+  });
+});

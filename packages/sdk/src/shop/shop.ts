@@ -53,7 +53,7 @@ export function mountShop(shop: Client, doc: Document = document) {
     'div',
     { class: 'drawer', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'cs-title', hidden: true },
     h('header', {}, title, close),
-    h('div', { class: 'body-wrap', style: 'display:contents' }, body),
+    body,
     foot,
   );
   const overlay = h('div', { class: 'overlay', hidden: true });
@@ -100,7 +100,7 @@ export function mountShop(shop: Client, doc: Document = document) {
     render();
     overlay.hidden = false;
     drawer.hidden = false;
-    (root.querySelector<HTMLElement>(`.body ${FOCUSABLE}`) ?? close).focus();
+    (body.querySelector<HTMLElement>(FOCUSABLE) ?? close).focus();
     shop.track('cart_viewed', cart ? { value: cart.total, currency: cart.currency } : {});
   }
   function hide() {
@@ -173,7 +173,7 @@ export function mountShop(shop: Client, doc: Document = document) {
             : null,
           h('div', { class: 'muted' }, `${money(l.unit_price, c.currency)} each`),
         ),
-        h('div', {}, money(l.total || l.subtotal, c.currency)),
+        h('div', { class: 'price' }, money(l.total || l.subtotal, c.currency)),
         h(
           'div',
           { class: 'qty' },
@@ -362,12 +362,7 @@ export function mountShop(shop: Client, doc: Document = document) {
         ),
       ),
       c.shipping_options.length
-        ? h(
-            'fieldset',
-            { class: 'rates', style: 'border:0;padding:0;margin:0' },
-            h('legend', { style: 'font-weight:600' }, 'Shipping method'),
-            ...rates,
-          )
+        ? h('fieldset', { class: 'rates' }, h('legend', {}, 'Shipping method'), ...rates)
         : h('p', { class: 'muted' }, 'No shipping method is needed for this address.'),
       h('h3', {}, 'Card'),
       field('number', 'Card number', {

@@ -19,12 +19,15 @@ h3{font-size:15px;margin:18px 0 8px}
 ul{list-style:none;margin:0;padding:0}
 .line{display:grid;grid-template-columns:1fr auto;gap:6px 12px;padding:12px 0;border-bottom:1px solid #f0f0f3}
 .line .title{font-weight:600}
+.line .price{text-align:right}
+.line .link{justify-self:end}
 .line .variant,.muted{color:#5d5d66;font-size:13px}
 .qty{display:flex;align-items:center;gap:6px}
-.qty input{width:56px;padding:6px;border:1px solid #c9c9d1;border-radius:6px;text-align:center}
+.qty input[type=number]{width:64px;padding:6px;border:1px solid #c9c9d1;border-radius:6px;text-align:center}
 .qty button,.link{border:1px solid #c9c9d1;background:#fff;border-radius:6px;padding:4px 10px}
 .link{border:0;padding:4px 0;color:#b3261e;text-decoration:underline}
 .totals{display:grid;grid-template-columns:1fr auto;gap:4px 12px;margin:12px 0}
+.totals span:nth-child(even){text-align:right}
 .totals .grand{font-weight:700;font-size:17px}
 .primary{width:100%;border:0;border-radius:8px;padding:13px;background:#1b1b1f;color:#fff;font-weight:600}
 .primary[disabled]{opacity:.6;cursor:progress}
@@ -32,6 +35,8 @@ ul{list-style:none;margin:0;padding:0}
 label{display:block;font-size:13px;font-weight:600;margin:10px 0 4px}
 input[type=text],input[type=email],input:not([type]),input[inputmode]{width:100%;padding:9px 10px;border:1px solid #c9c9d1;border-radius:6px}
 .row{display:grid;grid-template-columns:1fr 1fr;gap:0 10px}
+.rates{border:0;padding:0;margin:0}
+.rates legend{font-weight:600;padding:0}
 .rates label{display:flex;gap:10px;align-items:center;font-weight:400;font-size:15px;border:1px solid #c9c9d1;border-radius:8px;padding:10px 12px;margin:6px 0}
 .rates label span:last-child{margin-left:auto}
 .alert{background:#fdecea;color:#8c1d18;border:1px solid #f3b8b3;border-radius:8px;padding:10px 12px;margin:0 0 12px}
