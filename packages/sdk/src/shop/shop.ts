@@ -458,7 +458,9 @@ export function mountShop(shop: Client, doc: Document = document) {
     );
   }
 
-  function render(focus = false) {
+  /** Draws the current view; `navigated` (a new view) also clears the last error and moves focus into it. */
+  function render(navigated = false) {
+    if (navigated) alert.textContent = '';
     if (view === 'done' && result) doneView(result);
     else if (view === 'details' && cart?.lines.length) detailsView(cart);
     else if (view === 'payment' && cart?.lines.length) paymentView(cart);
@@ -466,7 +468,7 @@ export function mountShop(shop: Client, doc: Document = document) {
       view = 'cart';
       cartView(cart);
     }
-    if (focus)
+    if (navigated)
       (
         body.querySelector<HTMLElement>(FOCUSABLE) ??
         foot.querySelector<HTMLElement>(FOCUSABLE) ??
