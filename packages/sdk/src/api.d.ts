@@ -743,6 +743,240 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public keys that verify session access tokens (JWKS)
+         * @description Every active signing key and the keys retired recently enough that tokens they signed may not have expired. Verifiers that meet an unknown `kid` fetch this again.
+         */
+        get: operations["getJsonWebKeySet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a customer account
+         * @description Emails a verification link. The answer is the same whether or not the email already has an account (that address is told by email instead), so no session is returned: sign in next.
+         */
+        post: operations["createCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in
+         * @description A wrong password and an unknown email give the same 401 `INVALID_CREDENTIALS`. Attempts are limited per account and per client address (429 with `Retry-After`).
+         */
+        post: operations["createCustomerSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/sessions/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a refresh token for a new session (the old refresh token is retired)
+         * @description Presenting a retired refresh token again revokes the whole session (theft detection): 401 `REFRESH_TOKEN_INVALID`.
+         */
+        post: operations["refreshCustomerSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/sessions/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out (this session, or everywhere)
+         * @description Revokes the refresh token and its session; with `everywhere: true`, every session of the account. Access tokens already issued stay valid until they expire (at most 15 minutes).
+         */
+        post: operations["revokeCustomerSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in customer */
+        get: operations["getCurrentCustomer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update the signed-in customer (name, password)
+         * @description A new `password` needs `current_password`. With `version`, a concurrent change is a 409.
+         */
+        patch: operations["updateCurrentCustomer"];
+        trace?: never;
+    };
+    "/v1/customers/me/addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in customer's addresses */
+        get: operations["listCustomerAddresses"];
+        put?: never;
+        /** Add an address */
+        post: operations["createCustomerAddress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/me/addresses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an address */
+        delete: operations["deleteCustomerAddress"];
+        options?: never;
+        head?: never;
+        /** Change an address */
+        patch: operations["updateCustomerAddress"];
+        trace?: never;
+    };
+    "/v1/customers/me/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in customer's orders, newest first
+         * @description Orders placed while signed in, and guest orders with the customer's email once that email is verified. Orders of the key’s mode only.
+         */
+        get: operations["listCustomerOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/verify_email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the email address with the token from the verification email */
+        post: operations["verifyCustomerEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/password_reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a password reset link
+         * @description Always 202, whether or not the email has an account. Limited per client address.
+         */
+        post: operations["requestCustomerPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/password_reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with the token from the reset email
+         * @description Ends every session of the account; sign in with the new password.
+         */
+        post: operations["confirmCustomerPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/checkout": {
         parameters: {
             query?: never;
@@ -818,7 +1052,7 @@ export interface components {
                  * @description A code from the catalogue (docs/errors.md); branch on this.
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "INVALID_CURSOR" | "INVALID_ID" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "AUTH_REQUIRED" | "INVALID_API_KEY" | "INVALID_ROOT_TOKEN" | "INVALID_METRICS_TOKEN" | "SECRET_KEY_REQUIRED" | "LIVE_KEY_REQUIRED" | "RATE_LIMITED" | "STORE_NOT_FOUND" | "API_KEY_NOT_FOUND" | "PRODUCT_NOT_FOUND" | "VARIANT_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "SLUG_TAKEN" | "SKU_TAKEN" | "VERSION_CONFLICT" | "INVALID_OPTION_VALUES" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE" | "CART_TOKEN_MISSING" | "CART_TOKEN_MALFORMED" | "CART_TOKEN_INVALID_SIGNATURE" | "CART_TOKEN_EXPIRED" | "CART_TOKEN_WRONG_STORE" | "CART_TOKEN_TOO_LARGE" | "CART_LINE_NOT_FOUND" | "CART_TOO_MANY_LINES" | "CART_EMPTY" | "VARIANT_UNAVAILABLE" | "CURRENCY_MISMATCH" | "INSUFFICIENT_STOCK" | "INVENTORY_NOT_FOUND" | "COUPON_NOT_FOUND" | "COUPON_CODE_TAKEN" | "COUPON_NOT_APPLICABLE" | "COUPON_EXHAUSTED" | "SHIPPING_RATE_NOT_FOUND" | "TAX_RATE_NOT_FOUND" | "TAX_RATE_EXISTS" | "SHIPPING_REQUIRED" | "EMAIL_REQUIRED" | "PAYMENT_DECLINED" | "PAYMENT_FAILED" | "GATEWAY_UNAVAILABLE" | "GATEWAY_NOT_CONFIGURED" | "LIVE_GATEWAY_NOT_CONFIGURED" | "TEST_CARD_IN_LIVE_MODE" | "CART_ALREADY_CHECKED_OUT" | "INVALID_WEBHOOK_SIGNATURE" | "ORDER_NOT_FOUND" | "INVALID_ORDER_TRANSITION" | "REFUND_EXCEEDS_CAPTURED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "INVALID_CURSOR" | "INVALID_ID" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "AUTH_REQUIRED" | "INVALID_API_KEY" | "INVALID_ROOT_TOKEN" | "INVALID_METRICS_TOKEN" | "SECRET_KEY_REQUIRED" | "LIVE_KEY_REQUIRED" | "RATE_LIMITED" | "CUSTOMER_AUTH_REQUIRED" | "CUSTOMER_TOKEN_INVALID" | "INVALID_CREDENTIALS" | "REFRESH_TOKEN_INVALID" | "EMAIL_TOKEN_INVALID" | "CUSTOMER_NOT_FOUND" | "ADDRESS_NOT_FOUND" | "STORE_NOT_FOUND" | "API_KEY_NOT_FOUND" | "PRODUCT_NOT_FOUND" | "VARIANT_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "SLUG_TAKEN" | "SKU_TAKEN" | "VERSION_CONFLICT" | "INVALID_OPTION_VALUES" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE" | "CART_TOKEN_MISSING" | "CART_TOKEN_MALFORMED" | "CART_TOKEN_INVALID_SIGNATURE" | "CART_TOKEN_EXPIRED" | "CART_TOKEN_WRONG_STORE" | "CART_TOKEN_TOO_LARGE" | "CART_LINE_NOT_FOUND" | "CART_TOO_MANY_LINES" | "CART_EMPTY" | "VARIANT_UNAVAILABLE" | "CURRENCY_MISMATCH" | "INSUFFICIENT_STOCK" | "INVENTORY_NOT_FOUND" | "COUPON_NOT_FOUND" | "COUPON_CODE_TAKEN" | "COUPON_NOT_APPLICABLE" | "COUPON_EXHAUSTED" | "SHIPPING_RATE_NOT_FOUND" | "TAX_RATE_NOT_FOUND" | "TAX_RATE_EXISTS" | "SHIPPING_REQUIRED" | "EMAIL_REQUIRED" | "PAYMENT_DECLINED" | "PAYMENT_FAILED" | "GATEWAY_UNAVAILABLE" | "GATEWAY_NOT_CONFIGURED" | "LIVE_GATEWAY_NOT_CONFIGURED" | "TEST_CARD_IN_LIVE_MODE" | "CART_ALREADY_CHECKED_OUT" | "INVALID_WEBHOOK_SIGNATURE" | "ORDER_NOT_FOUND" | "INVALID_ORDER_TRANSITION" | "REFUND_EXCEEDS_CAPTURED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
                 /** @description For people: may change between versions. */
                 message: string;
                 /** @description The parameter, field (dotted path) or header at fault. */
@@ -1267,6 +1501,54 @@ export interface components {
             status: string;
         } & {
             [key: string]: unknown;
+        };
+        JSONWebKeySet: {
+            keys: ({
+                kty: string;
+                kid: string;
+                alg: string;
+                use: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+        };
+        CustomerCreated: {
+            customer: components["schemas"]["Customer"];
+        };
+        Customer: {
+            id: string;
+            /** @enum {string} */
+            object: "customer";
+            email: string;
+            name: string | null;
+            email_verified: boolean;
+            email_verified_at: string | null;
+            version: number;
+            created_at: string;
+            updated_at: string;
+        };
+        CustomerSession: {
+            /** @description Send it as `Customer-Token`; valid for `expires_in` seconds. */
+            access_token: string;
+            /** @description Exchange it once at /v1/customers/sessions/refresh; a second use ends the session. */
+            refresh_token: string;
+            expires_in: number;
+            customer: components["schemas"]["Customer"];
+        };
+        CustomerAddress: {
+            id: string;
+            /** @enum {string} */
+            object: "customer_address";
+            name: string | null;
+            line1: string | null;
+            line2: string | null;
+            city: string | null;
+            region: string | null;
+            postal_code: string | null;
+            country: string;
+            phone: string | null;
+            created_at: string;
+            updated_at: string;
         };
         CheckoutResult: {
             order: components["schemas"]["Order"];
@@ -18490,10 +18772,3661 @@ export interface operations {
             };
         };
     };
+    getJsonWebKeySet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key set */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "kty": "kty",
+                     *           "kid": "kid",
+                     *           "alg": "alg",
+                     *           "use": "use"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JSONWebKeySet"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "shopper@example.com",
+                 *       "password": "password",
+                 *       "name": "Jane Doe"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    password: string;
+                    name?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The account */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customer": {
+                     *         "id": "id",
+                     *         "object": "customer",
+                     *         "email": "shopper@example.com",
+                     *         "name": "Jane Doe",
+                     *         "email_verified": true,
+                     *         "email_verified_at": "2026-03-14T15:09:26.000Z",
+                     *         "version": 3,
+                     *         "created_at": "2026-03-14T15:09:26.000Z",
+                     *         "updated_at": "2026-03-14T15:09:26.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomerCreated"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCustomerSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "shopper@example.com",
+                 *       "password": "password"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A new session */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "access_token",
+                     *       "refresh_token": "refresh_token",
+                     *       "expires_in": 2500,
+                     *       "customer": {
+                     *         "id": "id",
+                     *         "object": "customer",
+                     *         "email": "shopper@example.com",
+                     *         "name": "Jane Doe",
+                     *         "email_verified": true,
+                     *         "email_verified_at": "2026-03-14T15:09:26.000Z",
+                     *         "version": 3,
+                     *         "created_at": "2026-03-14T15:09:26.000Z",
+                     *         "updated_at": "2026-03-14T15:09:26.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomerSession"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    refreshCustomerSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "refresh_token"
+                 *     }
+                 */
+                "application/json": {
+                    refresh_token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new session */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "access_token",
+                     *       "refresh_token": "refresh_token",
+                     *       "expires_in": 2500,
+                     *       "customer": {
+                     *         "id": "id",
+                     *         "object": "customer",
+                     *         "email": "shopper@example.com",
+                     *         "name": "Jane Doe",
+                     *         "email_verified": true,
+                     *         "email_verified_at": "2026-03-14T15:09:26.000Z",
+                     *         "version": 3,
+                     *         "created_at": "2026-03-14T15:09:26.000Z",
+                     *         "updated_at": "2026-03-14T15:09:26.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomerSession"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revokeCustomerSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "refresh_token",
+                 *       "everywhere": false
+                 *     }
+                 */
+                "application/json": {
+                    refresh_token: string;
+                    /** @default false */
+                    everywhere?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Signed out */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCurrentCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The signed-in customer's access token (required). */
+                "customer-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "customer",
+                     *       "email": "shopper@example.com",
+                     *       "name": "Jane Doe",
+                     *       "email_verified": true,
+                     *       "email_verified_at": "2026-03-14T15:09:26.000Z",
+                     *       "version": 3,
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "updated_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateCurrentCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The signed-in customer's access token (required). */
+                "customer-token"?: string;
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Jane Doe",
+                 *       "password": "password",
+                 *       "current_password": "current_password",
+                 *       "version": 3
+                 *     }
+                 */
+                "application/json": {
+                    name?: string | null;
+                    password?: string;
+                    current_password?: string;
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The customer */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "customer",
+                     *       "email": "shopper@example.com",
+                     *       "name": "Jane Doe",
+                     *       "email_verified": true,
+                     *       "email_verified_at": "2026-03-14T15:09:26.000Z",
+                     *       "version": 3,
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "updated_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Version conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCustomerAddresses: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: {
+                /** @description The signed-in customer's access token (required). */
+                "customer-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "id",
+                     *           "object": "customer_address",
+                     *           "name": "Jane Doe",
+                     *           "line1": "350 Fifth Avenue",
+                     *           "line2": "Floor 4",
+                     *           "city": "New York",
+                     *           "region": "NY",
+                     *           "postal_code": "10118",
+                     *           "country": "US",
+                     *           "phone": "+1 212 736 3100",
+                     *           "created_at": "2026-03-14T15:09:26.000Z",
+                     *           "updated_at": "2026-03-14T15:09:26.000Z"
+                     *         }
+                     *       ],
+                     *       "has_more": false,
+                     *       "next_cursor": "eyJ2IjpbIjAxIl19"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: components["schemas"]["CustomerAddress"][];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCustomerAddress: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The signed-in customer's access token (required). */
+                "customer-token"?: string;
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Jane Doe",
+                 *       "line1": "350 Fifth Avenue",
+                 *       "line2": "Floor 4",
+                 *       "city": "New York",
+                 *       "region": "NY",
+                 *       "postal_code": "10118",
+                 *       "phone": "+1 212 736 3100",
+                 *       "country": "US"
+                 *     }
+                 */
+                "application/json": {
+                    name?: string | null;
+                    line1?: string | null;
+                    line2?: string | null;
+                    city?: string | null;
+                    region?: string | null;
+                    postal_code?: string | null;
+                    phone?: string | null;
+                    country: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The address */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "customer_address",
+                     *       "name": "Jane Doe",
+                     *       "line1": "350 Fifth Avenue",
+                     *       "line2": "Floor 4",
+                     *       "city": "New York",
+                     *       "region": "NY",
+                     *       "postal_code": "10118",
+                     *       "country": "US",
+                     *       "phone": "+1 212 736 3100",
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "updated_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomerAddress"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCustomerAddress: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The signed-in customer's access token (required). */
+                "customer-token"?: string;
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "list",
+                     *       "deleted": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateCustomerAddress: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The signed-in customer's access token (required). */
+                "customer-token"?: string;
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Jane Doe",
+                 *       "line1": "350 Fifth Avenue",
+                 *       "line2": "Floor 4",
+                 *       "city": "New York",
+                 *       "region": "NY",
+                 *       "postal_code": "10118",
+                 *       "phone": "+1 212 736 3100",
+                 *       "country": "US"
+                 *     }
+                 */
+                "application/json": {
+                    name?: string | null;
+                    line1?: string | null;
+                    line2?: string | null;
+                    city?: string | null;
+                    region?: string | null;
+                    postal_code?: string | null;
+                    phone?: string | null;
+                    country?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The address */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "customer_address",
+                     *       "name": "Jane Doe",
+                     *       "line1": "350 Fifth Avenue",
+                     *       "line2": "Floor 4",
+                     *       "city": "New York",
+                     *       "region": "NY",
+                     *       "postal_code": "10118",
+                     *       "country": "US",
+                     *       "phone": "+1 212 736 3100",
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "updated_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomerAddress"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCustomerOrders: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: {
+                /** @description The signed-in customer's access token (required). */
+                "customer-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *           "object": "order",
+                     *           "livemode": false,
+                     *           "status": "paid",
+                     *           "payment_status": "paid",
+                     *           "fulfillment_status": "unfulfilled",
+                     *           "currency": "USD",
+                     *           "email": "shopper@example.com",
+                     *           "subtotal": 2500,
+                     *           "discount_total": 250,
+                     *           "shipping_total": 2500,
+                     *           "tax_total": 2500,
+                     *           "total": 2500,
+                     *           "lines": [
+                     *             {
+                     *               "object": "order_line",
+                     *               "variant_id": "var_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *               "product_id": "prod_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *               "sku": "SHIRT-M-BLUE",
+                     *               "product_title": "Linen shirt",
+                     *               "title": "Linen shirt",
+                     *               "unit_price": 2500,
+                     *               "quantity": 2,
+                     *               "subtotal": 2500,
+                     *               "discount": 250,
+                     *               "tax": 2500,
+                     *               "total": 2500
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-03-14T15:09:26.000Z"
+                     *         }
+                     *       ],
+                     *       "has_more": false,
+                     *       "next_cursor": "eyJ2IjpbIjAxIl19"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: components["schemas"]["Order"][];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    verifyCustomerEmail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIn0.eyJjaWQiOiJjYXJ0XzAxIn0.c2lnbmF0dXJl"
+                 *     }
+                 */
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The customer, verified */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "customer",
+                     *       "email": "shopper@example.com",
+                     *       "name": "Jane Doe",
+                     *       "email_verified": true,
+                     *       "email_verified_at": "2026-03-14T15:09:26.000Z",
+                     *       "version": 3,
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "updated_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    requestCustomerPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "shopper@example.com"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    confirmCustomerPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIn0.eyJjaWQiOiJjYXJ0XzAxIn0.c2lnbmF0dXJl",
+                 *       "password": "password"
+                 *     }
+                 */
+                "application/json": {
+                    token: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Password changed */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     createCheckout: {
         parameters: {
             query?: never;
             header: {
+                /** @description A signed-in customer's access token: the order is linked to the customer. An invalid or expired token is a 401 (never a silent guest order). */
+                "customer-token"?: string;
                 /**
                  * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key. Required: a checkout must never be charged twice.
                  * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e

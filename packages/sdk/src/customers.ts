@@ -1,33 +1,32 @@
+import type { components, operations } from './api.d.ts';
 import { CrowdstartError } from './errors.ts';
 import { type ApiRequest, type CallOptions, newKey, type Query, type Send } from './http.ts';
 import type { StorageLike } from './storage.ts';
-import type { Address, List, Order } from './types.ts';
+import type { List, Order } from './types.ts';
 
-// The customer API's shapes (module `customers`); generated types replace these once its routes are in the document.
-export interface Customer {
-  id: string;
-  object: 'customer';
-  email: string;
-  name: string | null;
-  email_verified?: boolean;
-  [field: string]: unknown;
+type Json<Op extends keyof operations> = operations[Op] extends {
+  requestBody?: { content: { 'application/json': infer B } };
 }
-export type CustomerAddress = Address & { id: string };
-export interface Session {
-  access_token: string;
-  refresh_token: string;
-  expires_in: number;
-  customer: Customer;
-}
+  ? B
+  : never;
+export type Customer = components['schemas']['Customer'];
+export type CustomerAddress = components['schemas']['CustomerAddress'];
+export type Session = components['schemas']['CustomerSession'];
+export type CustomerUpdate = Json<'updateCurrentCustomer'>;
+export type CustomerAddressInput = Json<'createCustomerAddress'>;
+export type CustomerAddressUpdate = Json<'updateCustomerAddress'>;
 
 interface Tokens {
   access: string;
   refresh: string;
 }
 
-/** A 401 that a refreshed access token fixes (the API says the token expired, whatever its exact code). */
+/**
+ * A 401 that a refreshed access token may fix: the API answers an expired (or otherwise unusable) access token
+ * with CUSTOMER_TOKEN_INVALID.
+ */
 const isExpired = (e: unknown) =>
-  e instanceof CrowdstartError && e.status === 401 && /expired/i.test(`${e.code} ${e.message}`);
+  e instanceof CrowdstartError && e.status === 401 && /^CUSTOMER_TOKEN_(INVALID|EXPIRED)$/.test(e.code);
 
 /**
  * The signed-in customer: access and refresh tokens kept in storage, the access token sent as `Customer-Token`,
@@ -109,9 +108,9 @@ export function createCustomers(deps: { send: Send; storage: StorageLike; storag
     /** Creates an account. The answer is the same for an email already registered; a session comes only when the API gives one. */
     async signUp(
       input: { email: string; password: string; name?: string } & CallOptions,
-    ): Promise<{ customer: Customer | null; session?: Session }> {
+    ): Promise<{ customer: Customer; session?: Session }> {
       const { signal, ...body } = input;
-      const r = await send<{ customer: Customer | null; session?: Session }>({
+      const r = await send<{ customer: Customer; session?: Session }>({
         method: 'POST',
         path: '/v1/customers',
         body,
@@ -144,14 +143,14 @@ export function createCustomers(deps: { send: Send; storage: StorageLike; storag
     me(o: CallOptions = {}): Promise<Customer> {
       return asCustomer({ method: 'GET', path: me, ...o });
     },
-    update(patch: { name?: string | null; email?: string; [field: string]: unknown }, o: CallOptions = {}) {
+    update(patch: CustomerUpdate, o: CallOptions = {}) {
       return asCustomer<Customer>({ method: 'PATCH', path: me, body: patch, ...o });
     },
     addresses: {
       list(o: CallOptions = {}): Promise<List<CustomerAddress>> {
         return asCustomer({ method: 'GET', path: `${me}/addresses`, ...o });
       },
-      create(a: Address, o: CallOptions = {}): Promise<CustomerAddress> {
+      create(a: CustomerAddressInput, o: CallOptions = {}): Promise<CustomerAddress> {
         return asCustomer({
           method: 'POST',
           path: `${me}/addresses`,
@@ -160,7 +159,7 @@ export function createCustomers(deps: { send: Send; storage: StorageLike; storag
           ...o,
         });
       },
-      update(id: string, a: Partial<Address>, o: CallOptions = {}): Promise<CustomerAddress> {
+      update(id: string, a: CustomerAddressUpdate, o: CallOptions = {}): Promise<CustomerAddress> {
         return asCustomer({ method: 'PATCH', path: address(id), body: a, ...o });
       },
       remove(id: string, o: CallOptions = {}): Promise<void> {

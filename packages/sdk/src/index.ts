@@ -13,7 +13,14 @@ import type {
 
 export type { components, operations, paths } from './api.d.ts';
 export type { CheckoutInput, Payment } from './cart.ts';
-export type { Customer, CustomerAddress, Session } from './customers.ts';
+export type {
+  Customer,
+  CustomerAddress,
+  CustomerAddressInput,
+  CustomerAddressUpdate,
+  CustomerUpdate,
+  Session,
+} from './customers.ts';
 export { type ApiErrorBody, CrowdstartError } from './errors.ts';
 export type { CallOptions } from './http.ts';
 export { memoryStorage, type StorageLike } from './storage.ts';
