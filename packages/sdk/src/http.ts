@@ -30,8 +30,16 @@ export type Send = <T>(r: ApiRequest) => Promise<T>;
 const BASE_DELAY_MS = 250;
 const MAX_DELAY_MS = 8000;
 
-/** A random, unguessable idempotency key. */
-export const newKey = (): string => crypto.randomUUID();
+/**
+ * A random, unguessable key (128 bits, hex). `getRandomValues`, not `randomUUID`: browsers offer the latter only
+ * to secure contexts, and a shop may still be served over plain HTTP.
+ */
+export function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
 
 /** Exponential backoff with full jitter, or the server's `Retry-After` (seconds) when it gives one. */
 export function retryDelay(attempt: number, retryAfter?: string | null): number {

@@ -1,3 +1,4 @@
+import { newKey } from './http.ts';
 import type { StorageLike } from './storage.ts';
 
 export type FunnelEventType =
@@ -45,7 +46,7 @@ export function createTracker(deps: {
   const sidKey = `${deps.storageKey}:sid`;
   let sessionId = deps.storage.getItem(sidKey);
   if (!sessionId) {
-    sessionId = crypto.randomUUID();
+    sessionId = newKey();
     deps.storage.setItem(sidKey, sessionId);
   }
   let queue: Array<Record<string, unknown>> = [];
