@@ -182,6 +182,8 @@ export function createCart(deps: {
         ) {
           pending = null;
         }
+        // A cart that was already checked out (another tab) or whose token died cannot be paid again.
+        if (e instanceof CrowdstartError && DEAD_TOKEN.test(e.code)) forget();
         throw e;
       }
     },
