@@ -18,6 +18,7 @@ import { createOrdersModule } from './modules/orders/index.ts';
 import { createPaymentsModule } from './modules/payments/index.ts';
 import { createPricingModule, redeemCoupon, releaseCouponRedemption } from './modules/pricing/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
+import { createStorefrontBuilder, storefrontRoutes } from './modules/storefront/index.ts';
 import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
@@ -243,6 +244,17 @@ export function createApp(options: AppOptions) {
 
   mountOpenApi(app, apiDocument);
 
+  // The storefront at `/`, after every API route: pages built in memory from this app's own API (in-process).
+  const storefront = createStorefrontBuilder({
+    fetch: (request) => app.fetch(request),
+    logger,
+    name: config.STOREFRONT_NAME,
+    pollMs: config.STOREFRONT_POLL_MS,
+  });
+  stoppers.push(storefront.stop);
+  let storefrontReady = false;
+  app.route('/', storefrontRoutes({ files: storefront.served, ready: () => storefrontReady }));
+
   const worker = createWorker({ tasks, logger, metrics, pollMs: config.WORKER_POLL_MS });
 
   return {
@@ -268,9 +280,21 @@ export function createApp(options: AppOptions) {
     catalog: { pollChanges: catalog.pollChanges, cacheStats: catalog.cacheStats },
     fastPath,
     worker,
+    /** The storefront's builder: `configureStorefront` gives it keys when the environment did not. */
+    storefront,
+    async configureStorefront(keys: { publishableKey: string; secretKey?: string }) {
+      await storefront.configure(keys);
+      storefrontReady = true;
+    },
     async start(opts: { worker: boolean }) {
       for (const s of starters) await s();
       if (opts.worker) worker.start();
+      if (config.STOREFRONT_PUBLISHABLE_KEY) {
+        await this.configureStorefront({
+          publishableKey: config.STOREFRONT_PUBLISHABLE_KEY,
+          secretKey: config.STOREFRONT_SECRET_KEY,
+        });
+      }
     },
     beginShutdown() {
       shuttingDown = true;

@@ -1,5 +1,7 @@
 import cluster from 'node:cluster';
-import { createApp } from '../app.ts';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { type App, createApp } from '../app.ts';
 import type { Config } from '../config.ts';
 import { seedDemoStore } from '../modules/catalog/index.ts';
 import { createStoresService } from '../modules/stores/index.ts';
@@ -76,6 +78,43 @@ export async function seedIfEmpty(config: Config, database: Database) {
   );
 }
 
+/**
+ * Gives the storefront its keys when the environment did not. Embedded mode keeps a pair made for it in the
+ * data directory (which holds the whole database anyway); with DATABASE_URL the operator sets them.
+ */
+export async function configureStorefront(config: Config, built: App) {
+  if (config.STOREFRONT_PUBLISHABLE_KEY) return;
+  if (config.DATABASE_URL) {
+    built.deps.logger.info(
+      'storefront off: set STOREFRONT_PUBLISHABLE_KEY (and STOREFRONT_SECRET_KEY) to serve it',
+    );
+    return;
+  }
+  const stores = built.deps.stores;
+  const file = path.join(config.CROWDSTART_DATA_DIR, 'storefront-keys.json');
+  let keys: { publishableKey: string; secretKey: string } | null = null;
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { publishableKey: string; secretKey: string };
+    const [pk, sk] = await Promise.all([
+      stores.resolveKey(saved.publishableKey),
+      stores.resolveKey(saved.secretKey),
+    ]);
+    if (pk && sk) keys = saved;
+  }
+  if (!keys) {
+    const [store] = await stores.listStores();
+    if (!store) return;
+    const make = (kind: 'publishable' | 'secret') =>
+      stores.createKey({ storeId: store.id, kind, mode: 'test', name: 'storefront' });
+    keys = {
+      publishableKey: (await make('publishable')).plaintext,
+      secretKey: (await make('secret')).plaintext,
+    };
+    writeFileSync(file, `${JSON.stringify(keys)}\n`, { mode: 0o600 });
+  }
+  await built.configureStorefront(keys);
+}
+
 /** `start` (API + worker) and `serve` (API only, optionally several processes through node:cluster). */
 export async function runServer(config: Config, opts: { command: 'start' | 'serve'; workers: number }) {
   if (opts.workers > 1 && !config.DATABASE_URL) {
@@ -96,6 +135,7 @@ export async function runServer(config: Config, opts: { command: 'start' | 'serv
   if (opts.command === 'start' && config.SEED_ON_START) await seedIfEmpty(config, database);
   const built = createApp({ config, database });
   await built.start({ worker: opts.command === 'start' });
+  await configureStorefront(config, built);
   const served = await listen(built, {
     port: config.PORT,
     host: config.HOST,
@@ -108,7 +148,7 @@ export async function runServer(config: Config, opts: { command: 'start' | 'serv
   });
   built.deps.logger.info({ port: served.port, mode: opts.command, database: database.kind }, 'listening');
   process.stdout.write(
-    `Crowdstart ${opts.command === 'start' ? '(embedded) ' : ''}listening on http://localhost:${served.port} — API reference at /docs\n`,
+    `Crowdstart ${opts.command === 'start' ? '(embedded) ' : ''}listening on http://localhost:${served.port} — storefront at /, API reference at /docs\n`,
   );
   const stop = (signal: string) => {
     void served.shutdown(signal).then(() => process.exit(0));
