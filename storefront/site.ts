@@ -92,13 +92,15 @@ export function createSite(opts: {
   }
 
   function renderHome(changed: string[]) {
-    const sections = collections.map((c) => ({
-      collection: c,
-      products: (members.get(c.id) ?? [])
-        .map((id) => products.get(id))
-        .filter((p) => p !== undefined)
-        .slice(0, HOME_PER_COLLECTION),
-    }));
+    const sections = collections
+      .map((c) => ({
+        collection: c,
+        products: (members.get(c.id) ?? [])
+          .map((id) => products.get(id))
+          .filter((p) => p !== undefined)
+          .slice(0, HOME_PER_COLLECTION),
+      }))
+      .filter((s) => s.products.length > 0);
     put('/', HTML, homePage(ctx(), sections), changed);
   }
 

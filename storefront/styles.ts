@@ -45,7 +45,8 @@ fieldset{border:0;padding:0;margin:0 0 1rem}legend{font-weight:600;margin-bottom
 table{width:100%;border-collapse:collapse}th,td{text-align:left;padding:.5rem .25rem;border-bottom:1px solid var(--line);vertical-align:top}
 td.num,th.num{text-align:right}
 .totals{max-width:360px;margin-left:auto}.totals div{display:flex;justify-content:space-between;padding:.2rem 0}.totals .grand{font-weight:700;border-top:1px solid var(--line);margin-top:.3rem;padding-top:.5rem}
-.form{display:grid;gap:.85rem;max-width:520px}.form label{display:grid;gap:.25rem;font-weight:500}.row{display:grid;grid-template-columns:1fr 1fr;gap:.75rem}
+.form{display:grid;gap:.85rem;max-width:520px}.form label{display:grid;gap:.25rem;font-weight:500}.form fieldset label{display:flex;gap:.5rem;align-items:center;font-weight:400;margin:.25rem 0}.form fieldset input{width:auto}
+button.link{background:none;border:0;padding:0;color:var(--accent);text-decoration:underline;font-weight:400}.row{display:grid;grid-template-columns:1fr 1fr;gap:.75rem}
 .layout2{display:grid;grid-template-columns:minmax(0,1.4fr) minmax(0,1fr);gap:2rem}
 .filters{display:grid;gap:1rem}.filters fieldset{max-height:14rem;overflow:auto}.filters label{display:flex;gap:.4rem;align-items:center;font-weight:400}
 .searchlayout{display:grid;grid-template-columns:220px minmax(0,1fr);gap:1.5rem}

@@ -32,7 +32,7 @@ function paymentStep(message = '') {
   const options = cart.shipping_options ?? [];
   const chosen = cart.shipping?.id ?? options[0]?.id;
   root!.innerHTML = `<div class="layout2"><form class="form" data-step="pay" novalidate>
-<p>Shipping to ${esc(cart.shipping_address?.name)}, ${esc(cart.shipping_address?.line1)}, ${esc(cart.shipping_address?.city)} · <button type="button" class="secondary" data-back>Change</button></p>
+<p>Shipping to ${esc(cart.shipping_address?.name)}, ${esc(cart.shipping_address?.line1)}, ${esc(cart.shipping_address?.city)} · <button type="button" class="link" data-back>Change</button></p>
 ${
   options.length
     ? `<fieldset><legend>Shipping</legend>${options
@@ -48,7 +48,7 @@ ${field('number', 'Card number', 'inputmode="numeric" autocomplete="cc-number" r
 <div class="row">${field('exp', 'Expiry (MM/YY)', 'autocomplete="cc-exp" required placeholder="12/30"')}${field('cvc', 'CVC', 'inputmode="numeric" autocomplete="cc-csc" required placeholder="123"')}</div>
 <div data-message>${message}</div>
 <p><button type="submit" data-pay>Pay ${esc(money(cart.total, cart.currency))}</button></p></form>
-<aside aria-label="Order summary">${summary()}</aside></div>`;
+<aside aria-label="Order summary" data-summary>${summary()}</aside></div>`;
 }
 
 const alert = (text: string) => `<p class="alert" role="alert">${esc(text)}</p>`;
@@ -64,6 +64,9 @@ async function onAddress(form: HTMLFormElement) {
       postal_code: v('postal_code'),
       country: v('country'),
     });
+    // The first rate is chosen for the shopper so the totals they see are the totals they pay.
+    if (!cart.shipping && cart.shipping_options?.length)
+      cart = await shop.cart.setShippingRate(cart.shipping_options[0].id);
     paymentStep();
   } catch (e) {
     addressStep(alert(errorText(e)));
@@ -117,6 +120,20 @@ if (root) {
   });
   root.addEventListener('click', (e) => {
     if ((e.target as HTMLElement).closest('[data-back]')) addressStep();
+  });
+  root.addEventListener('change', async (e) => {
+    const input = e.target as HTMLInputElement;
+    if (input.name !== 'shipping') return;
+    try {
+      cart = await shop.cart.setShippingRate(input.value);
+      const aside = root.querySelector('[data-summary]');
+      if (aside) aside.innerHTML = summary();
+      const pay = root.querySelector('[data-pay]');
+      if (pay) pay.textContent = `Pay ${money(cart.total, cart.currency)}`;
+    } catch (err) {
+      const m = root.querySelector('[data-message]');
+      if (m) m.innerHTML = alert(errorText(err));
+    }
   });
   void shop.cart
     .get()

@@ -64,7 +64,8 @@ describe.skipIf(!present && !inCi)('storefront in a browser', () => {
     throw new Error('no product to buy in the seeded catalog');
   }
 
-  const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 
   it('browse → search with a typo → product → variant → cart → declined card → good card → confirmation', async () => {
     const { p, v, word } = await pickProduct();

@@ -1,5 +1,7 @@
 export {
   createStorefrontBuilder,
+  exportPath,
+  exportStorefront,
   type ServedFile,
   type StorefrontBuilder,
   type StorefrontKeys,

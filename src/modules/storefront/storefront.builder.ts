@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildIslands } from '../../../storefront/assets.ts';
 import { createClient } from '../../../storefront/client.ts';
@@ -180,3 +180,29 @@ export function createStorefrontBuilder(deps: {
 }
 
 export type StorefrontBuilder = ReturnType<typeof createStorefrontBuilder>;
+
+/** Where a served path is written for a static host: pages as `<path>/index.html`, other files as they are. */
+export function exportPath(route: string, type: string): string {
+  if (!type.startsWith('text/html') || route.endsWith('.html')) return route.slice(1);
+  return route === '/' ? 'index.html' : `${route.slice(1)}/index.html`;
+}
+
+/** Builds the site once and writes every file under `dir`; returns how many files it wrote. */
+export async function exportStorefront(opts: {
+  fetch: (request: Request) => Response | Promise<Response>;
+  logger: Logger;
+  name: string;
+  keys: StorefrontKeys;
+  apiBase?: string;
+  dir: string;
+}): Promise<number> {
+  const builder = createStorefrontBuilder({ ...opts, pollMs: 60_000 });
+  await builder.configure(opts.keys);
+  await builder.stop();
+  for (const [route, file] of builder.served) {
+    const target = path.join(opts.dir, exportPath(route, file.type));
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, file.body);
+  }
+  return builder.served.size;
+}
