@@ -28,3 +28,33 @@ export async function buildIslands(): Promise<Map<string, SiteFile>> {
   }
   return files;
 }
+
+const SDK = path.join(import.meta.dirname, '../packages/sdk');
+
+/**
+ * The SDK's two browser builds (`/sdk/crowdstart.js`, ESM, and the drop-in `/shop.js`, IIFE), built in memory
+ * with the same settings as `npm run build:sdk`: for a checkout where packages/sdk/dist was never built.
+ */
+export async function buildSdkBundles(): Promise<Map<string, SiteFile>> {
+  const common = {
+    bundle: true,
+    minify: true,
+    target: 'es2020',
+    legalComments: 'none',
+    write: false,
+  } as const;
+  const [esm, iife] = await Promise.all([
+    build({ ...common, entryPoints: [path.join(SDK, 'src/index.ts')], format: 'esm', platform: 'neutral' }),
+    build({
+      ...common,
+      entryPoints: [path.join(SDK, 'src/shop/shop.ts')],
+      format: 'iife',
+      platform: 'browser',
+    }),
+  ]);
+  const js = 'text/javascript; charset=utf-8';
+  return new Map([
+    ['/sdk/crowdstart.js', { type: js, body: esm.outputFiles[0]!.text }],
+    ['/shop.js', { type: js, body: iife.outputFiles[0]!.text }],
+  ]);
+}

@@ -1,4 +1,4 @@
-import type { ShopClient } from './client.ts';
+import type { Client as ShopClient } from '../packages/sdk/src/index.ts';
 import { html } from './html.ts';
 import { productImagePath, productSvg } from './images.ts';
 import {

@@ -19,7 +19,11 @@ const values = (f: HTMLFormElement) =>
 
 const handlers: Record<string, (v: Record<string, string>) => Promise<string | undefined>> = {
   'sign-up': async (v) => {
-    await shop.customers.signUp({ email: v.email!, password: v.password!, name: v.name || undefined });
+    await shop.customers.signUp({
+      email: v.email!,
+      password: v.password!,
+      ...(v.name ? { name: v.name } : {}),
+    });
     return 'Check your email: we sent a link to verify your address.';
   },
   'sign-in': async (v) => {
@@ -36,7 +40,7 @@ const handlers: Record<string, (v: Record<string, string>) => Promise<string | u
     return 'Your password is changed. You can sign in now.';
   },
   address: async (v) => {
-    await shop.customers.addresses.create(v);
+    await shop.customers.addresses.create({ ...v, country: v.country ?? '' });
     await render();
     return 'Address saved.';
   },
@@ -44,7 +48,7 @@ const handlers: Record<string, (v: Record<string, string>) => Promise<string | u
 
 async function render() {
   if (!root) return;
-  const signedIn = shop.customers.signedIn();
+  const signedIn = shop.customers.isSignedIn();
   switch (view) {
     case 'sign-up':
       root.innerHTML = form(

@@ -53,11 +53,11 @@ async function run() {
   try {
     const r = await shop.search.query({
       q,
-      collection: params.get('collection'),
+      collection: params.get('collection') || undefined,
       options: picked.join(',') || undefined,
-      in_stock: params.get('in_stock') === 'true' ? 'true' : undefined,
-      sort: params.get('sort'),
-      cursor: params.get('cursor'),
+      in_stock: params.get('in_stock') === 'true' || undefined,
+      sort: (params.get('sort') || undefined) as 'relevance' | undefined,
+      cursor: params.get('cursor') || undefined,
       limit: 24,
     });
     if (heading && q) heading.textContent = `Results for “${q}”`;

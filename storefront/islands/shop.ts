@@ -1,4 +1,4 @@
-import { createClient } from '../client.ts';
+import { createClient } from '../../packages/sdk/src/index.ts';
 import { formatMoney } from '../money.ts';
 
 /** The browser's client, configured from the page's meta tags; the cart and session live in localStorage. */

@@ -163,6 +163,12 @@ describe.skipIf(!present && !inCi)('storefront in a browser', () => {
     expect((await fetch(`${base}/v1/nope`)).headers.get('content-type')).toMatch(/json/);
     expect((await fetch(`${base}/no/such/page`)).status).toBe(404);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    for (const path of ['/shop.js', '/sdk/crowdstart.js']) {
+      const js = await fetch(`${base}${path}`);
+      expect(js.status).toBe(200);
+      expect(js.headers.get('content-type')).toMatch(/javascript/);
+      expect((await js.text()).length).toBeGreaterThan(1000);
+    }
   });
 
   it('re-renders a product page when the product changes', async () => {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildIslands } from '../../../storefront/assets.ts';
-import { createClient } from '../../../storefront/client.ts';
+import { createClient, memoryStorage } from '../../../packages/sdk/src/index.ts';
+import { buildIslands, buildSdkBundles } from '../../../storefront/assets.ts';
 import { createSite, type Site, type SiteFile } from '../../../storefront/site.ts';
 import type { Logger } from '../../shared/logger.ts';
 
@@ -59,16 +59,20 @@ export function createStorefrontBuilder(deps: {
     }
   }
 
-  function loadSdk() {
-    for (const [file, route] of [
+  /** The SDK builds from packages/sdk/dist (`npm run build:sdk`), or built in memory when dist is absent. */
+  async function loadSdk() {
+    const files = [
       ['crowdstart.js', '/sdk/crowdstart.js'],
       ['shop.js', '/shop.js'],
-    ] as const) {
-      const full = path.join(SDK_DIST, file);
-      if (!existsSync(full)) continue;
-      const body = readFileSync(full, 'utf8');
-      served.set(route, { type: 'text/javascript; charset=utf-8', body, etag: etagOf(body) });
+    ] as const;
+    if (files.every(([file]) => existsSync(path.join(SDK_DIST, file)))) {
+      for (const [file, route] of files) {
+        const body = readFileSync(path.join(SDK_DIST, file), 'utf8');
+        served.set(route, { type: 'text/javascript; charset=utf-8', body, etag: etagOf(body) });
+      }
+      return;
     }
+    publish(await buildSdkBundles());
   }
 
   async function pollEvents(): Promise<string[] | null> {
@@ -108,7 +112,12 @@ export function createStorefrontBuilder(deps: {
 
   async function changedByVersion(): Promise<string[]> {
     const before = site!.versions();
-    const client = createClient({ key: keys!.publishableKey, baseUrl: INTERNAL, fetch: inProcess });
+    const client = createClient({
+      key: keys!.publishableKey,
+      baseUrl: INTERNAL,
+      fetch: inProcess,
+      storage: memoryStorage(),
+    });
     const changed: string[] = [];
     const now = new Set<string>();
     let cursor: string | undefined;
@@ -150,7 +159,12 @@ export function createStorefrontBuilder(deps: {
       keys = k;
       // Events from now on: the full build below reads everything older.
       since = new Date().toISOString();
-      const client = createClient({ key: k.publishableKey, baseUrl: INTERNAL, fetch: inProcess });
+      const client = createClient({
+        key: k.publishableKey,
+        baseUrl: INTERNAL,
+        fetch: inProcess,
+        storage: memoryStorage(),
+      });
       const s = createSite({
         client,
         name: deps.name,
@@ -160,7 +174,7 @@ export function createStorefrontBuilder(deps: {
       const [islands] = await Promise.all([buildIslands(), s.buildAll()]);
       publish(islands);
       publish(s.files);
-      loadSdk();
+      await loadSdk();
       site = s;
       this.start();
     },
