@@ -45,6 +45,13 @@ const StoreSettingsSchema = z.strictObject({
     .openapi({ description: "Signs the built-in test gateway's webhooks; generated with the store." }),
   capture: z.enum(['automatic', 'manual']).optional(),
   hold_ttl_seconds: z.number().int().min(10).max(86_400).optional(),
+  low_stock_threshold: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .openapi({ description: 'inventory.low_stock fires at or below this many units (default 5).' }),
 });
 
 const StoreSchema = z
