@@ -99,6 +99,44 @@ export const ERROR_CODES = {
     type: 'rate_limit_error',
     description: 'Too many requests for this key; retry after the `Retry-After` seconds.',
   },
+  // customers and sessions
+  CUSTOMER_AUTH_REQUIRED: {
+    status: 401,
+    type: 'authentication_error',
+    description: 'The route needs a signed-in customer: send the access token as `Customer-Token: <jwt>`.',
+  },
+  CUSTOMER_TOKEN_INVALID: {
+    status: 401,
+    type: 'authentication_error',
+    description:
+      'The `Customer-Token` is malformed, expired, signed by an unknown key, meant for another audience or another store; refresh the session.',
+  },
+  INVALID_CREDENTIALS: {
+    status: 401,
+    type: 'authentication_error',
+    description: 'The email or password is wrong (the answer is the same whether or not the account exists).',
+  },
+  REFRESH_TOKEN_INVALID: {
+    status: 401,
+    type: 'authentication_error',
+    description:
+      'The refresh token is unknown, expired, revoked or was already used (a reused token revokes its whole session family); sign in again.',
+  },
+  EMAIL_TOKEN_INVALID: {
+    status: 400,
+    type: 'invalid_request_error',
+    description: 'The email verification or password reset token is unknown, already used or expired.',
+  },
+  CUSTOMER_NOT_FOUND: {
+    status: 404,
+    type: 'not_found_error',
+    description: 'The signed-in customer no longer exists.',
+  },
+  ADDRESS_NOT_FOUND: {
+    status: 404,
+    type: 'not_found_error',
+    description: 'The signed-in customer has no address with this id.',
+  },
   // stores and keys
   STORE_NOT_FOUND: { status: 404, type: 'not_found_error', description: 'No store with this id.' },
   API_KEY_NOT_FOUND: {
