@@ -28,6 +28,7 @@ export const ID_PREFIXES = {
   outbox: 'evt',
   job: 'job',
   request: 'req',
+  email: 'eml',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
