@@ -5,8 +5,8 @@ import type { Config } from './config.ts';
 import { createCartModule } from './modules/cart/index.ts';
 import { createCatalogFastPath, createCatalogModule } from './modules/catalog/index.ts';
 import { createCheckoutModule } from './modules/checkout/index.ts';
-import { createEventsModule } from './modules/events/index.ts';
 import { createCustomersModule, type EmailQueue } from './modules/customers/index.ts';
+import { createEventsModule } from './modules/events/index.ts';
 import { createIdempotencyModule } from './modules/idempotency/index.ts';
 import {
   createInventoryModule,
@@ -15,6 +15,7 @@ import {
   stockStateQuery,
 } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
+import { createMailer, createMailModule } from './modules/mail/index.ts';
 import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
 import {
   createOrdersModule,
@@ -25,8 +26,8 @@ import {
 import { createPaymentsModule } from './modules/payments/index.ts';
 import { createPricingModule, redeemCoupon, releaseCouponRedemption } from './modules/pricing/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
-import { createStorefrontBuilder, storefrontRoutes } from './modules/storefront/index.ts';
 import { createPasswordHasher, createSessionsModule } from './modules/sessions/index.ts';
+import { createStorefrontBuilder, storefrontRoutes } from './modules/storefront/index.ts';
 import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
@@ -52,18 +53,6 @@ export interface AppOptions {
   ids?: IdGenerator;
   /** Where customer emails are queued; the log stand-in below otherwise. */
   emails?: EmailQueue;
-}
-
-/** Until the mail module is wired: logs each message (with its body outside production, so links can be followed). */
-function logEmails(logger: Logger, withBody: boolean): EmailQueue {
-  return {
-    async enqueue(_tx, m) {
-      logger.info(
-        { email: { to: m.to, kind: m.kind, subject: m.subject, ...(withBody ? { text: m.text } : {}) } },
-        'email queued',
-      );
-    },
-  };
 }
 
 /**
@@ -273,13 +262,28 @@ export function createApp(options: AppOptions) {
   const perMinute = (n: number) => ({ perSecond: n / 60, burst: n });
   const signInLimiter = (n: number) =>
     redis ? redisRateLimiter(redis, perMinute(n)) : memoryRateLimiter(perMinute(n));
+  // Mail: emails the events ask for (and other modules queue) are sent by the worker's `mail.send` task.
+  const mailer = createMailer(config, logger);
+  const mail = createMailModule({
+    db,
+    ids,
+    clock,
+    logger,
+    metrics,
+    mailer,
+    stores,
+    defaultFrom: config.MAIL_FROM,
+  });
+  tasks.push(...mail.tasks);
+
   const customers = createCustomersModule({
     db,
     clock,
     ids,
     sessions: sessionsModule.sessions,
     passwords: createPasswordHasher({ N: config.PASSWORD_SCRYPT_COST, r: 8, p: 1 }),
-    emails: options.emails ?? logEmails(logger, config.NODE_ENV !== 'production'),
+    // Verification and reset emails go out through the mail module, in the customer's own transaction.
+    emails: options.emails ?? { enqueue: (tx, message) => mail.enqueueEmail(tx, message) },
     orders: { listForCustomer: orders.service.listForCustomer },
     serializeOrder: (r: { order: OrderRow; lines: OrderLineRow[] }) => serializeOrder(r.order, r.lines),
     signInLimits: {
@@ -362,6 +366,8 @@ export function createApp(options: AppOptions) {
       await storefront.configure(keys);
       storefrontReady = true;
     },
+    /** Mail for other modules: the mailer port, and `enqueueEmail(tx, …)` to send in the worker after commit. */
+    mail: { mailer, enqueueEmail: mail.enqueueEmail, consumer: mail.consumer, sendDue: mail.sendDue },
     async start(opts: { worker: boolean }) {
       for (const s of starters) await s();
       if (opts.worker) worker.start();

@@ -96,6 +96,16 @@ const configSchema = z.object({
   STOREFRONT_NAME: z.string().min(1).max(100).default('Crowdstart Demo Store'),
   /** How often the storefront looks for changed products to re-render. */
   STOREFRONT_POLL_MS: intFrom(2000, 50, 600_000),
+  /** Sends emails through this SMTP server (`smtp://user:pass@host:587`, `smtps://…`); logged only when unset. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  /** The sender address of emails whose store sets none (`settings.email.from_address`). */
+  MAIL_FROM: z
+    .string()
+    .regex(/^[^\s@<>",;]+@[^\s@<>",;]+$/, 'must be a bare email address like orders@example.com')
+    .default('orders@localhost'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -29,6 +29,7 @@ export const ID_PREFIXES = {
   event: 'evt',
   job: 'job',
   request: 'req',
+  email: 'eml',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

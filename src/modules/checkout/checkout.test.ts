@@ -596,7 +596,9 @@ describe('test and live', () => {
         sql`select count(*)::int as n from event where data->'object'->>'id' = ${orderId} and livemode = false`,
       ),
     ).toBe(2);
-    expect(await count(t, sql`select count(*)::int as n from event where livemode = true and type like 'order.%'`)).toBe(0);
+    expect(
+      await count(t, sql`select count(*)::int as n from event where livemode = true and type like 'order.%'`),
+    ).toBe(0);
   });
 
   it('only a live secret key may set live Stripe credentials, and each slot takes only its mode', async () => {

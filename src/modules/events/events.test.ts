@@ -105,7 +105,11 @@ describe(`events (${DB_KIND})`, () => {
 
     for (const bad of ['order.unknown', 'order.paid,nope', 'nothing.*', '']) {
       const r = await listEvents(s.sk, `?type=${encodeURIComponent(bad)}`);
-      expect([r.status, r.json.error.code, r.json.error.param], bad).toEqual([400, 'VALIDATION_FAILED', 'type']);
+      expect([r.status, r.json.error.code, r.json.error.param], bad).toEqual([
+        400,
+        'VALIDATION_FAILED',
+        'type',
+      ]);
     }
 
     // Cursor: one by one through the four order events, no repeats, no gaps.
@@ -223,7 +227,10 @@ describe(`events (${DB_KIND})`, () => {
     expect(relayed.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     if (DB_KIND === 'postgres') expect(maxInFlight).toBeGreaterThan(1);
     expect(
-      await count(t, sql`select count(*)::int as n from event where store_id = ${s.id} and dispatched_at is null`),
+      await count(
+        t,
+        sql`select count(*)::int as n from event where store_id = ${s.id} and dispatched_at is null`,
+      ),
     ).toBe(0);
   });
 
@@ -259,7 +266,12 @@ describe(`events (${DB_KIND})`, () => {
       [skLive, true],
     ] as const) {
       const r = await listEvents(key, '?type=product.*');
-      expect(typesOf(r)).toEqual(['product.deleted', 'product.updated', 'product.updated', 'product.created']);
+      expect(typesOf(r)).toEqual([
+        'product.deleted',
+        'product.updated',
+        'product.updated',
+        'product.created',
+      ]);
       const [del, withVariant, renamed, first] = r.json.data as Envelope[];
       expect(r.json.data.every((e: Envelope) => e.livemode === livemode)).toBe(true);
       expect(first!.data.object).toEqual(p);
