@@ -282,8 +282,11 @@ export function createApp(options: AppOptions) {
     ids,
     sessions: sessionsModule.sessions,
     passwords: createPasswordHasher({ N: config.PASSWORD_SCRYPT_COST, r: 8, p: 1 }),
-    // Verification and reset emails go out through the mail module, in the customer's own transaction.
-    emails: options.emails ?? { enqueue: (tx, message) => mail.enqueueEmail(tx, message) },
+    // Verification and reset emails go out through the mail module, in the customer's own transaction. The
+    // sender is given: looking up the store's own sender inside that transaction would wait forever on PGlite.
+    emails: options.emails ?? {
+      enqueue: (tx, message) => mail.enqueueEmail(tx, { ...message, from: config.MAIL_FROM }),
+    },
     orders: { listForCustomer: orders.service.listForCustomer },
     serializeOrder: (r: { order: OrderRow; lines: OrderLineRow[] }) => serializeOrder(r.order, r.lines),
     signInLimits: {

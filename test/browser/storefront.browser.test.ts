@@ -1,5 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { simpleParser } from 'mailparser';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoStore } from '../../src/modules/catalog/index.ts';
 import { listen } from '../../src/server.ts';
@@ -21,10 +24,30 @@ describe.skipIf(!present && !inCi)('storefront in a browser', () => {
   let browser: Browser;
   let sk: string;
   let close: () => Promise<void>;
+  let orderId = '';
+  /** The emails the app sent, as the test SMTP server received them. */
+  const inbox: { to: string; text: string }[] = [];
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _session, done) {
+      simpleParser(stream).then(
+        (m) => {
+          const to = Array.isArray(m.to) ? m.to[0]?.text : m.to?.text;
+          inbox.push({ to: to ?? '', text: m.text ?? '' });
+          done();
+        },
+        (e) => done(e),
+      );
+    },
+  });
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    t = await testApp();
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
+    const smtpPort = (smtp.server.address() as AddressInfo).port;
+    t = await testApp({ env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` } });
     const seeded = await seedDemoStore({ db: t.database.db, stores: t.deps.stores, products: 60 });
     sk = seeded.secretKey;
     const rate = await t.request('POST', '/v1/shipping-rates', {
@@ -51,6 +74,7 @@ describe.skipIf(!present && !inCi)('storefront in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await close?.();
+    await new Promise<void>((r) => smtp.close(() => r()));
   });
 
   /** A product with an in-stock variant that needs choosing (more than one variant), by the API. */
@@ -131,7 +155,7 @@ describe.skipIf(!present && !inCi)('storefront in a browser', () => {
     await page.fill('#f-number', '4242 4242 4242 4242');
     await page.click('[data-pay]');
     await page.waitForURL(/\/order\?id=ord_/, { timeout: 20_000 });
-    const orderId = new URL(page.url()).searchParams.get('id')!;
+    orderId = new URL(page.url()).searchParams.get('id')!;
     await page.locator('[data-order-id]').waitFor({ timeout: 15_000 });
     await expect(page.locator('[data-order-id]').textContent()).resolves.toBe(orderId);
     await expect(page.locator('[data-cart-count]').textContent()).resolves.toBe('0');
@@ -151,6 +175,36 @@ describe.skipIf(!present && !inCi)('storefront in a browser', () => {
     await shot(phone, '07-product-360px');
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth);
     expect(overflow).toBeLessThanOrEqual(360);
+  });
+
+  it('sign up → verify the email from its link → sign in → the order history shows the guest order', async () => {
+    expect(orderId).toMatch(/^ord_/);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${base}/account/sign-up`);
+    await page.fill('#a-name', 'Ada Shopper');
+    await page.fill('#a-email', 'shopper@example.com');
+    await page.fill('#a-password', 'correct horse battery');
+    await page.click('[data-form] button[type=submit]');
+    await page.locator('[data-message] [role=status]', { hasText: 'Check your email' }).waitFor();
+    await shot(page, '08-signed-up');
+
+    // The worker's mail task sends what the sign-up queued; the link comes out of the email itself.
+    await t.mail.sendDue();
+    const mail = inbox.find((m) => m.to.includes('shopper@example.com') && /verify\?token=/.test(m.text));
+    expect(mail, JSON.stringify(inbox)).toBeDefined();
+    const link = new URL(/https?:\/\/\S+\/account\/verify\?token=[^\s)>\]]+/.exec(mail!.text)![0]);
+    await page.goto(`${base}${link.pathname}${link.search}`);
+    await page.locator('[role=status]', { hasText: 'verified' }).waitFor({ timeout: 15_000 });
+    await shot(page, '09-verified');
+
+    await page.goto(`${base}/account/sign-in`);
+    await page.fill('#a-email', 'shopper@example.com');
+    await page.fill('#a-password', 'correct horse battery');
+    await page.click('[data-form] button[type=submit]');
+    await page.waitForURL(/\/account\/orders$/);
+    await page.locator('[data-orders] tbody tr').first().waitFor({ timeout: 15_000 });
+    await expect(page.locator('[data-orders]').textContent()).resolves.toContain(orderId);
+    await shot(page, '10-order-history');
   });
 
   it('serves pages with ETags (304 on If-None-Match) and leaves the API alone', async () => {
