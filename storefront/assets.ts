@@ -11,7 +11,7 @@ const dir = path.join(import.meta.dirname, 'islands');
  */
 export async function buildIslands(): Promise<Map<string, SiteFile>> {
   const out = await build({
-    entryPoints: Object.fromEntries(ISLANDS.map((n) => [n, path.join(dir, `${n}.ts`)])),
+    entryPoints: Object.fromEntries(ISLANDS.map((n) => [n, path.join(dir, n)])),
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -44,10 +44,10 @@ export async function buildSdkBundles(): Promise<Map<string, SiteFile>> {
     write: false,
   } as const;
   const [esm, iife] = await Promise.all([
-    build({ ...common, entryPoints: [path.join(SDK, 'src/index.ts')], format: 'esm', platform: 'neutral' }),
+    build({ ...common, entryPoints: [path.join(SDK, 'src/index')], format: 'esm', platform: 'neutral' }),
     build({
       ...common,
-      entryPoints: [path.join(SDK, 'src/shop/shop.ts')],
+      entryPoints: [path.join(SDK, 'src/shop/shop')],
       format: 'iife',
       platform: 'browser',
     }),

@@ -8,7 +8,7 @@ const ok = (t: string) => `<p class="status ok" role="status">${esc(t)}</p>`;
 const input = (name: string, label: string, type = 'text', extra = '') =>
   `<label>${label}<input type="${type}" name="${name}" id="a-${name}" required ${extra}></label>`;
 const accountNav =
-  '<nav aria-label="Account"><p><a href="/account">Overview</a> · <a href="/account/orders">Orders</a> · <a href="/account/addresses">Addresses</a> · <button type="button" class="secondary" data-sign-out>Sign out</button></p></nav>';
+  '<nav aria-label="Account"><p><a href="/account">Overview</a> · <a href="/account/orders">Orders</a> · <a href="/account/addresses">Addresses</a> · <button type="button" class="link" data-sign-out>Sign out</button></p></nav>';
 
 function form(id: string, fields: string, submit: string, after = '') {
   return `<form class="form" data-form="${id}" novalidate>${fields}<div data-message></div><p><button type="submit">${submit}</button></p>${after}</form>`;
