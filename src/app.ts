@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Redis } from 'ioredis';
@@ -27,7 +28,7 @@ import { createPaymentsModule } from './modules/payments/index.ts';
 import { createPricingModule, redeemCoupon, releaseCouponRedemption } from './modules/pricing/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
 import { createPasswordHasher, createSessionsModule } from './modules/sessions/index.ts';
-import { createStorefrontBuilder, storefrontRoutes } from './modules/storefront/index.ts';
+import { createStorefrontBuilder, storefrontFastPath, storefrontRoutes } from './modules/storefront/index.ts';
 import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
@@ -327,6 +328,7 @@ export function createApp(options: AppOptions) {
   stoppers.push(storefront.stop);
   let storefrontReady = false;
   app.route('/', storefrontRoutes({ files: storefront.served, ready: () => storefrontReady }));
+  const storefrontFast = storefrontFastPath(storefront.served);
 
   const worker = createWorker({ tasks, logger, metrics, pollMs: config.WORKER_POLL_MS });
 
@@ -361,7 +363,8 @@ export function createApp(options: AppOptions) {
     },
     /** The catalog's change feed and cache figures (operations and tests). */
     catalog: { pollChanges: catalog.pollChanges, cacheStats: catalog.cacheStats },
-    fastPath,
+    /** Storefront files and cached product reads, answered before the router. */
+    fastPath: (req: IncomingMessage, res: ServerResponse) => storefrontFast(req, res) || fastPath(req, res),
     worker,
     /** The storefront's builder: `configureStorefront` gives it keys when the environment did not. */
     storefront,

@@ -6,4 +6,4 @@ export {
   type StorefrontBuilder,
   type StorefrontKeys,
 } from './storefront.builder.ts';
-export { storefrontRoutes } from './storefront.routes.ts';
+export { storefrontFastPath, storefrontRoutes } from './storefront.routes.ts';

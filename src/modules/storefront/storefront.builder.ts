@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { createClient, memoryStorage } from '../../../packages/sdk/src/index.ts';
 import { buildIslands, buildSdkBundles } from '../../../storefront/assets.ts';
 import { createSite, type Site, type SiteFile } from '../../../storefront/site.ts';
@@ -9,6 +10,9 @@ import type { Logger } from '../../shared/logger.ts';
 /** A file as served: its body, type and strong ETag. */
 export interface ServedFile extends SiteFile {
   etag: string;
+  /** The body as bytes, and gzipped when that saves bytes (text bodies), computed once per render. */
+  bytes: Buffer;
+  gzip: Buffer | null;
 }
 
 export interface StorefrontKeys {
@@ -23,6 +27,12 @@ const INTERNAL = 'http://storefront.internal';
 
 const etagOf = (body: string | Uint8Array) =>
   `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+
+function serve(f: SiteFile): ServedFile {
+  const bytes = Buffer.from(f.body);
+  const gz = bytes.length > 512 ? gzipSync(bytes) : null;
+  return { ...f, etag: etagOf(f.body), bytes, gzip: gz && gz.length < bytes.length ? gz : null };
+}
 
 /**
  * Builds the storefront in memory and keeps it fresh: every page once, then only the pages of products that
@@ -54,7 +64,7 @@ export function createStorefrontBuilder(deps: {
   function publish(files: Map<string, SiteFile>, paths?: string[]) {
     for (const p of paths ?? files.keys()) {
       const f = files.get(p);
-      if (f) served.set(p, { ...f, etag: etagOf(f.body) });
+      if (f) served.set(p, serve(f));
       else served.delete(p);
     }
   }
@@ -68,7 +78,7 @@ export function createStorefrontBuilder(deps: {
     if (files.every(([file]) => existsSync(path.join(SDK_DIST, file)))) {
       for (const [file, route] of files) {
         const body = readFileSync(path.join(SDK_DIST, file), 'utf8');
-        served.set(route, { type: 'text/javascript; charset=utf-8', body, etag: etagOf(body) });
+        served.set(route, serve({ type: 'text/javascript; charset=utf-8', body }));
       }
       return;
     }
