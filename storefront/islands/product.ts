@@ -42,7 +42,7 @@ if (dataEl && form) {
     // Values that no variant in stock offers with the other choices are marked, not hidden.
     for (const input of form!.querySelectorAll<HTMLInputElement>('input[data-option]')) {
       const alt = match({ ...pick, [input.dataset.option!]: input.value });
-      input.classList.toggle('unavailable', !alt || !alt.s);
+      input.classList.toggle('unavailable', !alt?.s);
     }
     variantInput.value = v?.id ?? '';
     if (!v) {

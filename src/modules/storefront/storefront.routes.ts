@@ -20,7 +20,7 @@ const SECURITY = {
 };
 
 const etagMatches = (header: string | undefined, etag: string) =>
-  header !== undefined && header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+  header?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 
 function lookup(files: ReadonlyMap<string, ServedFile>, path: string) {
   const key = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
