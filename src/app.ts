@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Redis } from 'ioredis';
@@ -15,6 +16,7 @@ import {
   stockStateQuery,
 } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
+import { createMailer, createMailModule } from './modules/mail/index.ts';
 import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
 import {
   createOrdersModule,
@@ -26,6 +28,7 @@ import { createPaymentsModule } from './modules/payments/index.ts';
 import { createPricingModule, redeemCoupon, releaseCouponRedemption } from './modules/pricing/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
 import { createPasswordHasher, createSessionsModule } from './modules/sessions/index.ts';
+import { createStorefrontBuilder, storefrontFastPath, storefrontRoutes } from './modules/storefront/index.ts';
 import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 import { createWebhooksModule } from './modules/webhooks/index.ts';
 import { AppError } from './shared/app-error.ts';
@@ -52,18 +55,6 @@ export interface AppOptions {
   ids?: IdGenerator;
   /** Where customer emails are queued; the log stand-in below otherwise. */
   emails?: EmailQueue;
-}
-
-/** Until the mail module is wired: logs each message (with its body outside production, so links can be followed). */
-function logEmails(logger: Logger, withBody: boolean): EmailQueue {
-  return {
-    async enqueue(_tx, m) {
-      logger.info(
-        { email: { to: m.to, kind: m.kind, subject: m.subject, ...(withBody ? { text: m.text } : {}) } },
-        'email queued',
-      );
-    },
-  };
 }
 
 /**
@@ -290,13 +281,31 @@ export function createApp(options: AppOptions) {
   const perMinute = (n: number) => ({ perSecond: n / 60, burst: n });
   const signInLimiter = (n: number) =>
     redis ? redisRateLimiter(redis, perMinute(n)) : memoryRateLimiter(perMinute(n));
+  // Mail: emails the events ask for (and other modules queue) are sent by the worker's `mail.send` task.
+  const mailer = createMailer(config, logger);
+  const mail = createMailModule({
+    db,
+    ids,
+    clock,
+    logger,
+    metrics,
+    mailer,
+    stores,
+    defaultFrom: config.MAIL_FROM,
+  });
+  tasks.push(...mail.tasks);
+
   const customers = createCustomersModule({
     db,
     clock,
     ids,
     sessions: sessionsModule.sessions,
     passwords: createPasswordHasher({ N: config.PASSWORD_SCRYPT_COST, r: 8, p: 1 }),
-    emails: options.emails ?? logEmails(logger, config.NODE_ENV !== 'production'),
+    // Verification and reset emails go out through the mail module, in the customer's own transaction. The
+    // sender is given: looking up the store's own sender inside that transaction would wait forever on PGlite.
+    emails: options.emails ?? {
+      enqueue: (tx, message) => mail.enqueueEmail(tx, { ...message, from: config.MAIL_FROM }),
+    },
     orders: { listForCustomer: orders.service.listForCustomer },
     serializeOrder: (r: { order: OrderRow; lines: OrderLineRow[] }) => serializeOrder(r.order, r.lines),
     signInLimits: {
@@ -326,6 +335,18 @@ export function createApp(options: AppOptions) {
   app.route('/', checkout.routes);
 
   mountOpenApi(app, apiDocument);
+
+  // The storefront at `/`, after every API route: pages built in memory from this app's own API (in-process).
+  const storefront = createStorefrontBuilder({
+    fetch: (request) => app.fetch(request),
+    logger,
+    name: config.STOREFRONT_NAME,
+    pollMs: config.STOREFRONT_POLL_MS,
+  });
+  stoppers.push(storefront.stop);
+  let storefrontReady = false;
+  app.route('/', storefrontRoutes({ files: storefront.served, ready: () => storefrontReady }));
+  const storefrontFast = storefrontFastPath(storefront.served);
 
   const worker = createWorker({ tasks, logger, metrics, pollMs: config.WORKER_POLL_MS });
 
@@ -362,11 +383,26 @@ export function createApp(options: AppOptions) {
     webhooks: webhooks.service,
     /** The catalog's change feed and cache figures (operations and tests). */
     catalog: { pollChanges: catalog.pollChanges, cacheStats: catalog.cacheStats },
-    fastPath,
+    /** Storefront files and cached product reads, answered before the router. */
+    fastPath: (req: IncomingMessage, res: ServerResponse) => storefrontFast(req, res) || fastPath(req, res),
     worker,
+    /** The storefront's builder: `configureStorefront` gives it keys when the environment did not. */
+    storefront,
+    async configureStorefront(keys: { publishableKey: string; secretKey?: string }) {
+      await storefront.configure(keys);
+      storefrontReady = true;
+    },
+    /** Mail for other modules: the mailer port, and `enqueueEmail(tx, …)` to send in the worker after commit. */
+    mail: { mailer, enqueueEmail: mail.enqueueEmail, consumer: mail.consumer, sendDue: mail.sendDue },
     async start(opts: { worker: boolean }) {
       for (const s of starters) await s();
       if (opts.worker) worker.start();
+      if (config.STOREFRONT_PUBLISHABLE_KEY) {
+        await this.configureStorefront({
+          publishableKey: config.STOREFRONT_PUBLISHABLE_KEY,
+          secretKey: config.STOREFRONT_SECRET_KEY,
+        });
+      }
     },
     beginShutdown() {
       shuttingDown = true;

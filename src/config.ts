@@ -91,6 +91,31 @@ const configSchema = z.object({
    * gateway accepted a payment and before the order is marked paid. Never set it in production.
    */
   CROWDSTART_FAULT: z.enum(['crash_after_authorize']).optional(),
+  /**
+   * The keys the storefront at `/` uses: the publishable one is written into its pages, the secret one reads
+   * the product events that trigger re-renders. Unset in embedded mode: `start` makes and keeps a pair.
+   */
+  STOREFRONT_PUBLISHABLE_KEY: z
+    .string()
+    .regex(/^pk_(test|live)_/, 'must be a publishable key (pk_…)')
+    .optional(),
+  STOREFRONT_SECRET_KEY: z
+    .string()
+    .regex(/^sk_(test|live)_/, 'must be a secret key (sk_…)')
+    .optional(),
+  STOREFRONT_NAME: z.string().min(1).max(100).default('Crowdstart Demo Store'),
+  /** How often the storefront looks for changed products to re-render. */
+  STOREFRONT_POLL_MS: intFrom(2000, 50, 600_000),
+  /** Sends emails through this SMTP server (`smtp://user:pass@host:587`, `smtps://…`); logged only when unset. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  /** The sender address of emails whose store sets none (`settings.email.from_address`). */
+  MAIL_FROM: z
+    .string()
+    .regex(/^[^\s@<>",;]+@[^\s@<>",;]+$/, 'must be a bare email address like orders@example.com')
+    .default('orders@localhost'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -47,6 +47,18 @@ export function createMetrics() {
     labelNames: ['reason'] as const,
     registers: [registry],
   });
+  const emailsSent = new client.Counter({
+    name: 'emails_sent_total',
+    help: 'Emails accepted by the mail transport, by kind',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const emailsFailed = new client.Counter({
+    name: 'emails_failed_total',
+    help: 'Emails given up on after their last attempt, by kind',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     httpDuration,
@@ -56,6 +68,8 @@ export function createMetrics() {
     webhookDeliveries,
     webhookLatency,
     webhookEndpointsDisabled,
+    emailsSent,
+    emailsFailed,
   };
 }
 

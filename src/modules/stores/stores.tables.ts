@@ -23,6 +23,10 @@ export interface StoreSettings {
   hold_ttl_seconds?: number;
   /** `inventory.low_stock` fires when a variant's on_hand − committed falls to this or below (default 5). */
   low_stock_threshold?: number;
+  /** The sender of the store's emails: the store's name and MAIL_FROM when unset. */
+  email?: { from_name?: string; from_address?: string };
+  /** The storefront's base URL; emails link to `<storefront_url>/orders/<id>` when set. */
+  storefront_url?: string;
 }
 
 export const store = pgTable('store', {
