@@ -9,4 +9,5 @@ export * from '../modules/orders/orders.tables.ts';
 export * from '../modules/payments/payments.tables.ts';
 export * from '../modules/pricing/pricing.tables.ts';
 export * from '../modules/search/search.tables.ts';
+export * from '../modules/staff/staff.tables.ts';
 export * from '../modules/stores/stores.tables.ts';

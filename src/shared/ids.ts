@@ -28,6 +28,8 @@ export const ID_PREFIXES = {
   outbox: 'evt',
   job: 'job',
   request: 'req',
+  staffUser: 'stf',
+  staffInvitation: 'sinv',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -104,10 +104,12 @@ export interface PlaceOrderInput {
   lines: NewOrderLine[];
 }
 
-/** What a key may see: its store, in its mode. */
+/** What a key may see: its store, in its mode; and who acts (recorded on the events of admin actions). */
 export interface OrderScope {
   storeId: string;
   livemode: boolean;
+  /** `staff:<id>` or `key:<id>`; absent for the system's own work. */
+  actor?: string;
 }
 
 export type SettleSource = 'checkout' | 'webhook' | 'reconcile' | 'admin';
@@ -149,10 +151,13 @@ export function createOrdersContext(deps: OrdersDeps) {
       to?: OrderStatus | null;
       data?: Record<string, unknown>;
       publish?: boolean;
+      /** Who asked for it (admin actions); the audit row says `system` otherwise. */
+      actor?: string;
     },
     now: Date,
   ): Write[] {
     const data = e.data ?? {};
+    const actor = e.actor ?? 'system';
     const event = repo.appendEvent(tx, {
       id: ids('orderEvent'),
       storeId: o.storeId,
@@ -161,6 +166,7 @@ export function createOrdersContext(deps: OrdersDeps) {
       fromStatus: e.from ?? null,
       toStatus: e.to ?? null,
       data,
+      actor,
       createdAt: now,
     });
     if (e.publish === false) return [event];
@@ -181,6 +187,7 @@ export function createOrdersContext(deps: OrdersDeps) {
           email: o.email,
           version: o.version,
           ...data,
+          ...(e.actor ? { actor: e.actor } : {}),
         },
         createdAt: now,
       }),

@@ -93,6 +93,7 @@ export function createSettlement(ctx: OrdersContext, refunds: Refunds) {
     result: GatewayResult | null,
     source: SettleSource,
     now: Date,
+    actor?: string,
   ): Promise<OrderRow | undefined> {
     return inTransaction(db, async (tx) => {
       const updated = await repo.transitionOrder(tx, {
@@ -127,6 +128,7 @@ export function createSettlement(ctx: OrdersContext, refunds: Refunds) {
             decline_code: result?.declineCode ?? null,
             message: result?.message ?? null,
           },
+          actor,
         },
         now,
       );
