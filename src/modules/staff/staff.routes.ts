@@ -37,12 +37,9 @@ const StaffSessionSchema = z
   })
   .openapi('StaffSession');
 
-const modeField = z
-  .enum(['test', 'live'])
-  .default('test')
-  .openapi({
-    description: 'Whether the session acts on test or live data (like a `sk_test_` / `sk_live_` key).',
-  });
+const modeField = z.enum(['test', 'live']).default('test').openapi({
+  description: 'Whether the session acts on test or live data (like a `sk_test_` / `sk_live_` key).',
+});
 const password = z.string().min(10).max(200);
 const staffIdParam = z.string().regex(/^stf_[0-9a-z]{26}$/, 'must be a staff user id (stf_…)');
 const storeIdField = z.string().regex(/^store_[0-9a-z]{26}$/, 'must be a store id (store_…)');

@@ -25,7 +25,7 @@ export function invitationEmail(input: { storeName: string; link: string; invite
   const who = input.invitedBy ? `${input.invitedBy} invited you` : 'You are invited';
   const subject = `Your ${input.storeName} dashboard invitation`;
   const text = `${who} to the ${input.storeName} dashboard.\n\nSet your password and sign in:\n${input.link}\n\nThe link works once and expires in 7 days.\n`;
-  const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-  const html = `<p>${escape(who)} to the ${escape(input.storeName)} dashboard.</p><p><a href="${escape(input.link)}">Set your password and sign in</a></p><p>The link works once and expires in 7 days.</p>`;
+  const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  const html = `<p>${esc(who)} to the ${esc(input.storeName)} dashboard.</p><p><a href="${esc(input.link)}">Set your password and sign in</a></p><p>The link works once and expires in 7 days.</p>`;
   return { subject, text, html };
 }
