@@ -13,6 +13,7 @@ import {
   stockStateQuery,
 } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
+import { createMailer, createMailModule } from './modules/mail/index.ts';
 import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
 import { createOrdersModule } from './modules/orders/index.ts';
 import { createPaymentsModule } from './modules/payments/index.ts';
@@ -241,6 +242,20 @@ export function createApp(options: AppOptions) {
   });
   app.route('/', checkout.routes);
 
+  // Mail: emails the events ask for (and other modules queue) are sent by the worker's `mail.send` task.
+  const mailer = createMailer(config, logger);
+  const mail = createMailModule({
+    db,
+    ids,
+    clock,
+    logger,
+    metrics,
+    mailer,
+    stores,
+    defaultFrom: config.MAIL_FROM,
+  });
+  tasks.push(...mail.tasks);
+
   mountOpenApi(app, apiDocument);
 
   const worker = createWorker({ tasks, logger, metrics, pollMs: config.WORKER_POLL_MS });
@@ -268,6 +283,8 @@ export function createApp(options: AppOptions) {
     catalog: { pollChanges: catalog.pollChanges, cacheStats: catalog.cacheStats },
     fastPath,
     worker,
+    /** Mail for other modules: the mailer port, and `enqueueEmail(tx, …)` to send in the worker after commit. */
+    mail: { mailer, enqueueEmail: mail.enqueueEmail, consumer: mail.consumer, sendDue: mail.sendDue },
     async start(opts: { worker: boolean }) {
       for (const s of starters) await s();
       if (opts.worker) worker.start();

@@ -62,6 +62,16 @@ const configSchema = z.object({
    * gateway accepted a payment and before the order is marked paid. Never set it in production.
    */
   CROWDSTART_FAULT: z.enum(['crash_after_authorize']).optional(),
+  /** Sends emails through this SMTP server (`smtp://user:pass@host:587`, `smtps://…`); logged only when unset. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  /** The sender address of emails whose store sets none (`settings.email.from_address`). */
+  MAIL_FROM: z
+    .string()
+    .regex(/^[^\s@<>",;]+@[^\s@<>",;]+$/, 'must be a bare email address like orders@example.com')
+    .default('orders@localhost'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -5,6 +5,7 @@ export * from '../modules/catalog/catalog.tables.ts';
 export * from '../modules/idempotency/idempotency.tables.ts';
 export * from '../modules/inventory/inventory.tables.ts';
 export * from '../modules/jobs/jobs.tables.ts';
+export * from '../modules/mail/mail.tables.ts';
 export * from '../modules/orders/orders.tables.ts';
 export * from '../modules/payments/payments.tables.ts';
 export * from '../modules/pricing/pricing.tables.ts';

@@ -28,6 +28,7 @@ export const ID_PREFIXES = {
   outbox: 'evt',
   job: 'job',
   request: 'req',
+  email: 'eml',
   staffUser: 'stf',
   staffInvitation: 'sinv',
 } as const;

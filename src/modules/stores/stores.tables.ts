@@ -21,6 +21,10 @@ export interface StoreSettings {
   /** `automatic` captures at checkout; `manual` authorizes only and captures on fulfilment. */
   capture?: 'automatic' | 'manual';
   hold_ttl_seconds?: number;
+  /** The sender of the store's emails: the store's name and MAIL_FROM when unset. */
+  email?: { from_name?: string; from_address?: string };
+  /** The storefront's base URL; emails link to `<storefront_url>/orders/<id>` when set. */
+  storefront_url?: string;
 }
 
 export const store = pgTable('store', {
