@@ -3,7 +3,14 @@ import type { MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { assertOwnerOrKey } from '../../shared/http/auth.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
-import { commonErrors, createRouter, jsonBody, jsonContent, SECRET_KEY } from '../../shared/http/openapi.ts';
+import {
+  commonErrors,
+  createRouter,
+  jsonBody,
+  jsonContent,
+  ROOT_TOKEN,
+  SECRET_KEY,
+} from '../../shared/http/openapi.ts';
 import { type StaffService, serializeStaff, serializeTokens } from './staff.service.ts';
 import { STAFF_ROLES } from './staff.tables.ts';
 
@@ -51,6 +58,7 @@ const storeIdField = z.string().regex(/^store_[0-9a-z]{26}$/, 'must be a store i
 export function staffRoutes(deps: {
   staff: StaffService;
   secret: readonly MiddlewareHandler<AppEnv>[];
+  root: MiddlewareHandler<AppEnv>;
   /** Rate limit for the routes without a key (sign-in, refresh, accept), counted per client address. */
   limited: MiddlewareHandler<AppEnv>;
 }) {
@@ -65,6 +73,49 @@ export function staffRoutes(deps: {
   const open = /^\/v1\/staff\/(sessions(\/refresh|\/revoke)?|accept)\/?$/;
   app.use('/v1/staff', secret);
   app.use('/v1/staff/*', (c, next) => (open.test(c.req.path) ? deps.limited(c, next) : secret(c, next)));
+
+  app.use('/v1/stores/:store_id/owner_link', deps.root);
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/stores/{store_id}/owner_link',
+      tags: ['Platform'],
+      summary: "A store's first owner (root token): a one-time link to set the password and sign in",
+      security: ROOT_TOKEN,
+      request: {
+        params: z.object({ store_id: storeIdField }),
+        body: jsonBody(z.strictObject({ email: z.email().max(320) })),
+      },
+      responses: {
+        201: jsonContent(
+          z.object({
+            object: z.literal('staff_link'),
+            url: z.string().openapi({ description: 'Open it to set a password (`/admin/accept?token=…`); works once.' }),
+            expires_at: z.string(),
+            staff_user: StaffUserSchema,
+          }),
+          'The link',
+        ),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const r = await staff.createOwner({
+        storeId: c.req.valid('param').store_id,
+        email: c.req.valid('json').email,
+        by: 'root',
+      });
+      return c.json(
+        {
+          object: 'staff_link' as const,
+          url: r.link,
+          expires_at: r.expiresAt.toISOString(),
+          staff_user: serializeStaff(r.user),
+        },
+        201,
+      );
+    },
+  );
 
   app.openapi(
     createRoute({

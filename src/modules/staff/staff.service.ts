@@ -112,18 +112,19 @@ export function createStaffService(deps: {
     return u;
   }
 
-  async function newLink(tx: Tx, u: StaffUserRow, ttlMs: number): Promise<string> {
+  async function newLink(tx: Tx, u: StaffUserRow, ttlMs: number): Promise<{ token: string; expiresAt: Date }> {
     const token = newLinkToken();
     const now = clock.now();
+    const expiresAt = new Date(now.getTime() + ttlMs);
     await repo.insertInvitation(tx, {
       id: ids('staffInvitation'),
       storeId: u.storeId,
       staffUserId: u.id,
       tokenHash: sha256(token),
-      expiresAt: new Date(now.getTime() + ttlMs),
+      expiresAt,
       createdAt: now,
     });
-    return token;
+    return { token, expiresAt };
   }
 
   /** A new staff user, or a removed one invited again (with a fresh password to set). */
@@ -187,8 +188,8 @@ export function createStaffService(deps: {
           { storeId: input.storeId, email, role: 'owner', name: null, invitedBy: input.by },
           true,
         );
-        const token = await newLink(tx, user, OWNER_LINK_TTL_MS);
-        return { user, token, link: acceptLink(deps.publicUrl, token) };
+        const { token, expiresAt } = await newLink(tx, user, OWNER_LINK_TTL_MS);
+        return { user, link: acceptLink(deps.publicUrl, token), expiresAt };
       });
     },
 
@@ -203,7 +204,7 @@ export function createStaffService(deps: {
           { storeId: auth.storeId, email, role: input.role, name: input.name ?? null, invitedBy },
           false,
         );
-        const token = await newLink(tx, user, INVITATION_TTL_MS);
+        const { token } = await newLink(tx, user, INVITATION_TTL_MS);
         const inviter = auth.staff ? (await repo.findStaffUser(tx, auth.storeId, auth.staff.id))?.name : null;
         const message = invitationEmail({
           storeName: store.name,
