@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { createCartModule } from './modules/cart/index.ts';
 import { createCatalogFastPath, createCatalogModule } from './modules/catalog/index.ts';
 import { createCheckoutModule } from './modules/checkout/index.ts';
+import { createCustomersModule, type EmailQueue } from './modules/customers/index.ts';
 import { createIdempotencyModule } from './modules/idempotency/index.ts';
 import {
   createInventoryModule,
@@ -15,10 +16,16 @@ import {
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
 import { createMailer, createMailModule } from './modules/mail/index.ts';
 import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
-import { createOrdersModule } from './modules/orders/index.ts';
+import {
+  createOrdersModule,
+  type OrderLineRow,
+  type OrderRow,
+  serializeOrder,
+} from './modules/orders/index.ts';
 import { createPaymentsModule } from './modules/payments/index.ts';
 import { createPricingModule, redeemCoupon, releaseCouponRedemption } from './modules/pricing/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
+import { createPasswordHasher, createSessionsModule } from './modules/sessions/index.ts';
 import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
@@ -42,6 +49,20 @@ export interface AppOptions {
   logger?: Logger;
   clock?: Clock;
   ids?: IdGenerator;
+  /** Where customer emails are queued; the log stand-in below otherwise. */
+  emails?: EmailQueue;
+}
+
+/** Until the mail module is wired: logs each message (with its body outside production, so links can be followed). */
+function logEmails(logger: Logger, withBody: boolean): EmailQueue {
+  return {
+    async enqueue(_tx, m) {
+      logger.info(
+        { email: { to: m.to, kind: m.kind, subject: m.subject, ...(withBody ? { text: m.text } : {}) } },
+        'email queued',
+      );
+    },
+  };
 }
 
 /**
@@ -122,6 +143,9 @@ export function createApp(options: AppOptions) {
     '/v1/carts',
     '/v1/checkout',
     '/v1/orders/*/public',
+    '/v1/customers',
+    '/v1/customers/*',
+    '/.well-known/jwks.json',
   ]) {
     app.use(p, cors);
   }
@@ -132,7 +156,12 @@ export function createApp(options: AppOptions) {
 
   // Every mutating POST is retry-safe (DESIGN §5): one middleware in front of all /v1 routes.
   const idempotency = createIdempotencyModule({ db, clock, lockSeconds: config.IDEMPOTENCY_LOCK_SECONDS });
-  app.use('/v1/*', idempotency.middleware);
+  // Session answers carry tokens, which must never be stored in clear: those routes are retry-safe by themselves.
+  app.use('/v1/*', (c, next) =>
+    c.req.path.startsWith('/v1/customers/sessions') || c.req.path.startsWith('/v1/customers/password_reset/')
+      ? next()
+      : idempotency.middleware(c, next),
+  );
   tasks.push(...idempotency.tasks);
 
   app.route(
@@ -225,7 +254,37 @@ export function createApp(options: AppOptions) {
   });
   app.route('/', orders.routes);
   tasks.push(...orders.tasks);
+  // Customer accounts and their sessions (audience `customer`); the signing keys are shared through the database.
+  const sessionsModule = createSessionsModule({
+    db,
+    clock,
+    issuer: config.SESSION_ISSUER,
+    accessTtlSeconds: config.CUSTOMER_ACCESS_TTL_SECONDS,
+    refreshTtlSeconds: config.CUSTOMER_REFRESH_TTL_SECONDS,
+  });
+  app.route('/', sessionsModule.routes);
+  const perMinute = (n: number) => ({ perSecond: n / 60, burst: n });
+  const signInLimiter = (n: number) =>
+    redis ? redisRateLimiter(redis, perMinute(n)) : memoryRateLimiter(perMinute(n));
+  const customers = createCustomersModule({
+    db,
+    clock,
+    ids,
+    sessions: sessionsModule.sessions,
+    passwords: createPasswordHasher({ N: config.PASSWORD_SCRYPT_COST, r: 8, p: 1 }),
+    emails: options.emails ?? logEmails(logger, config.NODE_ENV !== 'production'),
+    orders: { listForCustomer: orders.service.listForCustomer },
+    serializeOrder: (r: { order: OrderRow; lines: OrderLineRow[] }) => serializeOrder(r.order, r.lines),
+    signInLimits: {
+      perAccount: signInLimiter(config.SIGNIN_LIMIT_PER_ACCOUNT),
+      perAddress: signInLimiter(config.SIGNIN_LIMIT_PER_ADDRESS),
+    },
+    auth: auth.any,
+    storefrontUrl: config.STOREFRONT_URL,
+  });
+  app.route('/', customers.routes);
   const checkout = createCheckoutModule({
+    customerOf: (storeId, token) => customers.service.authenticate(storeId, token),
     db,
     clock,
     logger,
@@ -273,6 +332,7 @@ export function createApp(options: AppOptions) {
       redis,
       stores,
       auth,
+      sessionKeys: sessionsModule.keys,
       availability: getAvailability,
       stockState: stockStateQuery,
       stock: inventory.stock,

@@ -55,6 +55,21 @@ const configSchema = z.object({
   HOLD_TTL_SECONDS: intFrom(900, 10, 86_400),
   WORKER_POLL_MS: intFrom(1000, 10, 600_000),
   RECONCILE_AFTER_SECONDS: intFrom(60, 0, 86_400),
+  /** The storefront's base URL: links in customer emails (verification, password reset) point there. */
+  STOREFRONT_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** `iss` of session access tokens. */
+  SESSION_ISSUER: z.string().min(1).max(200).default('crowdstart'),
+  CUSTOMER_ACCESS_TTL_SECONDS: intFrom(900, 60, 3600),
+  CUSTOMER_REFRESH_TTL_SECONDS: intFrom(30 * 86_400, 3600, 365 * 86_400),
+  /** scrypt cost N for new password hashes (a power of two); stored hashes keep their own and are upgraded at sign-in. */
+  PASSWORD_SCRYPT_COST: intFrom(32_768, 1024, 1_048_576).refine(
+    (n) => (n & (n - 1)) === 0,
+    'must be a power of two',
+  ),
+  /** Sign-in attempts allowed per minute for one account (store + email). */
+  SIGNIN_LIMIT_PER_ACCOUNT: intFrom(5, 1, 10_000),
+  /** Sign-in and password-reset requests allowed per minute from one client address. */
+  SIGNIN_LIMIT_PER_ADDRESS: intFrom(20, 1, 100_000),
   /** How long an in-flight Idempotency-Key blocks retries before a retry may take over (owner presumed dead). */
   IDEMPOTENCY_LOCK_SECONDS: intFrom(60, 1, 3600),
   /**

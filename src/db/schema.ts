@@ -2,6 +2,7 @@
 
 export * from '../modules/cart/cart.tables.ts';
 export * from '../modules/catalog/catalog.tables.ts';
+export * from '../modules/customers/customers.tables.ts';
 export * from '../modules/idempotency/idempotency.tables.ts';
 export * from '../modules/inventory/inventory.tables.ts';
 export * from '../modules/jobs/jobs.tables.ts';
@@ -11,4 +12,5 @@ export * from '../modules/payments/payments.tables.ts';
 export * from '../modules/pricing/pricing.tables.ts';
 export * from '../modules/search/search.tables.ts';
 export * from '../modules/staff/staff.tables.ts';
+export * from '../modules/sessions/sessions.tables.ts';
 export * from '../modules/stores/stores.tables.ts';

@@ -106,11 +106,6 @@ export const ERROR_CODES = {
     description:
       'The staff access token is malformed, expired, for another audience or signed by an unknown key.',
   },
-  STAFF_INVALID_CREDENTIALS: {
-    status: 401,
-    type: 'authentication_error',
-    description: 'No active staff user of the store has this email and password.',
-  },
   STAFF_ROLE_FORBIDDEN: {
     status: 403,
     type: 'permission_error',
@@ -143,6 +138,44 @@ export const ERROR_CODES = {
     type: 'invalid_request_error',
     description:
       'The invitation or sign-in link is unknown, already used or expired; ask an owner for a new one.',
+  },
+  // customers and sessions
+  CUSTOMER_AUTH_REQUIRED: {
+    status: 401,
+    type: 'authentication_error',
+    description: 'The route needs a signed-in customer: send the access token as `Customer-Token: <jwt>`.',
+  },
+  CUSTOMER_TOKEN_INVALID: {
+    status: 401,
+    type: 'authentication_error',
+    description:
+      'The `Customer-Token` is malformed, expired, signed by an unknown key, meant for another audience or another store; refresh the session.',
+  },
+  INVALID_CREDENTIALS: {
+    status: 401,
+    type: 'authentication_error',
+    description: 'The email or password is wrong (the answer is the same whether or not the account exists).',
+  },
+  REFRESH_TOKEN_INVALID: {
+    status: 401,
+    type: 'authentication_error',
+    description:
+      'The refresh token is unknown, expired, revoked or was already used (a reused token revokes its whole session family); sign in again.',
+  },
+  EMAIL_TOKEN_INVALID: {
+    status: 400,
+    type: 'invalid_request_error',
+    description: 'The email verification or password reset token is unknown, already used or expired.',
+  },
+  CUSTOMER_NOT_FOUND: {
+    status: 404,
+    type: 'not_found_error',
+    description: 'The signed-in customer no longer exists.',
+  },
+  ADDRESS_NOT_FOUND: {
+    status: 404,
+    type: 'not_found_error',
+    description: 'The signed-in customer has no address with this id.',
   },
   // stores and keys
   STORE_NOT_FOUND: { status: 404, type: 'not_found_error', description: 'No store with this id.' },

@@ -19,6 +19,7 @@ export const ID_PREFIXES = {
   refund: 'ref',
   fulfillment: 'ful',
   customer: 'cus',
+  customerAddress: 'addr',
   coupon: 'cpn',
   taxRate: 'txr',
   shippingRate: 'shr',

@@ -55,6 +55,8 @@ export function checkoutRoutes(deps: {
   gateways: { forMode(settings: StoreSettings, choice: GatewayChoice): PaymentGateway };
   stores: { getStoreCached(id: string): Promise<{ settings: StoreSettings }> };
   auth: readonly MiddlewareHandler<AppEnv>[];
+  /** Resolves a `Customer-Token` to the signed-in customer of the store, or throws a 401 (from memory). */
+  customerOf?: (storeId: string, token: string) => Promise<string>;
 }) {
   const app = createRouter();
   app.use('/v1/checkout', ...deps.auth);
@@ -88,7 +90,17 @@ export function checkoutRoutes(deps: {
         'Idempotency-Key never creates a second order or a second charge.',
       security: PUBLISHABLE_KEY,
       request: {
-        headers: z.object({ 'idempotency-key': z.string().optional() }),
+        headers: z.object({
+          'idempotency-key': z.string().optional(),
+          'customer-token': z
+            .string()
+            .optional()
+            .openapi({
+              description:
+                "A signed-in customer's access token: the order is linked to the customer. An invalid or expired " +
+                'token is a 401 (never a silent guest order).',
+            }),
+        }),
         body: jsonBody(CheckoutBody),
       },
       responses: {
@@ -102,7 +114,18 @@ export function checkoutRoutes(deps: {
       const key = c.req.header('idempotency-key') ?? '';
       const body = c.req.valid('json');
       const auth = c.get('auth');
+      const customerToken = c.req.header('customer-token');
+      let customerId: string | null = null;
+      if (customerToken !== undefined) {
+        if (!deps.customerOf) {
+          throw new AppError('CUSTOMER_TOKEN_INVALID', 'Customer accounts are not enabled.', {
+            param: 'Customer-Token',
+          });
+        }
+        customerId = await deps.customerOf(auth.storeId, customerToken);
+      }
       const out = await deps.checkout.checkout({
+        customerId,
         storeId: auth.storeId,
         livemode: auth.mode === 'live',
         idempotencyKey: key,

@@ -33,6 +33,8 @@ export interface CheckoutInput {
   cartToken: string;
   payment: PaymentInput;
   email?: string;
+  /** The signed-in customer (a verified `Customer-Token`), linked to the order. */
+  customerId?: string | null;
 }
 
 /** 201: paid (or authorized for manual capture). 202: accepted, the payment outcome is not known yet. */
@@ -287,6 +289,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
         checkoutKey: input.idempotencyKey,
         checkoutFingerprint: fingerprint,
         cartId: state.id,
+        customerId: input.customerId ?? null,
         email,
         currency: priced.currency,
         shippingAddress: state.shippingAddress as Record<string, unknown> | null,

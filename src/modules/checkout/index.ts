@@ -18,7 +18,12 @@ export {
   createCheckoutService,
 } from './checkout.service.ts';
 
-export function createCheckoutModule(deps: CheckoutDeps & { auth: readonly MiddlewareHandler<AppEnv>[] }) {
+export function createCheckoutModule(
+  deps: CheckoutDeps & {
+    auth: readonly MiddlewareHandler<AppEnv>[];
+    customerOf?: (storeId: string, token: string) => Promise<string>;
+  },
+) {
   const service = createCheckoutService(deps);
   return {
     service,
@@ -28,6 +33,7 @@ export function createCheckoutModule(deps: CheckoutDeps & { auth: readonly Middl
       gateways: deps.gateways,
       stores: deps.stores,
       auth: deps.auth,
+      customerOf: deps.customerOf,
     }),
   };
 }

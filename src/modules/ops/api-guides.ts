@@ -136,6 +136,12 @@ export const TAGS = [
     name: 'Inventory',
     description: 'Stock levels per variant (`on_hand`, `committed`, `held`) and their ledger.',
   },
+  {
+    name: 'Customers',
+    description:
+      'Shopper accounts: sign-up, sessions (short-lived ES256 access tokens sent as `Customer-Token`, rotating ' +
+      'refresh tokens), email verification, password reset, addresses and order history. Publishable key required.',
+  },
   { name: 'Pricing', description: 'Coupons, tax rates and shipping rates used to price carts and orders.' },
   { name: 'Store', description: 'The store of the calling key: its name, currency and settings.' },
   {

@@ -134,6 +134,21 @@ const OPERATION_IDS: Record<string, string> = {
   'POST /v1/orders/{id}/refund': 'refundOrder',
   'POST /v1/orders/{id}/complete': 'completeOrder',
   'POST /v1/checkout': 'createCheckout',
+  'POST /v1/customers': 'createCustomer',
+  'POST /v1/customers/sessions': 'createCustomerSession',
+  'POST /v1/customers/sessions/refresh': 'refreshCustomerSession',
+  'POST /v1/customers/sessions/revoke': 'revokeCustomerSession',
+  'GET /v1/customers/me': 'getCurrentCustomer',
+  'PATCH /v1/customers/me': 'updateCurrentCustomer',
+  'GET /v1/customers/me/addresses': 'listCustomerAddresses',
+  'POST /v1/customers/me/addresses': 'createCustomerAddress',
+  'PATCH /v1/customers/me/addresses/{id}': 'updateCustomerAddress',
+  'DELETE /v1/customers/me/addresses/{id}': 'deleteCustomerAddress',
+  'GET /v1/customers/me/orders': 'listCustomerOrders',
+  'POST /v1/customers/verify_email': 'verifyCustomerEmail',
+  'POST /v1/customers/password_reset': 'requestCustomerPasswordReset',
+  'POST /v1/customers/password_reset/confirm': 'confirmCustomerPasswordReset',
+  'GET /.well-known/jwks.json': 'getJsonWebKeySet',
   'POST /v1/webhooks/{gateway}/{store_id}': 'receiveGatewayWebhook',
 };
 
@@ -551,6 +566,14 @@ export function createApiDocument(app: OpenAPIHono<AppEnv>): () => OpenApiDocume
     type: 'http',
     scheme: 'bearer',
     description: 'Secret key `sk_test_…` / `sk_live_…`: everything in the store. Keep it on a server.',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'customerToken', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Customer-Token',
+    description:
+      "A signed-in customer's access token (ES256 JWT, 15 minutes; verify it with `/.well-known/jwks.json`), " +
+      'sent with the publishable key.',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'rootToken', {
     type: 'http',

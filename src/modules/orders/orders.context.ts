@@ -85,6 +85,8 @@ export interface PlaceOrderInput {
   checkoutKey: string;
   checkoutFingerprint: string;
   cartId: string | null;
+  /** The signed-in customer placing the order, if any. */
+  customerId?: string | null;
   email: string;
   currency: string;
   shippingAddress: OrderAddress | null;

@@ -68,6 +68,7 @@ export function createPlacement(ctx: OrdersContext) {
         couponId: input.coupon?.id ?? null,
         couponCode: input.coupon?.code ?? null,
         cartId: input.cartId,
+        customerId: input.customerId ?? null,
         checkoutKey: input.checkoutKey,
         checkoutFingerprint: input.checkoutFingerprint,
         secretHash: sha256(secret),

@@ -17,8 +17,7 @@ export function createOrderQueries(ctx: OrdersContext) {
     return repo.linesOf(db, orderId);
   }
 
-  async function list(input: repo.OrderListQuery) {
-    const rows = await repo.listOrders(db, input);
+  async function withLines(rows: Awaited<ReturnType<typeof repo.listOrders>>) {
     const lines = await repo.linesOfMany(
       db,
       rows.map((r) => r.id),
@@ -26,6 +25,22 @@ export function createOrderQueries(ctx: OrdersContext) {
     const byOrder = new Map<string, typeof lines>();
     for (const l of lines) byOrder.set(l.orderId, [...(byOrder.get(l.orderId) ?? []), l]);
     return rows.map((o) => ({ order: o, lines: byOrder.get(o.id) ?? [] }));
+  }
+
+  async function list(input: repo.OrderListQuery) {
+    return withLines(await repo.listOrders(db, input));
+  }
+
+  /** A customer's order history: see `repo.listCustomerOrders`. */
+  async function listForCustomer(input: {
+    storeId: string;
+    livemode: boolean;
+    customerId: string;
+    verifiedEmail: string | null;
+    beforeId: string | null;
+    limit: number;
+  }) {
+    return withLines(await repo.listCustomerOrders(db, { ...input, guestEmail: input.verifiedEmail }));
   }
 
   async function detail(scope: OrderScope, id: string) {
@@ -50,7 +65,7 @@ export function createOrderQueries(ctx: OrdersContext) {
     return { order: o, lines, fulfillments };
   }
 
-  return { findByCheckoutKey, paymentOf, linesOf, list, detail, publicView };
+  return { findByCheckoutKey, paymentOf, linesOf, list, listForCustomer, detail, publicView };
 }
 
 export type OrderQueries = ReturnType<typeof createOrderQueries>;

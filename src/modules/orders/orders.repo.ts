@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, ne, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../../shared/db.ts';
 import { outbox } from '../jobs/index.ts';
 import { paymentStatusesInto } from './orders.rules.ts';
@@ -193,6 +193,37 @@ export async function listOrders(tx: Executor, input: OrderListQuery): Promise<O
   if (input.email) conditions.push(eq(order.email, input.email.toLowerCase()));
   if (input.createdFrom) conditions.push(gte(order.createdAt, input.createdFrom));
   if (input.createdTo) conditions.push(lt(order.createdAt, input.createdTo));
+  if (input.beforeId) conditions.push(lt(order.id, input.beforeId));
+  return tx
+    .select()
+    .from(order)
+    .where(and(...conditions))
+    .orderBy(desc(order.id))
+    .limit(input.limit + 1);
+}
+
+/**
+ * A customer's orders in one mode, newest first: those placed signed in, and guest orders with the customer's
+ * verified email (`guestEmail`).
+ */
+export async function listCustomerOrders(
+  tx: Executor,
+  input: {
+    storeId: string;
+    livemode: boolean;
+    customerId: string;
+    guestEmail: string | null;
+    beforeId: string | null;
+    limit: number;
+  },
+): Promise<OrderRow[]> {
+  const mine = input.guestEmail
+    ? or(
+        eq(order.customerId, input.customerId),
+        and(isNull(order.customerId), eq(order.email, input.guestEmail)),
+      )!
+    : eq(order.customerId, input.customerId);
+  const conditions: SQL[] = [eq(order.storeId, input.storeId), eq(order.livemode, input.livemode), mine];
   if (input.beforeId) conditions.push(lt(order.id, input.beforeId));
   return tx
     .select()

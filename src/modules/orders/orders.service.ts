@@ -51,6 +51,7 @@ export function createOrdersService(deps: OrdersDeps) {
     paymentOf: queries.paymentOf,
     linesOf: queries.linesOf,
     list: queries.list,
+    listForCustomer: queries.listForCustomer,
     detail: queries.detail,
     publicView: queries.publicView,
 

@@ -76,6 +76,8 @@ export const order = pgTable(
     couponId: text('coupon_id'),
     couponCode: text('coupon_code'),
     cartId: text('cart_id'),
+    /** The signed-in customer who placed it (null for a guest checkout). */
+    customerId: text('customer_id'),
     /** The checkout's Idempotency-Key: a re-executed checkout (crash, retry) resumes this order instead of making another. */
     checkoutKey: text('checkout_key'),
     /** SHA-256 of what identifies the checkout request (cart token, email, payment method), to refuse a reused key. */
@@ -110,6 +112,9 @@ export const order = pgTable(
     index('order_store_mode_id_idx').on(t.storeId, t.livemode, t.id),
     index('order_store_mode_status_id_idx').on(t.storeId, t.livemode, t.status, t.id),
     index('order_store_mode_email_id_idx').on(t.storeId, t.livemode, t.email, t.id),
+    index('order_store_mode_customer_id_idx')
+      .on(t.storeId, t.livemode, t.customerId, t.id)
+      .where(sql`customer_id is not null`),
     index('order_pending_reconcile_idx').on(t.reconcileAfter).where(sql`status = 'pending'`),
     check(
       'order_totals_nonneg',

@@ -256,7 +256,7 @@ export function createStaffService(deps: {
       const active = u && !u.disabledAt ? u : undefined;
       const ok = await sessions.verifyPassword(input.password, active?.passwordHash ?? null);
       if (!ok || !active) {
-        throw new AppError('STAFF_INVALID_CREDENTIALS', 'The email or password is wrong.');
+        throw new AppError('INVALID_CREDENTIALS', 'The email or password is wrong.');
       }
       const mode = input.mode ?? 'test';
       const tokens = await sessions.issue({

@@ -161,7 +161,7 @@ describe('staff accounts', () => {
       body: { store_id: s.id, email: 'sam2@example.com', password: 'not the password' },
     });
     expect(wrong.status).toBe(401);
-    expect(wrong.json.error.code).toBe('STAFF_INVALID_CREDENTIALS');
+    expect(wrong.json.error.code).toBe('INVALID_CREDENTIALS');
 
     const demote = await t.request('PATCH', `/v1/staff/${sam.staff_user.id}`, {
       key: owner.access_token,
