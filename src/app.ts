@@ -25,8 +25,9 @@ import {
 import { createPaymentsModule } from './modules/payments/index.ts';
 import { createPricingModule, redeemCoupon, releaseCouponRedemption } from './modules/pricing/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
-import { createPasswordHasher, createSessionsModule } from './modules/sessions/index.ts';
-import { createStoresService, storesRoutes } from './modules/stores/index.ts';
+import { createPasswordHasher, createSessions, createSessionsModule } from './modules/sessions/index.ts';
+import { createStaffService, staffRoutes, staffSessionsFrom } from './modules/staff/index.ts';
+import { createStoresService, storeApiKeysRoutes, storesRoutes } from './modules/stores/index.ts';
 import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
 import type { Database } from './shared/db.ts';
@@ -97,8 +98,10 @@ export function createApp(options: AppOptions) {
     : memoryRateLimiter({ perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST });
   const limited = rateLimit(limiter);
   const resolveKey = (key: string) => stores.resolveKey(key);
-  const secretAuth = requireKey(resolveKey, 'secret');
-  const anyAuth = requireKey(resolveKey, 'any');
+  // A staff access token (a JWT) is taken wherever a secret key is; the staff service is built below.
+  const verifyStaff = (token: string) => staff.verifyAccessToken(token);
+  const secretAuth = requireKey(resolveKey, 'secret', verifyStaff);
+  const anyAuth = requireKey(resolveKey, 'any', verifyStaff);
   const auth = {
     /** secret key, rate limited */
     secret: [secretAuth, limited] as const,
@@ -283,6 +286,36 @@ export function createApp(options: AppOptions) {
     storefrontUrl: config.STOREFRONT_URL,
   });
   app.route('/', customers.routes);
+  // Staff: dashboard users on the same session machinery (audience `staff`, its own signing keys).
+  const staff = createStaffService({
+    db,
+    ids,
+    clock,
+    sessions: staffSessionsFrom(
+      createSessions({
+        db,
+        clock,
+        keys: sessionsModule.keys,
+        issuer: config.SESSION_ISSUER,
+        accessTtlSeconds: config.STAFF_ACCESS_TTL_SECONDS,
+        refreshTtlSeconds: config.STAFF_REFRESH_TTL_SECONDS,
+      }),
+      createPasswordHasher({ N: config.PASSWORD_SCRYPT_COST, r: 8, p: 1 }),
+    ),
+    stores,
+    enqueueEmail: (tx, message) => mail.enqueueEmail(tx, message),
+    publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+  });
+  app.route(
+    '/',
+    staffRoutes({
+      staff,
+      secret: auth.secret,
+      root: requireRoot(config.CROWDSTART_ROOT_TOKEN),
+      limited: rateLimit(signInLimiter(config.SIGNIN_LIMIT_PER_ADDRESS)),
+    }),
+  );
+  app.route('/', storeApiKeysRoutes({ stores, secret: auth.secret }));
   const checkout = createCheckoutModule({
     customerOf: (storeId, token) => customers.service.authenticate(storeId, token),
     db,
@@ -345,6 +378,8 @@ export function createApp(options: AppOptions) {
     worker,
     /** Mail for other modules: the mailer port, and `enqueueEmail(tx, …)` to send in the worker after commit. */
     mail: { mailer, enqueueEmail: mail.enqueueEmail, consumer: mail.consumer, sendDue: mail.sendDue },
+    /** Staff accounts (the CLI's `staff create-owner`, the first start's demo owner link). */
+    staff,
     async start(opts: { worker: boolean }) {
       for (const s of starters) await s();
       if (opts.worker) worker.start();

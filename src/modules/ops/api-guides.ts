@@ -143,6 +143,13 @@ export const TAGS = [
       'refresh tokens), email verification, password reset, addresses and order history. Publishable key required.',
   },
   { name: 'Pricing', description: 'Coupons, tax rates and shipping rates used to price carts and orders.' },
+  {
+    name: 'Staff',
+    description:
+      'Dashboard users. Staff sign in with email and password and send the access token as `Authorization: Bearer` ' +
+      'on any secret-key route, in the mode (`test` or `live`) chosen at sign-in, within their role: `owner` ' +
+      '(everything), `staff` (everything but staff and API keys), `read_only` (reads only).',
+  },
   { name: 'Store', description: 'The store of the calling key: its name, currency and settings.' },
   {
     name: 'Platform',

@@ -5,6 +5,7 @@
  * one-time set-password link from the CLI or the root token.
  */
 export { staffRoutes } from './staff.routes.ts';
+export { staffSessionsFrom } from './staff.sessions.ts';
 export {
   createStaffService,
   type EnqueueEmail,

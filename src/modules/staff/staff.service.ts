@@ -43,7 +43,7 @@ export interface StaffSessions {
   /** Rotates a refresh token; `claimsFor` re-reads the subject (null refuses: removed, disabled). */
   rotate(
     refreshToken: string,
-    claimsFor: (subject: { storeId: string; subject: string }) => Promise<StaffClaims | null>,
+    claimsFor: (subject: { storeId: string; subject: string }, tx: Executor) => Promise<StaffClaims | null>,
   ): Promise<SessionTokens | null>;
   revoke(refreshToken: string): Promise<void>;
   /** Ends every session of a subject (removal). */
@@ -99,7 +99,10 @@ export function createStaffService(deps: {
   ids: IdGenerator;
   clock: Clock;
   sessions: StaffSessions;
-  stores: { getStore(id: string): Promise<{ id: string; name: string }> };
+  stores: {
+    getStore(id: string): Promise<{ id: string; name: string }>;
+    getStoreCached(id: string): Promise<{ id: string; name: string }>;
+  };
   enqueueEmail: EnqueueEmail;
   /** Where links in emails and on the terminal point (the API process serves `/admin`). */
   publicUrl: string;
@@ -167,8 +170,13 @@ export function createStaffService(deps: {
     }
   }
 
-  async function claimsOf(storeId: string, id: string, mode: 'test' | 'live'): Promise<StaffClaims | null> {
-    const u = await repo.findStaffUser(db, storeId, id);
+  async function claimsOf(
+    executor: Executor,
+    storeId: string,
+    id: string,
+    mode: 'test' | 'live',
+  ): Promise<StaffClaims | null> {
+    const u = await repo.findStaffUser(executor, storeId, id);
     if (!u || u.disabledAt || !u.passwordHash) return null;
     return { role: u.role, mode };
   }
@@ -195,7 +203,8 @@ export function createStaffService(deps: {
 
     /** Invites by email: the staff user exists at once (status `invited`); the email carries the link. */
     async invite(auth: AuthContext, input: { email: string; role: StaffRole; name?: string | null }) {
-      const store = await deps.stores.getStore(auth.storeId);
+      // From the store cache, which the mail module reads too while the transaction is open.
+      const store = await deps.stores.getStoreCached(auth.storeId);
       const email = normaliseEmail(input.email);
       const invitedBy = auth.staff ? `staff:${auth.staff.id}` : `key:${auth.keyId}`;
       return inTransaction(db, async (tx) => {
@@ -270,7 +279,9 @@ export function createStaffService(deps: {
     /** A new access token (with the role as it is now) for a refresh token, which is rotated. */
     async refresh(input: { refreshToken: string; mode?: 'test' | 'live' }) {
       const mode = input.mode ?? 'test';
-      const tokens = await sessions.rotate(input.refreshToken, (s) => claimsOf(s.storeId, s.subject, mode));
+      const tokens = await sessions.rotate(input.refreshToken, (s, tx) =>
+        claimsOf(tx, s.storeId, s.subject, mode),
+      );
       if (!tokens)
         throw new AppError('INVALID_STAFF_TOKEN', 'The refresh token is invalid, used or expired.');
       return { tokens, mode };

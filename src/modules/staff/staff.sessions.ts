@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/app-error.ts';
+import type { Executor } from '../../shared/db.ts';
 import type { SessionTokens, StaffClaims, StaffSessions } from './staff.service.ts';
 
 /** The parts of the sessions module staff sign-in uses (its `Sessions` and `PasswordHasher` fit these shapes). */
@@ -18,7 +19,7 @@ export interface SessionsLike {
     audience: 'staff';
     storeId: string;
     refreshToken: string;
-    claims?: (subject: string) => Promise<Record<string, unknown> | null>;
+    claims?: (subject: string, tx: Executor) => Promise<Record<string, unknown> | null>;
   }): Promise<{ subject: string; session: SessionPairLike }>;
   revoke(args: { audience: 'staff'; storeId: string; refreshToken: string; everywhere: boolean }): Promise<unknown>;
   revokeAll(args: { audience: 'staff'; storeId: string; subject: string }): Promise<unknown>;
@@ -76,14 +77,14 @@ export function staffSessionsFrom(sessions: SessionsLike, passwords: PasswordHas
           audience: 'staff',
           storeId: parts.storeId,
           refreshToken: parts.refreshToken,
-          claims: async (subject) => {
-            const c: StaffClaims | null = await claimsFor({ storeId: parts.storeId, subject });
+          claims: async (subject, tx) => {
+            const c: StaffClaims | null = await claimsFor({ storeId: parts.storeId, subject }, tx);
             return c ? { ...c } : null;
           },
         });
         return join(parts.storeId, r.session);
       } catch (e) {
-        if (e instanceof AppError) return null;
+        if (e instanceof AppError && e.code === 'REFRESH_TOKEN_INVALID') return null;
         throw e;
       }
     },

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CARDS, card, cartToken, checkout, seedVariant } from '../../../test/support/commerce.ts';
 import { ROOT_TOKEN, testApp } from '../../../test/support/harness.ts';
 
-const t = await testApp({ env: { PUBLIC_URL: 'https://shop.example' } });
+const t = await testApp({ env: { PUBLIC_URL: 'https://shop.example', PASSWORD_SCRYPT_COST: '1024' } });
 
 const PASSWORD = 'correct horse battery';
 
@@ -150,7 +150,7 @@ describe('staff accounts', () => {
     const otherOrders = await t.request('GET', '/v1/orders', { key: owner.access_token });
     expect(otherOrders.json.data.every((o: { id: string }) => o.id === orderId)).toBe(true);
     expect(other.id).not.toBe(s.id);
-  });
+  }, 180_000);
 
   it('refresh rotates, sign-out ends the session, role changes and removal apply at refresh', async () => {
     const s = await t.createStore();
@@ -226,5 +226,5 @@ describe('staff accounts', () => {
     const forged = await t.request('GET', '/v1/orders', { key: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' });
     expect(forged.status).toBe(401);
     expect(forged.json.error.code).toBe('INVALID_STAFF_TOKEN');
-  });
+  }, 180_000);
 });
