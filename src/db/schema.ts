@@ -11,6 +11,6 @@ export * from '../modules/orders/orders.tables.ts';
 export * from '../modules/payments/payments.tables.ts';
 export * from '../modules/pricing/pricing.tables.ts';
 export * from '../modules/search/search.tables.ts';
-export * from '../modules/staff/staff.tables.ts';
 export * from '../modules/sessions/sessions.tables.ts';
+export * from '../modules/staff/staff.tables.ts';
 export * from '../modules/stores/stores.tables.ts';

@@ -5,7 +5,6 @@
  * one-time set-password link from the CLI or the root token.
  */
 export { staffRoutes } from './staff.routes.ts';
-export { staffSessionsFrom } from './staff.sessions.ts';
 export {
   createStaffService,
   type EnqueueEmail,
@@ -14,4 +13,5 @@ export {
   type StaffService,
   type StaffSessions,
 } from './staff.service.ts';
+export { staffSessionsFrom } from './staff.sessions.ts';
 export { STAFF_ROLES, type StaffRole } from './staff.tables.ts';

@@ -90,7 +90,9 @@ export function staffRoutes(deps: {
         201: jsonContent(
           z.object({
             object: z.literal('staff_link'),
-            url: z.string().openapi({ description: 'Open it to set a password (`/admin/accept?token=…`); works once.' }),
+            url: z
+              .string()
+              .openapi({ description: 'Open it to set a password (`/admin/accept?token=…`); works once.' }),
             expires_at: z.string(),
             staff_user: StaffUserSchema,
           }),

@@ -115,7 +115,11 @@ export function createStaffService(deps: {
     return u;
   }
 
-  async function newLink(tx: Tx, u: StaffUserRow, ttlMs: number): Promise<{ token: string; expiresAt: Date }> {
+  async function newLink(
+    tx: Tx,
+    u: StaffUserRow,
+    ttlMs: number,
+  ): Promise<{ token: string; expiresAt: Date }> {
     const token = newLinkToken();
     const now = clock.now();
     const expiresAt = new Date(now.getTime() + ttlMs);

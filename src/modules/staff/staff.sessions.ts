@@ -21,7 +21,12 @@ export interface SessionsLike {
     refreshToken: string;
     claims?: (subject: string, tx: Executor) => Promise<Record<string, unknown> | null>;
   }): Promise<{ subject: string; session: SessionPairLike }>;
-  revoke(args: { audience: 'staff'; storeId: string; refreshToken: string; everywhere: boolean }): Promise<unknown>;
+  revoke(args: {
+    audience: 'staff';
+    storeId: string;
+    refreshToken: string;
+    everywhere: boolean;
+  }): Promise<unknown>;
   revokeAll(args: { audience: 'staff'; storeId: string; subject: string }): Promise<unknown>;
   verify(
     token: string,

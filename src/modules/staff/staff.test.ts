@@ -39,7 +39,9 @@ async function invited(storeId: string, ownerToken: string, email: string, role:
   });
   expect(a.status).toBe(201);
   // The link works once.
-  const again = await t.request('POST', '/v1/staff/accept', { body: { token: tokenOf(link), password: PASSWORD } });
+  const again = await t.request('POST', '/v1/staff/accept', {
+    body: { token: tokenOf(link), password: PASSWORD },
+  });
   expect(again.status).toBe(400);
   expect(again.json.error.code).toBe('STAFF_INVITATION_INVALID');
   const signIn = await t.request('POST', '/v1/staff/sessions', {
@@ -86,7 +88,7 @@ describe('staff accounts', () => {
       key: staff.access_token,
       body: { amount: 500 },
     });
-    expect(refund.status).toBe(200);
+    expect(refund.status).toBe(201);
     const events = await t.database.db.execute(
       sql`select type, actor from order_event where order_id = ${orderId} order by id`,
     );
@@ -127,7 +129,9 @@ describe('staff accounts', () => {
     const listed = await t.request('GET', '/v1/api_keys', { key: owner.access_token });
     expect(listed.json.data.find((k: { id: string }) => k.id === made.json.id)).not.toHaveProperty('key');
     expect((await t.request('GET', '/v1/store', { key: made.json.key })).status).toBe(200);
-    const revoked = await t.request('POST', `/v1/api_keys/${made.json.id}/revoke`, { key: owner.access_token });
+    const revoked = await t.request('POST', `/v1/api_keys/${made.json.id}/revoke`, {
+      key: owner.access_token,
+    });
     expect(revoked.status).toBe(200);
     expect(revoked.json.revoked_at).not.toBeNull();
     const after = await t.request('GET', '/v1/store', { key: made.json.key });
