@@ -16,7 +16,12 @@ import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
 import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
 import { createOrdersModule } from './modules/orders/index.ts';
 import { createPaymentsModule } from './modules/payments/index.ts';
-import { createPricingModule, redeemCoupon, releaseCouponRedemption } from './modules/pricing/index.ts';
+import {
+  couponRedemptionWrites,
+  couponRefusal,
+  createPricingModule,
+  releaseCouponRedemption,
+} from './modules/pricing/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
 import { createStoresService, storesRoutes } from './modules/stores/index.ts';
 import { AppError } from './shared/app-error.ts';
@@ -217,7 +222,7 @@ export function createApp(options: AppOptions) {
     logger,
     config,
     inventory: { ...inventory.stock, listExpiredReservations },
-    coupons: { redeemCoupon, releaseCouponRedemption },
+    coupons: { couponRedemptionWrites, couponRefusal, releaseCouponRedemption },
     gateways: payments.gateways,
     stores,
     auth,
