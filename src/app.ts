@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
+import { ANALYTICS_EVENTS_PATH, createAnalyticsModule } from './modules/analytics/index.ts';
 import { createCartModule } from './modules/cart/index.ts';
 import { createCatalogFastPath, createCatalogModule } from './modules/catalog/index.ts';
 import { createCheckoutModule } from './modules/checkout/index.ts';
@@ -108,7 +109,9 @@ export function createApp(options: AppOptions) {
     const length = c.req.header('content-length');
     const hasBody =
       (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
-    if (hasBody && type && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
+    // Funnel events may come from navigator.sendBeacon, whose only preflight-free JSON is a text/plain body.
+    const textAllowed = c.req.path === ANALYTICS_EVENTS_PATH && /^text\/plain\s*(;|$)/i.test(type ?? '');
+    if (hasBody && type && !textAllowed && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
     }
     return limitBody(c, next);
@@ -126,6 +129,7 @@ export function createApp(options: AppOptions) {
     '/v1/carts',
     '/v1/checkout',
     '/v1/orders/*/public',
+    ANALYTICS_EVENTS_PATH,
   ]) {
     app.use(p, cors);
   }
@@ -245,6 +249,10 @@ export function createApp(options: AppOptions) {
         : undefined,
   });
   app.route('/', checkout.routes);
+
+  // Funnel events from storefronts: append-only, one insert per batch.
+  const analytics = createAnalyticsModule({ db, ids, clock, resolveKey, limited });
+  app.route('/', analytics.routes);
 
   mountOpenApi(app, apiDocument);
 

@@ -28,6 +28,7 @@ export const ID_PREFIXES = {
   outbox: 'evt',
   job: 'job',
   request: 'req',
+  analyticsEvent: 'aev',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

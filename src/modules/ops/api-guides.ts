@@ -136,6 +136,12 @@ export const TAGS = [
     name: 'Inventory',
     description: 'Stock levels per variant (`on_hand`, `committed`, `held`) and their ledger.',
   },
+  {
+    name: 'Analytics',
+    description:
+      'Funnel events from storefronts (page and product views, cart adds, checkouts, orders), sent in batches; ' +
+      'a beacon may send them as `text/plain` with the publishable key in the body.',
+  },
   { name: 'Pricing', description: 'Coupons, tax rates and shipping rates used to price carts and orders.' },
   { name: 'Store', description: 'The store of the calling key: its name, currency and settings.' },
   {

@@ -134,6 +134,7 @@ const OPERATION_IDS: Record<string, string> = {
   'POST /v1/orders/{id}/refund': 'refundOrder',
   'POST /v1/orders/{id}/complete': 'completeOrder',
   'POST /v1/checkout': 'createCheckout',
+  'POST /v1/analytics/events': 'recordFunnelEvents',
   'POST /v1/webhooks/{gateway}/{store_id}': 'receiveGatewayWebhook',
 };
 

@@ -21,15 +21,24 @@ export function requireKey(resolve: KeyResolver, needs: 'secret' | 'any'): Middl
   return async (c, next) => {
     const key = bearer(c.req.header('authorization'));
     if (!key) throw new AppError('AUTH_REQUIRED', 'Send your API key as `Authorization: Bearer <key>`.');
-    if (!KEY_SHAPE.test(key)) throw new AppError('INVALID_API_KEY', 'The API key is malformed.');
-    const auth = await resolve(key);
-    if (!auth) throw new AppError('INVALID_API_KEY', 'The API key is unknown or revoked.');
-    if (needs === 'secret' && auth.kind !== 'secret') {
-      throw new AppError('SECRET_KEY_REQUIRED', 'This route needs a secret key (sk_…).');
-    }
-    c.set('auth', auth);
+    c.set('auth', await authenticateKey(resolve, key, needs));
     await next();
   };
+}
+
+/** The store and mode of a presented key, or the error that refuses it (for keys that come in a body). */
+export async function authenticateKey(
+  resolve: KeyResolver,
+  key: string,
+  needs: 'secret' | 'any',
+): Promise<AuthContext> {
+  if (!KEY_SHAPE.test(key)) throw new AppError('INVALID_API_KEY', 'The API key is malformed.');
+  const auth = await resolve(key);
+  if (!auth) throw new AppError('INVALID_API_KEY', 'The API key is unknown or revoked.');
+  if (needs === 'secret' && auth.kind !== 'secret') {
+    throw new AppError('SECRET_KEY_REQUIRED', 'This route needs a secret key (sk_…).');
+  }
+  return auth;
 }
 
 /** A fixed bearer token from the environment (the root token, the metrics token), compared in constant time. */
