@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
+import { ANALYTICS_EVENTS_PATH, createAnalyticsModule } from './modules/analytics/index.ts';
 import { createCartModule } from './modules/cart/index.ts';
 import { createCatalogFastPath, createCatalogModule } from './modules/catalog/index.ts';
 import { createCheckoutModule } from './modules/checkout/index.ts';
@@ -23,7 +24,12 @@ import {
   serializeOrder,
 } from './modules/orders/index.ts';
 import { createPaymentsModule } from './modules/payments/index.ts';
-import { createPricingModule, redeemCoupon, releaseCouponRedemption } from './modules/pricing/index.ts';
+import {
+  couponRedemptionWrites,
+  couponRefusal,
+  createPricingModule,
+  releaseCouponRedemption,
+} from './modules/pricing/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
 import { createPasswordHasher, createSessions, createSessionsModule } from './modules/sessions/index.ts';
 import { createStaffService, staffRoutes, staffSessionsFrom } from './modules/staff/index.ts';
@@ -128,7 +134,9 @@ export function createApp(options: AppOptions) {
     const length = c.req.header('content-length');
     const hasBody =
       (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
-    if (hasBody && type && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
+    // Funnel events may come from navigator.sendBeacon, whose only preflight-free JSON is a text/plain body.
+    const textAllowed = c.req.path === ANALYTICS_EVENTS_PATH && /^text\/plain\s*(;|$)/i.test(type ?? '');
+    if (hasBody && type && !textAllowed && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
     }
     return limitBody(c, next);
@@ -149,6 +157,7 @@ export function createApp(options: AppOptions) {
     '/v1/customers',
     '/v1/customers/*',
     '/.well-known/jwks.json',
+    ANALYTICS_EVENTS_PATH,
   ]) {
     app.use(p, cors);
   }
@@ -250,7 +259,7 @@ export function createApp(options: AppOptions) {
     logger,
     config,
     inventory: { ...inventory.stock, listExpiredReservations },
-    coupons: { redeemCoupon, releaseCouponRedemption },
+    coupons: { couponRedemptionWrites, couponRefusal, releaseCouponRedemption },
     gateways: payments.gateways,
     stores,
     auth,
@@ -347,6 +356,9 @@ export function createApp(options: AppOptions) {
     defaultFrom: config.MAIL_FROM,
   });
   tasks.push(...mail.tasks);
+  // Funnel events from storefronts: append-only, one insert per batch.
+  const analytics = createAnalyticsModule({ db, ids, clock, resolveKey, limited });
+  app.route('/', analytics.routes);
 
   mountOpenApi(app, apiDocument);
 

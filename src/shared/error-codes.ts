@@ -40,7 +40,7 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: {
     status: 413,
     type: 'invalid_request_error',
-    description: 'The request body is larger than the limit (1 MiB).',
+    description: 'The request body is larger than the limit (1 MiB; 32 KB for a batch of funnel events).',
   },
   INVALID_CURSOR: {
     status: 400,

@@ -32,6 +32,7 @@ export const ID_PREFIXES = {
   email: 'eml',
   staffUser: 'stf',
   staffInvitation: 'sinv',
+  analyticsEvent: 'aev',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -142,6 +142,12 @@ export const TAGS = [
       'Shopper accounts: sign-up, sessions (short-lived ES256 access tokens sent as `Customer-Token`, rotating ' +
       'refresh tokens), email verification, password reset, addresses and order history. Publishable key required.',
   },
+  {
+    name: 'Analytics',
+    description:
+      'Funnel events from storefronts (page and product views, cart adds, checkouts, orders), sent in batches; ' +
+      'a beacon may send them as `text/plain` with the publishable key in the body.',
+  },
   { name: 'Pricing', description: 'Coupons, tax rates and shipping rates used to price carts and orders.' },
   {
     name: 'Staff',

@@ -162,6 +162,7 @@ const OPERATION_IDS: Record<string, string> = {
   'POST /v1/customers/password_reset': 'requestCustomerPasswordReset',
   'POST /v1/customers/password_reset/confirm': 'confirmCustomerPasswordReset',
   'GET /.well-known/jwks.json': 'getJsonWebKeySet',
+  'POST /v1/analytics/events': 'recordFunnelEvents',
   'POST /v1/webhooks/{gateway}/{store_id}': 'receiveGatewayWebhook',
 };
 

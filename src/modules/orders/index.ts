@@ -18,7 +18,7 @@ import { createOutboxRelay } from './outbox.relay.ts';
 export { callGateway, type GatewayCall } from './orders.gateway.ts';
 export { ORDER_ID, OrderSchema, orderScope } from './orders.routes.ts';
 export { assertTransition, gatewayKeys, ORDER_TRANSITIONS, settlementFor } from './orders.rules.ts';
-export { type DailySales, salesByDay } from './orders.sales.ts';
+export { type DailySales, salesByDay, storesWithSales } from './orders.sales.ts';
 export { serializeOrder } from './orders.serialize.ts';
 export {
   createOrdersService,

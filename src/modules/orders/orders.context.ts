@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { SQL } from 'drizzle-orm';
 import { AppError } from '../../shared/app-error.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { Executor, Tx } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { type Write, writeTogether } from '../../shared/write-together.ts';
+import { type NamedWrite, type Write, writeTogether } from '../../shared/write-together.ts';
 import type { GatewayChoice, PaymentGateway } from '../payments/index.ts';
 import type { StoreSettings } from '../stores/index.ts';
 import * as repo from './orders.repo.ts';
@@ -46,7 +47,13 @@ export interface KnownLines {
 
 /** The coupon operations orders need (the pricing module's exports fit this shape). */
 export interface OrdersCoupons {
-  redeemCoupon(tx: Tx, input: { storeId: string; couponId: string; orderId: string }): Promise<unknown>;
+  /** The writes that take one use for an order of this transaction; `taken` (select list) reads 1 or 0. */
+  couponRedemptionWrites(input: { storeId: string; couponId: string; orderId: string }): {
+    writes: NamedWrite[];
+    taken: SQL;
+  };
+  /** Why the use was not taken: the error to throw. */
+  couponRefusal(tx: Tx, input: { storeId: string; couponId: string }): Promise<Error>;
   releaseCouponRedemption(tx: Tx, input: { couponId: string; orderId: string }): Promise<unknown>;
 }
 

@@ -42,3 +42,12 @@ export async function salesByDay(
     .groupBy(order.livemode, day, order.currency);
   return rows.map((r) => ({ ...r, orders: Number(r.orders), revenue: Number(r.revenue ?? 0) }));
 }
+
+/** Stores with orders paid in `[from, to)`: whose sales days the rollup task redoes. */
+export async function storesWithSales(db: Executor, input: { from: Date; to: Date }): Promise<string[]> {
+  const r = await db
+    .selectDistinct({ storeId: order.storeId })
+    .from(order)
+    .where(and(isNotNull(order.paidAt), gte(order.paidAt, input.from), lt(order.paidAt, input.to)));
+  return r.map((x) => x.storeId);
+}

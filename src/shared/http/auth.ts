@@ -56,14 +56,24 @@ export function requireKey(
       c.set('auth', staff);
       return next();
     }
-    const auth = await resolve(key);
-    if (!auth) throw new AppError('INVALID_API_KEY', 'The API key is unknown or revoked.');
-    if (needs === 'secret' && auth.kind !== 'secret') {
-      throw new AppError('SECRET_KEY_REQUIRED', 'This route needs a secret key (sk_…).');
-    }
-    c.set('auth', auth);
+    c.set('auth', await authenticateKey(resolve, key, needs));
     await next();
   };
+}
+
+/** The store and mode of a presented key, or the error that refuses it (for keys that come in a body). */
+export async function authenticateKey(
+  resolve: KeyResolver,
+  key: string,
+  needs: 'secret' | 'any',
+): Promise<AuthContext> {
+  if (!KEY_SHAPE.test(key)) throw new AppError('INVALID_API_KEY', 'The API key is malformed.');
+  const auth = await resolve(key);
+  if (!auth) throw new AppError('INVALID_API_KEY', 'The API key is unknown or revoked.');
+  if (needs === 'secret' && auth.kind !== 'secret') {
+    throw new AppError('SECRET_KEY_REQUIRED', 'This route needs a secret key (sk_…).');
+  }
+  return auth;
 }
 
 /** A fixed bearer token from the environment (the root token, the metrics token), compared in constant time. */
