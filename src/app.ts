@@ -2,7 +2,11 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
-import { ANALYTICS_EVENTS_PATH, createAnalyticsModule } from './modules/analytics/index.ts';
+import {
+  ANALYTICS_EVENTS_PATH,
+  createAnalyticsModule,
+  createReportsModule,
+} from './modules/analytics/index.ts';
 import { createCartModule } from './modules/cart/index.ts';
 import { createCatalogFastPath, createCatalogModule } from './modules/catalog/index.ts';
 import { createCheckoutModule } from './modules/checkout/index.ts';
@@ -21,7 +25,9 @@ import {
   createOrdersModule,
   type OrderLineRow,
   type OrderRow,
+  salesByDay,
   serializeOrder,
+  storesWithSales,
 } from './modules/orders/index.ts';
 import { createPaymentsModule } from './modules/payments/index.ts';
 import {
@@ -214,7 +220,18 @@ export function createApp(options: AppOptions) {
   });
   // Search is mounted after the catalog module is built (it memoises results in the catalog's page cache),
   // and its route is matched first because the catalog's product route steps aside for /v1/products/search.
+  // Reports read the rollups the worker builds from the funnel events and the paid orders.
+  const reportsModule = createReportsModule({
+    db,
+    clock,
+    logger,
+    secret: auth.secret,
+    salesByDay,
+    storesWithSales,
+    rollupEveryMs: config.ANALYTICS_ROLLUP_EVERY_MS,
+  });
   const search = createSearchModule({
+    onZeroResults: (miss) => reportsModule.recordSearchMiss(miss),
     db,
     auth,
     metrics,
@@ -359,6 +376,8 @@ export function createApp(options: AppOptions) {
   // Funnel events from storefronts: append-only, one insert per batch.
   const analytics = createAnalyticsModule({ db, ids, clock, resolveKey, limited });
   app.route('/', analytics.routes);
+  app.route('/', reportsModule.routes);
+  tasks.push(...reportsModule.tasks);
 
   mountOpenApi(app, apiDocument);
 
@@ -392,6 +411,8 @@ export function createApp(options: AppOptions) {
     mail: { mailer, enqueueEmail: mail.enqueueEmail, consumer: mail.consumer, sendDue: mail.sendDue },
     /** Staff accounts (the CLI's `staff create-owner`, the first start's demo owner link). */
     staff,
+    /** Analytics rollups and reports (the worker's task; tests run it by hand). */
+    reports: reportsModule,
     async start(opts: { worker: boolean }) {
       for (const s of starters) await s();
       if (opts.worker) worker.start();

@@ -150,6 +150,12 @@ export const TAGS = [
   },
   { name: 'Pricing', description: 'Coupons, tax rates and shipping rates used to price carts and orders.' },
   {
+    name: 'Reports',
+    description:
+      'Funnel, sales, top products and zero-result searches from daily rollups the worker rebuilds every few ' +
+      'minutes (`ANALYTICS_ROLLUP_EVERY_MS`); the overview is computed live. Days are UTC. Secret key or staff token.',
+  },
+  {
     name: 'Staff',
     description:
       'Dashboard users. Staff sign in with email and password and send the access token as `Authorization: Bearer` ' +

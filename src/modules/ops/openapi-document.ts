@@ -163,6 +163,11 @@ const OPERATION_IDS: Record<string, string> = {
   'POST /v1/customers/password_reset/confirm': 'confirmCustomerPasswordReset',
   'GET /.well-known/jwks.json': 'getJsonWebKeySet',
   'POST /v1/analytics/events': 'recordFunnelEvents',
+  'GET /v1/reports/funnel': 'getFunnelReport',
+  'GET /v1/reports/sales': 'getSalesReport',
+  'GET /v1/reports/top_products': 'getTopProductsReport',
+  'GET /v1/reports/search_terms': 'getSearchTermsReport',
+  'GET /v1/reports/overview': 'getOverviewReport',
   'POST /v1/webhooks/{gateway}/{store_id}': 'receiveGatewayWebhook',
 };
 
