@@ -127,6 +127,7 @@ export function createSearchService(deps: {
       if (tsquery === null) {
         // Only stop words, or a word nothing resembles: nothing can match.
         zeroResults.inc();
+        deps.onZeroResults?.({ storeId, livemode: auth.mode === 'live', term: q });
         duration.observe({ corrected: String(corrected.length > 0) }, (performance.now() - started) / 1000);
         return {
           object: 'list',
