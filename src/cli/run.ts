@@ -97,7 +97,8 @@ export async function runServer(config: Config, opts: { command: 'start' | 'serv
     return;
   }
   const database = await openMigrated(config, opts.command);
-  const seeded = opts.command === 'start' && config.SEED_ON_START ? await seedIfEmpty(config, database) : null;
+  const seeded =
+    opts.command === 'start' && config.SEED_ON_START ? await seedIfEmpty(config, database) : null;
   const built = createApp({ config, database });
   if (seeded) {
     const owner = await built.staff.createOwner({ storeId: seeded, email: DEMO_OWNER_EMAIL, by: 'cli' });

@@ -1,4 +1,4 @@
-import { and, asc, between, desc, eq, gte, inArray, isNull, lt, sql, sum } from 'drizzle-orm';
+import { and, asc, between, desc, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { AppError } from '../../shared/app-error.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { type Executor, rows } from '../../shared/db.ts';
