@@ -3,6 +3,11 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
+import {
+  ANALYTICS_EVENTS_PATH,
+  createAnalyticsModule,
+  createReportsModule,
+} from './modules/analytics/index.ts';
 import { createCartModule } from './modules/cart/index.ts';
 import { createCatalogFastPath, createCatalogModule } from './modules/catalog/index.ts';
 import { createCheckoutModule } from './modules/checkout/index.ts';
@@ -22,14 +27,22 @@ import {
   createOrdersModule,
   type OrderLineRow,
   type OrderRow,
+  salesByDay,
   serializeOrder,
+  storesWithSales,
 } from './modules/orders/index.ts';
 import { createPaymentsModule } from './modules/payments/index.ts';
-import { createPricingModule, redeemCoupon, releaseCouponRedemption } from './modules/pricing/index.ts';
+import {
+  couponRedemptionWrites,
+  couponRefusal,
+  createPricingModule,
+  releaseCouponRedemption,
+} from './modules/pricing/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
-import { createPasswordHasher, createSessionsModule } from './modules/sessions/index.ts';
+import { createPasswordHasher, createSessions, createSessionsModule } from './modules/sessions/index.ts';
+import { createStaffService, staffRoutes, staffSessionsFrom } from './modules/staff/index.ts';
 import { createStorefrontBuilder, storefrontFastPath, storefrontRoutes } from './modules/storefront/index.ts';
-import { createStoresService, storesRoutes } from './modules/stores/index.ts';
+import { createStoresService, storeApiKeysRoutes, storesRoutes } from './modules/stores/index.ts';
 import { createWebhooksModule } from './modules/webhooks/index.ts';
 import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
@@ -89,8 +102,10 @@ export function createApp(options: AppOptions) {
     : memoryRateLimiter({ perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST });
   const limited = rateLimit(limiter);
   const resolveKey = (key: string) => stores.resolveKey(key);
-  const secretAuth = requireKey(resolveKey, 'secret');
-  const anyAuth = requireKey(resolveKey, 'any');
+  // A staff access token (a JWT) is taken wherever a secret key is; the staff service is built below.
+  const verifyStaff = (token: string) => staff.verifyAccessToken(token);
+  const secretAuth = requireKey(resolveKey, 'secret', verifyStaff);
+  const anyAuth = requireKey(resolveKey, 'any', verifyStaff);
   const auth = {
     /** secret key, rate limited */
     secret: [secretAuth, limited] as const,
@@ -117,7 +132,9 @@ export function createApp(options: AppOptions) {
     const length = c.req.header('content-length');
     const hasBody =
       (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
-    if (hasBody && type && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
+    // Funnel events may come from navigator.sendBeacon, whose only preflight-free JSON is a text/plain body.
+    const textAllowed = c.req.path === ANALYTICS_EVENTS_PATH && /^text\/plain\s*(;|$)/i.test(type ?? '');
+    if (hasBody && type && !textAllowed && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
     }
     return limitBody(c, next);
@@ -138,7 +155,7 @@ export function createApp(options: AppOptions) {
     '/v1/customers',
     '/v1/customers/*',
     '/.well-known/jwks.json',
-    '/v1/analytics/events',
+    ANALYTICS_EVENTS_PATH,
   ]) {
     app.use(p, cors);
   }
@@ -217,7 +234,18 @@ export function createApp(options: AppOptions) {
   });
   // Search is mounted after the catalog module is built (it memoises results in the catalog's page cache),
   // and its route is matched first because the catalog's product route steps aside for /v1/products/search.
+  // Reports read the rollups the worker builds from the funnel events and the paid orders.
+  const reportsModule = createReportsModule({
+    db,
+    clock,
+    logger,
+    secret: auth.secret,
+    salesByDay,
+    storesWithSales,
+    rollupEveryMs: config.ANALYTICS_ROLLUP_EVERY_MS,
+  });
   const search = createSearchModule({
+    onZeroResults: (miss) => reportsModule.recordSearchMiss(miss),
     db,
     auth,
     metrics,
@@ -262,7 +290,7 @@ export function createApp(options: AppOptions) {
     logger,
     config,
     inventory: { ...inventory.stock, listExpiredReservations },
-    coupons: { redeemCoupon, releaseCouponRedemption },
+    coupons: { couponRedemptionWrites, couponRefusal, releaseCouponRedemption },
     gateways: payments.gateways,
     stores,
     auth,
@@ -316,6 +344,36 @@ export function createApp(options: AppOptions) {
     storefrontUrl: config.STOREFRONT_URL,
   });
   app.route('/', customers.routes);
+  // Staff: dashboard users on the same session machinery (audience `staff`, its own signing keys).
+  const staff = createStaffService({
+    db,
+    ids,
+    clock,
+    sessions: staffSessionsFrom(
+      createSessions({
+        db,
+        clock,
+        keys: sessionsModule.keys,
+        issuer: config.SESSION_ISSUER,
+        accessTtlSeconds: config.STAFF_ACCESS_TTL_SECONDS,
+        refreshTtlSeconds: config.STAFF_REFRESH_TTL_SECONDS,
+      }),
+      createPasswordHasher({ N: config.PASSWORD_SCRYPT_COST, r: 8, p: 1 }),
+    ),
+    stores,
+    enqueueEmail: (tx, message) => mail.enqueueEmail(tx, message),
+    publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+  });
+  app.route(
+    '/',
+    staffRoutes({
+      staff,
+      secret: auth.secret,
+      root: requireRoot(config.CROWDSTART_ROOT_TOKEN),
+      limited: rateLimit(signInLimiter(config.SIGNIN_LIMIT_PER_ADDRESS)),
+    }),
+  );
+  app.route('/', storeApiKeysRoutes({ stores, secret: auth.secret }));
   const checkout = createCheckoutModule({
     customerOf: (storeId, token) => customers.service.authenticate(storeId, token),
     db,
@@ -333,6 +391,12 @@ export function createApp(options: AppOptions) {
         : undefined,
   });
   app.route('/', checkout.routes);
+
+  // Funnel events from storefronts: append-only, one insert per batch.
+  const analytics = createAnalyticsModule({ db, ids, clock, resolveKey, limited });
+  app.route('/', analytics.routes);
+  app.route('/', reportsModule.routes);
+  tasks.push(...reportsModule.tasks);
 
   mountOpenApi(app, apiDocument);
 
@@ -394,6 +458,10 @@ export function createApp(options: AppOptions) {
     },
     /** Mail for other modules: the mailer port, and `enqueueEmail(tx, …)` to send in the worker after commit. */
     mail: { mailer, enqueueEmail: mail.enqueueEmail, consumer: mail.consumer, sendDue: mail.sendDue },
+    /** Staff accounts (the CLI's `staff create-owner`, the first start's demo owner link). */
+    staff,
+    /** Analytics rollups and reports (the worker's task; tests run it by hand). */
+    reports: reportsModule,
     async start(opts: { worker: boolean }) {
       for (const s of starters) await s();
       if (opts.worker) worker.start();

@@ -65,6 +65,13 @@ const configSchema = z.object({
   SESSION_ISSUER: z.string().min(1).max(200).default('crowdstart'),
   CUSTOMER_ACCESS_TTL_SECONDS: intFrom(900, 60, 3600),
   CUSTOMER_REFRESH_TTL_SECONDS: intFrom(30 * 86_400, 3600, 365 * 86_400),
+  /** Staff sessions: a role change or removal reaches an access token at its next refresh, so keep it short. */
+  STAFF_ACCESS_TTL_SECONDS: intFrom(600, 60, 3600),
+  STAFF_REFRESH_TTL_SECONDS: intFrom(7 * 86_400, 3600, 90 * 86_400),
+  /** How often the worker rebuilds the recent days' analytics rollups (reports lag by at most this much). */
+  ANALYTICS_ROLLUP_EVERY_MS: intFrom(300_000, 1000, 86_400_000),
+  /** The address people reach this server at: staff invitation and sign-in links (`/admin/accept`) point there. */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** scrypt cost N for new password hashes (a power of two); stored hashes keep their own and are upgraded at sign-in. */
   PASSWORD_SCRYPT_COST: intFrom(32_768, 1024, 1_048_576).refine(
     (n) => (n & (n - 1)) === 0,

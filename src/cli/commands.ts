@@ -118,4 +118,14 @@ export const COMMANDS: Command[] = [
         apiBase: v['api-base'] as string | undefined,
       }),
   },
+  {
+    name: 'staff create-owner',
+    summary: "make someone a store's owner; prints a one-time link to set the password and sign in",
+    options: {
+      store: { value: 'ID', description: 'the store id, store_… (required)', required: true },
+      email: { value: 'EMAIL', description: "the owner's email (required)", required: true, parse: nonEmpty },
+    },
+    run: async (v, config) =>
+      (await actions()).runStaffCreateOwner(config, { storeId: v.store as string, email: v.email as string }),
+  },
 ];

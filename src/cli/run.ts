@@ -53,8 +53,11 @@ function progressBar(label: string) {
   };
 }
 
+/** The demo store's owner: `npm start` prints a link to set their password on the first start. */
+export const DEMO_OWNER_EMAIL = 'owner@example.com';
+
 /** Seeds the demo store and prints its keys (the only time they are shown) unless a store exists. */
-export async function seedIfEmpty(config: Config, database: Database) {
+export async function seedIfEmpty(config: Config, database: Database): Promise<string | null> {
   const stores = createStoresService({ db: database.db, ids });
   const existing = await stores.listStores();
   if (existing.length > 0) {
@@ -62,7 +65,7 @@ export async function seedIfEmpty(config: Config, database: Database) {
       `Using existing data in ${dataLocation(config)}: ${existing.length} store(s), first ${existing[0]!.id}.\n` +
         'Keys are shown only when created; make new ones with `npm run cli -- keys create --store <id> --kind publishable`.\n',
     );
-    return;
+    return null;
   }
   const result = await seedDemoStore({
     db: database.db,
@@ -77,6 +80,7 @@ export async function seedIfEmpty(config: Config, database: Database) {
       '  (keys are stored hashed and shown only now; keep them)\n\n' +
       `  curl -H "Authorization: Bearer ${result.publishableKey}" http://localhost:${config.PORT}/v1/products/${result.sampleSlug}\n\n`,
   );
+  return result.storeId;
 }
 
 /**
@@ -163,8 +167,15 @@ export async function runServer(config: Config, opts: { command: 'start' | 'serv
     return;
   }
   const database = await openMigrated(config, opts.command);
-  if (opts.command === 'start' && config.SEED_ON_START) await seedIfEmpty(config, database);
+  const seeded =
+    opts.command === 'start' && config.SEED_ON_START ? await seedIfEmpty(config, database) : null;
   const built = createApp({ config, database });
+  if (seeded) {
+    const owner = await built.staff.createOwner({ storeId: seeded, email: DEMO_OWNER_EMAIL, by: 'cli' });
+    process.stdout.write(
+      `  dashboard owner ${DEMO_OWNER_EMAIL}: set a password and sign in (once, within 24 h):\n  ${owner.link}\n\n`,
+    );
+  }
   await built.start({ worker: opts.command === 'start' });
   await configureStorefront(config, built);
   const served = await listen(built, {
@@ -240,6 +251,21 @@ export async function runKeysCreate(
       `${JSON.stringify({ id: row.id, kind: input.kind, mode: input.mode, key: plaintext })}\n`,
     );
   } finally {
+    await database.close();
+  }
+}
+
+/** `staff create-owner`: the store's first (or another) owner, and a one-time link to set the password. */
+export async function runStaffCreateOwner(config: Config, input: { storeId: string; email: string }) {
+  const database = await openMigrated(config, 'staff create-owner');
+  const built = createApp({ config, database });
+  try {
+    const r = await built.staff.createOwner({ ...input, by: 'cli' });
+    process.stdout.write(
+      `${JSON.stringify({ id: r.user.id, email: r.user.email, role: r.user.role, url: r.link, expires_at: r.expiresAt.toISOString() })}\n`,
+    );
+  } finally {
+    await built.close();
     await database.close();
   }
 }

@@ -40,7 +40,7 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: {
     status: 413,
     type: 'invalid_request_error',
-    description: 'The request body is larger than the limit (1 MiB).',
+    description: 'The request body is larger than the limit (1 MiB; 32 KB for a batch of funnel events).',
   },
   INVALID_CURSOR: {
     status: 400,
@@ -98,6 +98,46 @@ export const ERROR_CODES = {
     status: 429,
     type: 'rate_limit_error',
     description: 'Too many requests for this key; retry after the `Retry-After` seconds.',
+  },
+  // staff
+  INVALID_STAFF_TOKEN: {
+    status: 401,
+    type: 'authentication_error',
+    description:
+      'The staff access token is malformed, expired, for another audience or signed by an unknown key.',
+  },
+  STAFF_ROLE_FORBIDDEN: {
+    status: 403,
+    type: 'permission_error',
+    description:
+      "The staff user's role does not allow this: `read_only` may only read, and only an `owner` manages staff and API keys.",
+  },
+  STAFF_NOT_FOUND: {
+    status: 404,
+    type: 'not_found_error',
+    description: 'No staff user with this id in the store.',
+  },
+  STAFF_TOKEN_REQUIRED: {
+    status: 403,
+    type: 'permission_error',
+    description:
+      'The route is about the signed-in staff user and needs a staff access token, not an API key.',
+  },
+  STAFF_EMAIL_TAKEN: {
+    status: 409,
+    type: 'conflict_error',
+    description: 'Another staff user of the store already has this email.',
+  },
+  STAFF_LAST_OWNER: {
+    status: 409,
+    type: 'conflict_error',
+    description: 'The store must keep at least one active owner; promote another owner first.',
+  },
+  STAFF_INVITATION_INVALID: {
+    status: 400,
+    type: 'invalid_request_error',
+    description:
+      'The invitation or sign-in link is unknown, already used or expired; ask an owner for a new one.',
   },
   // customers and sessions
   CUSTOMER_AUTH_REQUIRED: {

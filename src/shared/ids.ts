@@ -33,6 +33,9 @@ export const ID_PREFIXES = {
   webhookDelivery: 'whd',
   webhookAttempt: 'wha',
   email: 'eml',
+  staffUser: 'stf',
+  staffInvitation: 'sinv',
+  analyticsEvent: 'aev',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

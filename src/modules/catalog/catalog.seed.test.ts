@@ -80,4 +80,27 @@ describe('demo seed', () => {
     expect(apparel.status).toBe(200);
     expect(apparel.json.products.data.length).toBeGreaterThan(0);
   });
+
+  it("leaves search's facet columns as the variants and stock say", async () => {
+    const seeded = await seedDemoStore({ db: t.database.db, stores: t.deps.stores, products: 80 });
+    const wrong = await rows<{ id: string }>(
+      t.database.db,
+      sql`select p.id from product p
+           where p.store_id = ${seeded.storeId}
+             and (p.in_stock is distinct from exists (
+                    select 1 from variant v left join inventory_level l on l.variant_id = v.id
+                     where v.product_id = p.id
+                       and (not v.track_inventory or v.allow_backorder or coalesce(l.on_hand - l.committed, 0) > 0))
+               or p.facet_options is distinct from (
+                    select array_agg(distinct e.key || chr(31) || e.value order by e.key || chr(31) || e.value)
+                      from variant v cross join lateral jsonb_each_text(v.option_values) e where v.product_id = p.id))`,
+    );
+    expect(wrong).toEqual([]);
+    const counts = await rows<{ in_stock: number; out: number }>(
+      t.database.db,
+      sql`select count(*) filter (where in_stock)::int as in_stock, count(*) filter (where not in_stock)::int as out
+            from product where store_id = ${seeded.storeId}`,
+    );
+    expect(counts[0]!.in_stock).toBeGreaterThan(60);
+  });
 });

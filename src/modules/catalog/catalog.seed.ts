@@ -575,6 +575,9 @@ export async function seedDemoStore(options: SeedOptions): Promise<SeedResult> {
           track_inventory: v.trackInventory,
           allow_backorder: v.allowBackorder,
           position,
+          // Known from the start (the stock goes in below without the stock-change statement): search's in-stock
+          // facet reads it.
+          listed_in_stock: !v.trackInventory || v.allowBackorder || v.onHand > 0,
         });
         levels.push({ variant_id: variantId, store_id: store.id, on_hand: v.onHand });
         movements.push({
@@ -630,6 +633,7 @@ export async function seedDemoStore(options: SeedOptions): Promise<SeedResult> {
           'track_inventory',
           'allow_backorder',
           'position',
+          'listed_in_stock',
         ],
         variants,
       );

@@ -44,6 +44,14 @@ export const product = pgTable(
     /** Cheapest and dearest variant price, kept by the service for sorting and price filters. */
     priceMin: bigint('price_min', { mode: 'number' }).notNull().default(0),
     priceMax: bigint('price_max', { mode: 'number' }).notNull().default(0),
+    /**
+     * Search facets, kept by triggers on `variant` (migration `search_facets`) in the transaction that writes
+     * the variants or moves their stock across zero: every option value of the variants as `name␟value`
+     * (U+001F between), and whether any variant is sellable now. Search counts and filters on these instead of
+     * reading every matching product's variants and stock.
+     */
+    facetOptions: text('facet_options').array().notNull().default(sql`'{}'::text[]`),
+    inStock: boolean('in_stock').notNull().default(false),
     version: integer('version').notNull().default(1),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -53,6 +61,7 @@ export const product = pgTable(
     index('product_store_status_id_idx').on(t.storeId, t.status, t.id),
     // Secret-key lists page through every status in id order.
     index('product_store_id_idx').on(t.storeId, t.id),
+    index('product_facet_options_idx').using('gin', t.facetOptions),
   ],
 );
 

@@ -297,6 +297,51 @@ describe('checkout with coupons and shipping', () => {
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 9, committed: 0 });
   });
 
+  it('concurrent checkouts on a coupon limited to 3 redeem it exactly 3 times; the refused ones keep nothing', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { price: 2000, onHand: 50 });
+    const c = await t.request('POST', '/v1/coupons', {
+      key: s.sk,
+      body: { code: 'THREE', kind: 'fixed', value: 500, usage_limit: 3 },
+    });
+    expect(c.status).toBe(201);
+    // Every cart is priced while the coupon still has uses left: the limit is kept by the order transaction.
+    const tokens = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const token = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+        const r = await t.request('PUT', '/v1/carts/current/coupon', {
+          key: s.pk,
+          body: { code: 'three', cart_token: token },
+        });
+        expect(r.status).toBe(200);
+        return r.json.token as string;
+      }),
+    );
+    const results = await Promise.all(tokens.map((token) => checkout(t, s.pk, token)));
+    const paid = results.filter((r) => r.status === 201);
+    expect(paid).toHaveLength(3);
+    for (const r of paid) expect(r.json.order).toMatchObject({ total: 1500, coupon_code: 'THREE' });
+    for (const r of results.filter((r) => r.status !== 201)) {
+      expect(r.status).toBe(409);
+      expect(r.json.error.code).toBe('COUPON_EXHAUSTED');
+    }
+    expect(await usedCount(c.json.id)).toBe(3);
+    expect(
+      await count(t, sql`select count(*)::int as n from coupon_redemption where coupon_id = ${c.json.id}`),
+    ).toBe(3);
+    // A refused checkout left no order and no reserved stock behind.
+    expect(await count(t, sql`select count(*)::int as n from "order" where store_id = ${s.id}`)).toBe(3);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 47, committed: 0 });
+
+    // Cancelling a paid order gives its use back.
+    const cancel = await t.request('POST', `/v1/orders/${paid[0]!.json.order.id}/cancel`, {
+      key: s.sk,
+      body: {},
+    });
+    expect(cancel.status).toBe(200);
+    expect(await usedCount(c.json.id)).toBe(2);
+  });
+
   it('needs a shipping address and rate when the store ships, and charges the shipping', async () => {
     const s = await t.createStore();
     const v = await seedVariant(t, s, { price: 2000 });

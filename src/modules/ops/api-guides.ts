@@ -149,12 +149,31 @@ export const TAGS = [
       'Shopper accounts: sign-up, sessions (short-lived ES256 access tokens sent as `Customer-Token`, rotating ' +
       'refresh tokens), email verification, password reset, addresses and order history. Publishable key required.',
   },
+  {
+    name: 'Analytics',
+    description:
+      'Funnel events from storefronts (page and product views, cart adds, checkouts, orders), sent in batches; ' +
+      'a beacon may send them as `text/plain` with the publishable key in the body.',
+  },
   { name: 'Pricing', description: 'Coupons, tax rates and shipping rates used to price carts and orders.' },
   {
     name: 'Webhooks',
     description:
       'Endpoints that receive events, signed to the Standard Webhooks specification (`webhook-id`, ' +
       '`webhook-timestamp`, `webhook-signature`), retried for about 33 hours; the delivery log and redelivery.',
+  },
+  {
+    name: 'Reports',
+    description:
+      'Funnel, sales, top products and zero-result searches from daily rollups the worker rebuilds every few ' +
+      'minutes (`ANALYTICS_ROLLUP_EVERY_MS`); the overview is computed live. Days are UTC. Secret key or staff token.',
+  },
+  {
+    name: 'Staff',
+    description:
+      'Dashboard users. Staff sign in with email and password and send the access token as `Authorization: Bearer` ' +
+      'on any secret-key route, in the mode (`test` or `live`) chosen at sign-in, within their role: `owner` ' +
+      '(everything), `staff` (everything but staff and API keys), `read_only` (reads only).',
   },
   { name: 'Store', description: 'The store of the calling key: its name, currency and settings.' },
   {

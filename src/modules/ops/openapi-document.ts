@@ -136,6 +136,19 @@ const OPERATION_IDS: Record<string, string> = {
   'POST /v1/checkout': 'createCheckout',
   'GET /v1/events': 'listEvents',
   'GET /v1/events/{id}': 'getEvent',
+  'POST /v1/stores/{store_id}/owner_link': 'createOwnerLink',
+  'POST /v1/staff/sessions': 'createStaffSession',
+  'POST /v1/staff/sessions/refresh': 'refreshStaffSession',
+  'POST /v1/staff/sessions/revoke': 'revokeStaffSession',
+  'POST /v1/staff/accept': 'acceptStaffInvitation',
+  'GET /v1/staff/me': 'getCurrentStaffUser',
+  'POST /v1/staff': 'inviteStaffUser',
+  'GET /v1/staff': 'listStaffUsers',
+  'PATCH /v1/staff/{id}': 'updateStaffUser',
+  'DELETE /v1/staff/{id}': 'deleteStaffUser',
+  'GET /v1/api_keys': 'listStoreApiKeys',
+  'POST /v1/api_keys': 'createStoreApiKey',
+  'POST /v1/api_keys/{id}/revoke': 'revokeStoreApiKey',
   'POST /v1/customers': 'createCustomer',
   'POST /v1/customers/sessions': 'createCustomerSession',
   'POST /v1/customers/sessions/refresh': 'refreshCustomerSession',
@@ -151,6 +164,12 @@ const OPERATION_IDS: Record<string, string> = {
   'POST /v1/customers/password_reset': 'requestCustomerPasswordReset',
   'POST /v1/customers/password_reset/confirm': 'confirmCustomerPasswordReset',
   'GET /.well-known/jwks.json': 'getJsonWebKeySet',
+  'POST /v1/analytics/events': 'recordFunnelEvents',
+  'GET /v1/reports/funnel': 'getFunnelReport',
+  'GET /v1/reports/sales': 'getSalesReport',
+  'GET /v1/reports/top_products': 'getTopProductsReport',
+  'GET /v1/reports/search_terms': 'getSearchTermsReport',
+  'GET /v1/reports/overview': 'getOverviewReport',
   'POST /v1/webhooks/{gateway}/{store_id}': 'receiveGatewayWebhook',
   'POST /v1/webhook_endpoints': 'createWebhookEndpoint',
   'GET /v1/webhook_endpoints': 'listWebhookEndpoints',
@@ -583,7 +602,9 @@ export function createApiDocument(app: OpenAPIHono<AppEnv>): () => OpenApiDocume
   app.openAPIRegistry.registerComponent('securitySchemes', 'secretKey', {
     type: 'http',
     scheme: 'bearer',
-    description: 'Secret key `sk_test_…` / `sk_live_…`: everything in the store. Keep it on a server.',
+    description:
+      'Secret key `sk_test_…` / `sk_live_…`: everything in the store. Keep it on a server. A staff access token ' +
+      '(from `POST /v1/staff/sessions`) is taken here too, in the mode chosen at sign-in and within its role.',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'customerToken', {
     type: 'apiKey',

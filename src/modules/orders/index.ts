@@ -17,6 +17,7 @@ import { createOrdersService, type OrdersDeps } from './orders.service.ts';
 export { callGateway, type GatewayCall } from './orders.gateway.ts';
 export { ORDER_ID, OrderSchema, orderScope } from './orders.routes.ts';
 export { assertTransition, gatewayKeys, ORDER_TRANSITIONS, settlementFor } from './orders.rules.ts';
+export { type DailySales, salesByDay, storesWithSales } from './orders.sales.ts';
 export { serializeOrder } from './orders.serialize.ts';
 export {
   createOrdersService,

@@ -20,7 +20,7 @@ export function createOrderAdmin(
   const { reconcileOne, cancelPending } = settlement;
   const { createRefund, executeRefund } = refunds;
 
-  async function captureAuthorized(o: OrderRow): Promise<OrderRow> {
+  async function captureAuthorized(o: OrderRow, actor?: string): Promise<OrderRow> {
     if (o.paymentStatus !== 'authorized') return o;
     const p = await repo.paymentOf(db, o.id);
     if (!p?.reference)
@@ -60,6 +60,7 @@ export function createOrderAdmin(
         {
           type: 'order.payment_captured',
           data: { amount_captured: result.amountCaptured, reference: p.reference },
+          actor,
         },
         now,
       );
@@ -82,7 +83,7 @@ export function createOrderAdmin(
     throw new AppError('VERSION_CONFLICT', 'The order changed meanwhile; re-read it and retry.');
   }
 
-  async function cancelPaid(o: OrderRow, reason: string | null): Promise<OrderRow> {
+  async function cancelPaid(o: OrderRow, reason: string | null, actor?: string): Promise<OrderRow> {
     const now = clock.now();
     if (o.paymentStatus === 'authorized') {
       // Nothing was captured: void at the gateway first (the same key makes a retry safe), then record.
@@ -120,6 +121,7 @@ export function createOrderAdmin(
             from: 'paid',
             to: 'cancelled',
             data: { reason, voided: true },
+            actor,
           },
           now,
         );
@@ -163,6 +165,7 @@ export function createOrderAdmin(
           from: 'paid',
           to: 'cancelled',
           data: { reason, refund_id: r?.id ?? null, refund_amount: amount },
+          actor,
         },
         now,
       );
@@ -170,7 +173,7 @@ export function createOrderAdmin(
     });
     if (pendingRefund) {
       try {
-        await executeRefund(pendingRefund);
+        await executeRefund(pendingRefund, actor);
       } catch (e) {
         // The cancellation stands; the refund stays pending and the reconciliation job completes it.
         if (!(e instanceof AppError && e.code === 'GATEWAY_UNAVAILABLE')) throw e;
@@ -191,7 +194,7 @@ export function createOrderAdmin(
     const { storeId } = scope;
     let o = await mustFindInMode(scope, id);
     assertTransition(o.status, 'fulfilled');
-    o = await captureAuthorized(o);
+    o = await captureAuthorized(o, scope.actor);
     const now = clock.now();
     await inTransaction(db, async (tx) => {
       const updated = await transitionOrThrow(
@@ -218,6 +221,7 @@ export function createOrderAdmin(
           from: 'paid',
           to: 'fulfilled',
           data: { fulfillment_id: f.id, carrier: f.carrier, tracking_number: f.trackingNumber },
+          actor: scope.actor,
         },
         now,
       );
@@ -234,7 +238,12 @@ export function createOrderAdmin(
       await record(
         tx,
         updated,
-        { type: eventForTransition(o.status, 'completed'), from: o.status, to: 'completed' },
+        {
+          type: eventForTransition(o.status, 'completed'),
+          from: o.status,
+          to: 'completed',
+          actor: scope.actor,
+        },
         now,
       );
     });
@@ -248,11 +257,11 @@ export function createOrderAdmin(
       // Money may be on its way: learn the truth first, so a paid order is cancelled as paid (refunded).
       o = await reconcileOne(o, 'admin');
       if (o.status === 'pending') {
-        const moved = await cancelPending(o, 'requested', null, 'admin', clock.now());
+        const moved = await cancelPending(o, 'requested', null, 'admin', clock.now(), undefined, scope.actor);
         if (!moved) o = await mustFind(scope.storeId, id);
       }
     }
-    if (o.status === 'paid') await cancelPaid(o, input.reason);
+    if (o.status === 'paid') await cancelPaid(o, input.reason, scope.actor);
     else if (o.status !== 'cancelled') assertTransition(o.status, 'cancelled');
     return queries.detail(scope, id);
   }
@@ -273,8 +282,9 @@ export function createOrderAdmin(
       amount: input.amount,
       reason: input.reason,
       key: input.key ?? ids('refund'),
+      actor: scope.actor,
     });
-    const done = r.status === 'pending' ? await executeRefund(r) : r;
+    const done = r.status === 'pending' ? await executeRefund(r, scope.actor) : r;
     if (done.status === 'failed') {
       throw new AppError('PAYMENT_FAILED', 'The gateway refused the refund.', {
         extra: { refund_id: done.id },

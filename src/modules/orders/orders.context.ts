@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { SQL } from 'drizzle-orm';
 import { AppError } from '../../shared/app-error.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { Executor, Tx } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { type Write, writeTogether } from '../../shared/write-together.ts';
+import { type NamedWrite, type Write, writeTogether } from '../../shared/write-together.ts';
 import { appendEvent as appendStoreEvent, isEventType } from '../events/index.ts';
 import type { GatewayChoice, PaymentGateway } from '../payments/index.ts';
 import type { StoreSettings } from '../stores/index.ts';
@@ -48,7 +49,13 @@ export interface KnownLines {
 
 /** The coupon operations orders need (the pricing module's exports fit this shape). */
 export interface OrdersCoupons {
-  redeemCoupon(tx: Tx, input: { storeId: string; couponId: string; orderId: string }): Promise<unknown>;
+  /** The writes that take one use for an order of this transaction; `taken` (select list) reads 1 or 0. */
+  couponRedemptionWrites(input: { storeId: string; couponId: string; orderId: string }): {
+    writes: NamedWrite[];
+    taken: SQL;
+  };
+  /** Why the use was not taken: the error to throw. */
+  couponRefusal(tx: Tx, input: { storeId: string; couponId: string }): Promise<Error>;
   releaseCouponRedemption(tx: Tx, input: { couponId: string; orderId: string }): Promise<unknown>;
 }
 
@@ -108,10 +115,12 @@ export interface PlaceOrderInput {
   lines: NewOrderLine[];
 }
 
-/** What a key may see: its store, in its mode. */
+/** What a key may see: its store, in its mode; and who acts (recorded on the events of admin actions). */
 export interface OrderScope {
   storeId: string;
   livemode: boolean;
+  /** `staff:<id>` or `key:<id>`; absent for the system's own work. */
+  actor?: string;
 }
 
 export type SettleSource = 'checkout' | 'webhook' | 'reconcile' | 'admin';
@@ -158,6 +167,8 @@ export function createOrdersContext(deps: OrdersDeps) {
       data?: Record<string, unknown>;
       publish?: boolean;
       lines?: readonly OrderLineRow[];
+      /** Who asked for it (admin actions); the audit row says `system` otherwise. */
+      actor?: string;
     },
     now: Date,
   ): Write[] {
@@ -169,6 +180,7 @@ export function createOrdersContext(deps: OrdersDeps) {
       fromStatus: e.from ?? null,
       toStatus: e.to ?? null,
       data: e.data ?? {},
+      actor: e.actor ?? 'system',
       createdAt: now,
     });
     if (e.publish === false) return [audit];

@@ -80,23 +80,33 @@ export function createPlacement(ctx: OrdersContext) {
         updatedAt: now,
       });
       if (!o) return null;
-      // The lines, the audit event and the `order.created` event in one round trip.
-      await writeTogether(tx, [
-        repo.insertLines(tx, lines),
-        ...recordWrites(
-          tx,
-          o,
-          {
-            type: 'order.created',
-            to: 'pending',
-            data: { cart_id: input.cartId, lines: input.lines.length },
-            lines,
-          },
-          now,
-        ),
-      ]);
-      if (input.coupon) {
-        await coupons.redeemCoupon(tx, { storeId: input.storeId, couponId: input.coupon.id, orderId: id });
+      // The lines, the audit event, the `order.created` event and the coupon's redemption in one round trip. The
+      // coupon's row lock is taken there and held to the commit, like the stock rows' (its count is re-checked after it).
+      const redemption =
+        input.coupon &&
+        coupons.couponRedemptionWrites({ storeId: input.storeId, couponId: input.coupon.id, orderId: id });
+      const written = await writeTogether(
+        tx,
+        [
+          repo.insertLines(tx, lines),
+          ...recordWrites(
+            tx,
+            o,
+            {
+              type: 'order.created',
+              to: 'pending',
+              data: { cart_id: input.cartId, lines: input.lines.length },
+              lines,
+            },
+            now,
+          ),
+          ...(redemption ? redemption.writes : []),
+        ],
+        redemption ? redemption.taken : undefined,
+      );
+      if (input.coupon && Number(written?.coupon_taken ?? 0) === 0) {
+        // Used up (or deactivated) since the cart was priced: nothing of this order is kept.
+        throw await coupons.couponRefusal(tx, { storeId: input.storeId, couponId: input.coupon.id });
       }
       // Last: the hot level rows stay locked from here to the commit only (the reservation, then the catalog's
       // stock-change record, which must read the stock after it: one round trip more than the reservation alone).

@@ -16,7 +16,7 @@ export function createRefunds(ctx: OrdersContext) {
   const { db, ids, clock, gatewayOf, record, mustFind } = ctx;
 
   /** Sends a pending refund to the gateway and records the outcome exactly once. */
-  async function executeRefund(r: RefundRow): Promise<RefundRow> {
+  async function executeRefund(r: RefundRow, actor?: string): Promise<RefundRow> {
     const o = await mustFind(r.storeId, r.orderId);
     const p = await repo.paymentOf(db, r.orderId);
     if (!p?.reference)
@@ -41,7 +41,7 @@ export function createRefunds(ctx: OrdersContext) {
         await record(
           tx,
           o,
-          { type: 'refund.failed', data: { refund_id: r.id, amount: r.amount }, publish: false },
+          { type: 'refund.failed', data: { refund_id: r.id, amount: r.amount }, publish: false, actor },
           now,
         );
         return finished;
@@ -61,6 +61,7 @@ export function createRefunds(ctx: OrdersContext) {
         {
           type: 'order.refunded',
           data: { refund_id: r.id, amount: r.amount, amount_refunded: pay!.amountRefunded, reason: r.reason },
+          actor,
         },
         now,
       );
@@ -70,7 +71,7 @@ export function createRefunds(ctx: OrdersContext) {
 
   async function createRefund(
     o: OrderRow,
-    input: { amount: number; reason: string | null; key: string },
+    input: { amount: number; reason: string | null; key: string; actor?: string },
   ): Promise<RefundRow> {
     const now = clock.now();
     return inTransaction(db, async (tx) => {
@@ -101,7 +102,12 @@ export function createRefunds(ctx: OrdersContext) {
       await record(
         tx,
         o,
-        { type: 'refund.created', data: { refund_id: r.id, amount: r.amount }, publish: false },
+        {
+          type: 'refund.created',
+          data: { refund_id: r.id, amount: r.amount },
+          publish: false,
+          actor: input.actor,
+        },
         now,
       );
       return r;

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
-import type { AppEnv, AuthContext } from '../../shared/http/env.ts';
+import { type AppEnv, type AuthContext, actorOf } from '../../shared/http/env.ts';
 import { commonErrors, createRouter, jsonBody, jsonContent, SECRET_KEY } from '../../shared/http/openapi.ts';
 import { cursorParam, decodeCursor, encodeCursor, limitParam, list } from '../../shared/http/pagination.ts';
 import {
@@ -21,6 +21,7 @@ export const ORDER_ID = /^ord_[0-9a-z]{26}$/;
 export const orderScope = (auth: AuthContext): OrderScope => ({
   storeId: auth.storeId,
   livemode: auth.mode === 'live',
+  actor: actorOf(auth),
 });
 const ANY_KEY: Record<string, string[]>[] = [{ publishableKey: [] }, { secretKey: [] }];
 

@@ -77,6 +77,7 @@ export function serializeEvent(e: OrderEventRow) {
     from: e.fromStatus,
     to: e.toStatus,
     data: e.data,
+    actor: e.actor,
     created_at: e.createdAt.toISOString(),
   };
 }

@@ -97,6 +97,7 @@ export function createSettlement(ctx: OrdersContext, refunds: Refunds) {
     source: SettleSource,
     now: Date,
     known?: KnownLines,
+    actor?: string,
   ): Promise<OrderRow | undefined> {
     return inTransaction(db, async (tx) => {
       const updated = await repo.transitionOrder(tx, {
@@ -132,6 +133,7 @@ export function createSettlement(ctx: OrdersContext, refunds: Refunds) {
             message: result?.message ?? null,
           },
           lines: known?.lines,
+          actor,
         },
         now,
       );

@@ -164,6 +164,8 @@ export const orderEvent = pgTable(
     fromStatus: text('from_status'),
     toStatus: text('to_status'),
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    /** Who caused it: `staff:<id>`, `key:<id>` (admin actions), or `system` (checkout, webhooks, jobs). */
+    actor: text('actor').notNull().default('system'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [index('order_event_order_idx').on(t.orderId, t.id)],

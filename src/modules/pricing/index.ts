@@ -20,6 +20,8 @@ export {
   type TaxRate,
 } from './pricing.rules.ts';
 export {
+  couponRedemptionWrites,
+  couponRefusal,
   loadPricingContext,
   type PricingContext,
   type PricingService,

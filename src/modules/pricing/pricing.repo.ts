@@ -1,5 +1,6 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import { type Executor, rows, type Tx } from '../../shared/db.ts';
+import type { NamedWrite } from '../../shared/write-together.ts';
 import type { Coupon, ShippingRate, TaxRate } from './pricing.rules.ts';
 import { coupon, couponRedemption, shippingRate, taxRate } from './pricing.tables.ts';
 
@@ -164,6 +165,37 @@ export async function redeemOnce(
     alreadyRedeemed: x?.already === true,
     counted: Number(x?.counted ?? 0) > 0,
     recorded: Number(x?.recorded ?? 0) > 0,
+  };
+}
+
+/**
+ * The redemption of an order written in this transaction, as writes that join the order's own statement
+ * (`writeTogether`): the usage count goes up only where the coupon is active and under its limit (re-checked on
+ * the row's newest version after its lock, so concurrent redemptions never pass it), and the redemption row is
+ * written from that update. `taken` is the select-list entry that reads 1 when the use was taken, 0 otherwise.
+ * No "already redeemed" check: the order is new, nothing else can have redeemed for it.
+ */
+export function redemptionOfNewOrder(row: { couponId: string; orderId: string; storeId: string }): {
+  writes: NamedWrite[];
+  taken: SQL;
+} {
+  return {
+    writes: [
+      {
+        as: 'coupon_taken',
+        write: sql`update coupon set used_count = used_count + 1, updated_at = now()
+                    where id = ${row.couponId} and store_id = ${row.storeId} and active
+                      and (usage_limit is null or used_count < usage_limit)
+                returning id`,
+      },
+      {
+        as: 'coupon_redeemed',
+        write: sql`insert into coupon_redemption (coupon_id, order_id, store_id)
+                   select id, ${row.orderId}, ${row.storeId} from coupon_taken
+                   returning order_id`,
+      },
+    ],
+    taken: sql`(select count(*) from coupon_redeemed)::int as coupon_taken`,
   };
 }
 

@@ -62,12 +62,25 @@ export async function redeemCoupon(
     await repo.decrementCouponUse(tx, args.couponId);
     return;
   }
+  throw await couponRefusal(tx, args);
+}
+
+/**
+ * The writes that redeem a coupon for an order created in the same statement's transaction (see
+ * `redemptionOfNewOrder`); the caller adds them to its own `writeTogether` and reads `taken` back.
+ */
+export function couponRedemptionWrites(args: { storeId: string; couponId: string; orderId: string }) {
+  return repo.redemptionOfNewOrder(args);
+}
+
+/** Why a coupon's use could not be taken (read after the refused update): gone, inactive or used up. */
+export async function couponRefusal(tx: Tx, args: { storeId: string; couponId: string }): Promise<AppError> {
   const row = await repo.findCoupon(tx, args.storeId, args.couponId);
   if (!row)
-    throw new AppError('COUPON_NOT_FOUND', `No coupon ${args.couponId} in the store.`, { param: 'coupon' });
+    return new AppError('COUPON_NOT_FOUND', `No coupon ${args.couponId} in the store.`, { param: 'coupon' });
   if (!row.active)
-    throw new AppError('COUPON_NOT_APPLICABLE', `Coupon ${row.code} is not active.`, { param: 'coupon' });
-  throw new AppError('COUPON_EXHAUSTED', `Coupon ${row.code} has reached its usage limit.`, {
+    return new AppError('COUPON_NOT_APPLICABLE', `Coupon ${row.code} is not active.`, { param: 'coupon' });
+  return new AppError('COUPON_EXHAUSTED', `Coupon ${row.code} has reached its usage limit.`, {
     param: 'coupon',
   });
 }

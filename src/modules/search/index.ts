@@ -35,10 +35,16 @@ export interface SearchDeps {
    * cache, injected from the composition root). Used for publishable-key searches only.
    */
   pageCache?: StorePageCache;
+  /** Told of every query that matched nothing (storefront searches: once per cached render). */
+  onZeroResults?: (miss: { storeId: string; livemode: boolean; term: string }) => void;
 }
 
 export function createSearchModule(deps: SearchDeps) {
-  const service = createSearchService({ db: deps.db, metrics: deps.metrics });
+  const service = createSearchService({
+    db: deps.db,
+    metrics: deps.metrics,
+    onZeroResults: deps.onZeroResults,
+  });
   return {
     routes: searchRoutes({ service, any: deps.auth.any, pageCache: deps.pageCache, metrics: deps.metrics }),
     service,

@@ -5,8 +5,13 @@ import type { QueryWord, WordMatch } from './search.rules.ts';
 /*
  * Search is a read model over the catalog and inventory tables: it reads them in SQL by name and
  * never writes them. `product.search_tsv` and `search_term` are kept by triggers (migration
- * `search_index`).
+ * `search_index`), and so are the facet columns `product.facet_options` and `product.in_stock`
+ * (migration `search_facets`): facets are counted from the matching product rows, never from their variants.
  */
+
+/** Between an option's name and value in `product.facet_options`. */
+const FACET_SEPARATOR = '\u001f';
+export const facetOption = (name: string, value: string) => `${name}${FACET_SEPARATOR}${value}`;
 
 /** ts_rank weights for D, C, B, A: title (A) > tags (B) > description (C). */
 const RANK_WEIGHTS = '{0.05,0.2,0.4,1.0}';
@@ -122,11 +127,26 @@ function matchingProducts(f: SearchFilters): SQL {
     where.push(sql`exists (select 1 from collection_product cp
       where cp.product_id = p.id and cp.collection_id = ${f.collectionId} and cp.store_id = ${f.storeId})`);
   }
-  // Price, options and stock must all hold on one variant: "a red one, in stock, under 50".
+  // Price, options and stock must all hold on one variant: "a red one, in stock, under 50". The product's facet
+  // columns answer one option or stock alone exactly; they narrow the rest before one variant is checked.
   const onVariant: SQL[] = [];
-  if (f.priceMin !== undefined) onVariant.push(sql`v.price >= ${f.priceMin}`);
-  if (f.priceMax !== undefined) onVariant.push(sql`v.price <= ${f.priceMax}`);
+  let exactOnProduct = true;
+  if (f.priceMin !== undefined || f.priceMax !== undefined) exactOnProduct = false;
+  if (f.priceMin !== undefined) {
+    where.push(sql`p.price_max >= ${f.priceMin}`);
+    onVariant.push(sql`v.price >= ${f.priceMin}`);
+  }
+  if (f.priceMax !== undefined) {
+    where.push(sql`p.price_min <= ${f.priceMax}`);
+    onVariant.push(sql`v.price <= ${f.priceMax}`);
+  }
   for (const [name, values] of f.options ?? []) {
+    where.push(
+      sql`p.facet_options && array[${sql.join(
+        values.map((v) => sql`${facetOption(name, v)}`),
+        sql`, `,
+      )}]::text[]`,
+    );
     onVariant.push(
       sql`(v.option_values ->> ${name}) in (${sql.join(
         values.map((v) => sql`${v}`),
@@ -134,8 +154,12 @@ function matchingProducts(f: SearchFilters): SQL {
       )})`,
     );
   }
-  if (f.inStock) onVariant.push(sellable);
-  if (onVariant.length > 0) {
+  if (f.inStock) {
+    where.push(sql`p.in_stock`);
+    onVariant.push(sellable);
+  }
+  if (onVariant.length > 1) exactOnProduct = false;
+  if (!exactOnProduct) {
     where.push(sql`exists (select 1 from variant v where v.product_id = p.id and v.store_id = ${f.storeId}
       and ${sql.join(onVariant, sql` and `)})`);
   }
@@ -143,7 +167,7 @@ function matchingProducts(f: SearchFilters): SQL {
     f.tsquery !== null
       ? sql`ts_rank(${RANK_WEIGHTS}::float4[], p.search_tsv, ${f.tsquery}::tsquery)`
       : sql`null::float4`;
-  return sql`select p.id, p.price_min, p.created_at, ${score} as score
+  return sql`select p.id, p.price_min, p.created_at, p.facet_options, p.in_stock, ${score} as score
     from product p where ${sql.join(where, sql` and `)}`;
 }
 
@@ -191,9 +215,6 @@ export async function searchProducts(
   const offset = position?.kind === 'offset' ? position.offset : 0;
   // The first page comes straight from the facet basis: one scan of the matches, not two.
   const firstPage = position === null && limit + 1 <= facetLimit;
-  const pageInStock = firstPage
-    ? sql`coalesce((select st.ok from stock st where st.product_id = p.id), false)`
-    : sql`exists (select 1 from variant v where v.product_id = p.id and v.store_id = ${f.storeId} and ${sellable})`;
   const page = firstPage
     ? sql`select * from basis where rn <= ${limit + 1}`
     : sql`select m.* from m where ${after} order by ${orderBy(sort, 'm')} limit ${limit + 1} offset ${offset}`;
@@ -206,20 +227,13 @@ export async function searchProducts(
         select m.*, row_number() over (order by ${orderBy(sort, 'm')}) as rn
         from m order by ${orderBy(sort, 'm')} limit ${facetLimit + 1}),
       fb as (select * from basis where rn <= ${facetLimit}),
-      -- One pass over the variants of the basis serves the option facet and every stock question.
-      fv as materialized (
-        select v.product_id, v.option_values,
-          (not v.track_inventory or v.allow_backorder or coalesce(il.on_hand - il.committed, 0) > 0) as ok
-        from fb b join variant v on v.product_id = b.id and v.store_id = ${f.storeId}
-        left join inventory_level il on il.variant_id = v.id),
-      stock as materialized (select product_id, bool_or(ok) as ok from fv group by product_id),
       page as (${page})
       select
         (select json_agg(json_build_object(
             'id', p.id, 'title', p.title, 'slug', p.slug, 'tags', p.tags, 'image', p.images -> 0,
             'price_min', p.price_min, 'price_max', p.price_max,
             'created_micros', (extract(epoch from p.created_at) * 1000000)::bigint,
-            'in_stock', ${pageInStock}, 'score', pg.score) order by ${orderBy(sort, 'pg')})
+            'in_stock', p.in_stock, 'score', pg.score) order by ${orderBy(sort, 'pg')})
           from page pg join product p on p.id = pg.id) as page,
         json_build_object(
           'total', (select count(*) from basis),
@@ -233,12 +247,13 @@ export async function searchProducts(
           'options', (
             select json_agg(json_build_object('name', o.name, 'value', o.value, 'count', o.n) order by o.name, o.n desc, o.value)
             from (
-              select e.key as name, e.value, count(distinct v.product_id) as n
-              from fv v cross join lateral jsonb_each_text(v.option_values) as e
-              group by e.key, e.value
+              select split_part(e.o, ${FACET_SEPARATOR}, 1) as name,
+                     substr(e.o, strpos(e.o, ${FACET_SEPARATOR}) + 1) as value, count(*) as n
+              from fb b cross join lateral unnest(b.facet_options) as e(o)
+              group by e.o
             ) as o),
           'prices', (select json_agg(b.price_min) from fb b),
-          'in_stock', (select count(*) from stock where ok)
+          'in_stock', (select count(*) from fb where fb.in_stock)
         ) as facets,
         (select s.currency from store s where s.id = ${f.storeId}) as currency`,
   );

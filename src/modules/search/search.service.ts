@@ -86,7 +86,12 @@ function emptyFacets(): SearchFacets {
   return { total: 0, exhaustive: true, collections: [], options: {}, price: null, in_stock: 0 };
 }
 
-export function createSearchService(deps: { db: Executor; metrics?: Metrics }) {
+export function createSearchService(deps: {
+  db: Executor;
+  metrics?: Metrics;
+  /** Told of every query that matched nothing (the analytics module records them); must not throw. */
+  onZeroResults?: (miss: { storeId: string; livemode: boolean; term: string }) => void;
+}) {
   const { db } = deps;
   const registers = deps.metrics ? [deps.metrics.registry] : [];
   const duration = new client.Histogram({
@@ -122,6 +127,7 @@ export function createSearchService(deps: { db: Executor; metrics?: Metrics }) {
       if (tsquery === null) {
         // Only stop words, or a word nothing resembles: nothing can match.
         zeroResults.inc();
+        deps.onZeroResults?.({ storeId, livemode: auth.mode === 'live', term: q });
         duration.observe({ corrected: String(corrected.length > 0) }, (performance.now() - started) / 1000);
         return {
           object: 'list',
@@ -200,7 +206,10 @@ export function createSearchService(deps: { db: Executor; metrics?: Metrics }) {
       in_stock: f.in_stock,
     };
 
-    if (q && f.total === 0) zeroResults.inc();
+    if (q && f.total === 0) {
+      zeroResults.inc();
+      deps.onZeroResults?.({ storeId, livemode: auth.mode === 'live', term: q });
+    }
     duration.observe({ corrected: String(corrected.length > 0) }, (performance.now() - started) / 1000);
     return {
       object: 'list',

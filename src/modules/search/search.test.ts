@@ -63,6 +63,8 @@ async function seedProduct(
       price: v.price,
       trackInventory: v.track ?? true,
       allowBackorder: v.backorder ?? false,
+      // As the catalog's stock-change statement would leave it (the stock goes in below, straight into the table).
+      listedInStock: v.track === false || v.backorder === true || (v.onHand ?? 0) - (v.committed ?? 0) > 0,
     });
     if (v.onHand !== undefined) {
       await db

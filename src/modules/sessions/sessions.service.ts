@@ -22,6 +22,8 @@ export interface SessionClaims {
   storeId: string;
   audience: Audience;
   expiresAt: Date;
+  /** Every claim of the token, the extra ones given at `start` / `refresh` included. */
+  claims: Record<string, unknown>;
 }
 
 export interface SessionsOptions {
@@ -54,10 +56,11 @@ export function createSessions(opts: SessionsOptions) {
     audience: Audience;
     subject: string;
     storeId: string;
+    claims?: Record<string, unknown>;
   }): Promise<string> {
     const { kid, key } = await keys.signer(args.audience);
     const now = Math.floor(clock.now().getTime() / 1000);
-    return new SignJWT({ store_id: args.storeId })
+    return new SignJWT({ ...args.claims, store_id: args.storeId })
       .setProtectedHeader({ alg: ALG, kid, typ: 'JWT' })
       .setIssuer(issuer)
       .setAudience(args.audience)
@@ -73,6 +76,7 @@ export function createSessions(opts: SessionsOptions) {
     storeId: string;
     familyId: string;
     write: Executor;
+    claims?: Record<string, unknown>;
   }): Promise<SessionPair> {
     const refresh = newRefreshToken();
     const now = clock.now();
@@ -99,6 +103,8 @@ export function createSessions(opts: SessionsOptions) {
       subject: string;
       storeId: string;
       write?: Executor;
+      /** Extra claims of the access token (staff: role and mode). */
+      claims?: Record<string, unknown>;
     }): Promise<SessionPair> {
       return pair({ ...args, familyId: newFamilyId(), write: args.write ?? db });
     },
@@ -111,6 +117,8 @@ export function createSessions(opts: SessionsOptions) {
       audience: Audience;
       storeId: string;
       refreshToken: string;
+      /** The new access token's extra claims, read again for the subject; null refuses the refresh. */
+      claims?: (subject: string, tx: Executor) => Promise<Record<string, unknown> | null>;
     }): Promise<{ subject: string; session: SessionPair }> {
       if (!REFRESH_SHAPE.test(args.refreshToken)) throw invalidRefresh();
       const tokenHash = sha256(args.refreshToken);
@@ -128,12 +136,15 @@ export function createSessions(opts: SessionsOptions) {
           return {
             reused: await repo.findToken(tx, { tokenHash, audience: args.audience, storeId: args.storeId }),
           };
+        const claims = args.claims ? await args.claims(live.subject, tx) : undefined;
+        if (claims === null) throw invalidRefresh();
         const session = await pair({
           audience: args.audience,
           subject: live.subject,
           storeId: live.storeId,
           familyId: live.familyId,
           write: tx,
+          claims,
         });
         return { subject: live.subject, session };
       });
@@ -176,7 +187,8 @@ export function createSessions(opts: SessionsOptions) {
      */
     async verify(
       token: string,
-      expect: { audience: Audience; storeId: string },
+      /** Without `storeId` (staff tokens name their store), any store's token verifies; the caller scopes by it. */
+      expect: { audience: Audience; storeId?: string },
     ): Promise<SessionClaims | null> {
       if (token.length > 4096) return null;
       let kid: string | undefined;
@@ -195,12 +207,14 @@ export function createSessions(opts: SessionsOptions) {
           currentDate: clock.now(),
           requiredClaims: ['sub', 'exp', 'store_id'],
         });
-        if (payload.store_id !== expect.storeId || typeof payload.sub !== 'string') return null;
+        if (typeof payload.store_id !== 'string' || typeof payload.sub !== 'string') return null;
+        if (expect.storeId !== undefined && payload.store_id !== expect.storeId) return null;
         return {
           subject: payload.sub,
           storeId: payload.store_id,
           audience: expect.audience,
           expiresAt: new Date((payload.exp ?? 0) * 1000),
+          claims: payload,
         };
       } catch (e) {
         if (e instanceof errors.JOSEError) return null;

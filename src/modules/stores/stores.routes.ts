@@ -95,7 +95,7 @@ const StoreSchema = z
   })
   .openapi('Store');
 
-const ApiKeySchema = z
+export const ApiKeySchema = z
   .object({
     id: z.string(),
     object: z.literal('api_key'),
@@ -114,7 +114,7 @@ const ApiKeySchema = z
   .openapi('ApiKey');
 
 const storeIdParam = z.string().regex(/^store_[0-9a-z]{26}$/, 'must be a store id (store_…)');
-const keyIdParam = z.string().regex(/^key_[0-9a-z]{26}$/, 'must be an API key id (key_…)');
+export const keyIdParam = z.string().regex(/^key_[0-9a-z]{26}$/, 'must be an API key id (key_…)');
 
 export function storesRoutes(deps: {
   stores: StoresService;

@@ -1,8 +1,19 @@
+export type StaffRole = 'owner' | 'staff' | 'read_only';
+
 export interface AuthContext {
   storeId: string;
+  /** The API key's id, or the staff user's id for a staff access token (rate limits count per key or person). */
   keyId: string;
+  /** Staff access tokens act with a secret key's reach, narrowed by `staff.role`. */
   kind: 'publishable' | 'secret';
   mode: 'test' | 'live';
+  /** Set when a staff user signed in (staff access token) rather than an API key. */
+  staff?: { id: string; role: StaffRole };
+}
+
+/** Who did it, for audit rows and event payloads: `staff:<id>` or `key:<id>`. */
+export function actorOf(auth: AuthContext): string {
+  return auth.staff ? `staff:${auth.staff.id}` : `key:${auth.keyId}`;
 }
 
 /** Hono context variables set by the shared middleware. */
