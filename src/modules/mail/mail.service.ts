@@ -54,7 +54,10 @@ export interface MailDeps {
   logger: Logger;
   metrics: Metrics;
   mailer: Mailer;
-  stores: { getStoreCached(id: string): Promise<{ name: string; settings: StoreSettings }> };
+  /** Reads the store in the given transaction (on PGlite a read outside it would wait for it to end). */
+  stores: {
+    getStoreCached(id: string, executor: Executor): Promise<{ name: string; settings: StoreSettings }>;
+  };
   /** The sender address of stores that set none (MAIL_FROM). */
   defaultFrom: string;
 }
@@ -67,8 +70,8 @@ export function createMailService(deps: MailDeps) {
   const { db, ids, clock, logger, metrics, mailer } = deps;
 
   /** The store's sender line and the bits of its settings the templates use. */
-  async function storeSender(storeId: string) {
-    const s = await deps.stores.getStoreCached(storeId);
+  async function storeSender(tx: Tx, storeId: string) {
+    const s = await deps.stores.getStoreCached(storeId, tx);
     const settings = s.settings.email;
     return {
       storeName: s.name,
@@ -133,7 +136,7 @@ export function createMailService(deps: MailDeps) {
       if (!intent) continue;
       let store: Awaited<ReturnType<typeof storeSender>>;
       try {
-        store = await storeSender(e.storeId);
+        store = await storeSender(tx, e.storeId);
       } catch (err) {
         if (err instanceof AppError && err.code === 'STORE_NOT_FOUND') {
           logger.warn({ event_id: e.id, store_id: e.storeId }, 'email skipped: no such store');
@@ -174,7 +177,7 @@ export function createMailService(deps: MailDeps) {
    * and at most once per (store, dedupe key). Returns the email's id, or null when the key was used already.
    */
   async function enqueueEmail(tx: Tx, input: EnqueueEmailInput): Promise<{ id: string | null }> {
-    const from = input.from ?? (await storeSender(input.storeId)).from;
+    const from = input.from ?? (await storeSender(tx, input.storeId)).from;
     const [id] = await repo.insertEmails(tx, [
       row(
         {
