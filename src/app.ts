@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { createCartModule } from './modules/cart/index.ts';
 import { createCatalogFastPath, createCatalogModule } from './modules/catalog/index.ts';
 import { createCheckoutModule } from './modules/checkout/index.ts';
+import { createEventsModule } from './modules/events/index.ts';
 import { createIdempotencyModule } from './modules/idempotency/index.ts';
 import {
   createInventoryModule,
@@ -144,6 +145,12 @@ export function createApp(options: AppOptions) {
     storesRoutes({ stores, root: requireRoot(config.CROWDSTART_ROOT_TOKEN), secret: auth.secret }),
   );
 
+  // Events: the outbox every module appends to in its own transactions; webhooks and mail consume it through
+  // `events.subscribe` (before the worker starts).
+  const events = createEventsModule({ db, ids, clock, logger, metrics, auth, config });
+  app.route('/', events.routes);
+  tasks.push(...events.tasks);
+
   const pricing = createPricingModule({ db, auth, ids, clock });
   app.route('/', pricing.routes);
 
@@ -278,6 +285,15 @@ export function createApp(options: AppOptions) {
       stock: inventory.stock,
       loadPricingContext: pricing.loadPricingContext,
       cachedVariantsForSale: catalog.cachedVariantsForSale,
+    },
+    /** The event log: `subscribe` consumers before `start`; `relayOnce`/`drain`/`backlog` for operations and tests. */
+    events: {
+      subscribe: events.subscribe,
+      relayOnce: events.relayOnce,
+      drain: events.drain,
+      backlog: events.backlog,
+      refreshBacklogMetrics: events.refreshBacklogMetrics,
+      append: events.append,
     },
     /** The catalog's change feed and cache figures (operations and tests). */
     catalog: { pollChanges: catalog.pollChanges, cacheStats: catalog.cacheStats },

@@ -54,6 +54,10 @@ const configSchema = z.object({
   CART_TTL_SECONDS: intFrom(30 * 86_400, 60, 365 * 86_400),
   HOLD_TTL_SECONDS: intFrom(900, 10, 86_400),
   WORKER_POLL_MS: intFrom(1000, 10, 600_000),
+  /** The events relay's own pause (short: events reach webhooks and mail that soon after commit). */
+  EVENTS_RELAY_POLL_MS: intFrom(200, 10, 600_000),
+  /** A warning is logged while the oldest event not yet relayed is older than this. */
+  EVENTS_STALE_AFTER_SECONDS: intFrom(60, 1, 86_400),
   RECONCILE_AFTER_SECONDS: intFrom(60, 0, 86_400),
   /** How long an in-flight Idempotency-Key blocks retries before a retry may take over (owner presumed dead). */
   IDEMPOTENCY_LOCK_SECONDS: intFrom(60, 1, 3600),

@@ -2,6 +2,7 @@
 
 export * from '../modules/cart/cart.tables.ts';
 export * from '../modules/catalog/catalog.tables.ts';
+export * from '../modules/events/events.tables.ts';
 export * from '../modules/idempotency/idempotency.tables.ts';
 export * from '../modules/inventory/inventory.tables.ts';
 export * from '../modules/jobs/jobs.tables.ts';

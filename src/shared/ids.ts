@@ -25,7 +25,7 @@ export const ID_PREFIXES = {
   cart: 'cart',
   hold: 'hold',
   movement: 'mov',
-  outbox: 'evt',
+  event: 'evt',
   job: 'job',
   request: 'req',
   email: 'eml',

@@ -134,6 +134,8 @@ const OPERATION_IDS: Record<string, string> = {
   'POST /v1/orders/{id}/refund': 'refundOrder',
   'POST /v1/orders/{id}/complete': 'completeOrder',
   'POST /v1/checkout': 'createCheckout',
+  'GET /v1/events': 'listEvents',
+  'GET /v1/events/{id}': 'getEvent',
   'POST /v1/webhooks/{gateway}/{store_id}': 'receiveGatewayWebhook',
 };
 

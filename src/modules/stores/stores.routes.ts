@@ -75,6 +75,13 @@ const StoreSettingsSchema = z.strictObject({
     .openapi({
       description: 'Base URL of the storefront; order emails link to `<storefront_url>/orders/<id>`.',
     }),
+  low_stock_threshold: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .openapi({ description: 'inventory.low_stock fires at or below this many units (default 5).' }),
 });
 
 const StoreSchema = z

@@ -25,6 +25,8 @@ export interface StoreSettings {
   email?: { from_name?: string; from_address?: string };
   /** The storefront's base URL; emails link to `<storefront_url>/orders/<id>` when set. */
   storefront_url?: string;
+  /** `inventory.low_stock` fires when a variant's on_hand − committed falls to this or below (default 5). */
+  low_stock_threshold?: number;
 }
 
 export const store = pgTable('store', {
