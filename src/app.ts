@@ -16,7 +16,7 @@ import {
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
 import { createMailer, createMailModule } from './modules/mail/index.ts';
 import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
-import { createOrdersModule } from './modules/orders/index.ts';
+import { createOrdersModule, fulfillmentsAndRefunds } from './modules/orders/index.ts';
 import { createPaymentsModule } from './modules/payments/index.ts';
 import { createPricingModule, redeemCoupon, releaseCouponRedemption } from './modules/pricing/index.ts';
 import { createSearchModule } from './modules/search/index.ts';
@@ -259,8 +259,10 @@ export function createApp(options: AppOptions) {
     metrics,
     mailer,
     stores,
+    orderFollowUps: fulfillmentsAndRefunds,
     defaultFrom: config.MAIL_FROM,
   });
+  events.subscribe('mail', mail.consumer);
   tasks.push(...mail.tasks);
 
   mountOpenApi(app, apiDocument);

@@ -4,10 +4,18 @@ import { type EmailRow, email, type NewEmailRow } from './mail.tables.ts';
 
 /** Inserts emails; one whose (store, dedupe key) exists already is skipped. Returns the ids inserted. */
 export async function insertEmails(tx: Tx, rows: NewEmailRow[]): Promise<string[]> {
-  if (rows.length === 0) return [];
+  // One row per key: the first of a batch wins, like a key queued by an earlier batch.
+  const seen = new Set<string>();
+  const unique = rows.filter((r) => {
+    const key = `${r.storeId} ${r.dedupeKey}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  if (unique.length === 0) return [];
   const inserted = await tx
     .insert(email)
-    .values(rows)
+    .values(unique)
     .onConflictDoNothing({ target: [email.storeId, email.dedupeKey] })
     .returning({ id: email.id });
   return inserted.map((r) => r.id);

@@ -9,8 +9,10 @@ import type { Mailer } from './mail.mailer.ts';
 import * as repo from './mail.repo.ts';
 import {
   afterFailure,
+  needsFollowUps,
   type OrderEmailIntent,
-  orderEmailFor,
+  type OrderFollowUps,
+  orderEmailsFor,
   SEND_BATCH,
   SEND_LEASE_MS,
   senderLine,
@@ -58,6 +60,8 @@ export interface MailDeps {
   stores: {
     getStoreCached(id: string, executor: Executor): Promise<{ name: string; settings: StoreSettings }>;
   };
+  /** The order's fulfilments and refunds, read in the given transaction (the order events carry the order only). */
+  orderFollowUps(tx: Tx, orderId: string): Promise<OrderFollowUps>;
   /** The sender address of stores that set none (MAIL_FROM). */
   defaultFrom: string;
 }
@@ -132,8 +136,13 @@ export function createMailService(deps: MailDeps) {
   async function consumer(tx: Tx, events: readonly MailEvent[]): Promise<void> {
     const rows: NewEmailRow[] = [];
     for (const e of events) {
-      const intent = orderEmailFor(e);
-      if (!intent) continue;
+      const orderId = (e.data.object as { id?: unknown } | undefined)?.id;
+      const facts =
+        needsFollowUps(e.type) && typeof orderId === 'string'
+          ? await deps.orderFollowUps(tx, orderId)
+          : undefined;
+      const intents = orderEmailsFor(e, facts);
+      if (intents.length === 0) continue;
       let store: Awaited<ReturnType<typeof storeSender>>;
       try {
         store = await storeSender(tx, e.storeId);
@@ -144,29 +153,32 @@ export function createMailService(deps: MailDeps) {
         }
         throw err;
       }
-      let content: RenderedEmail;
-      try {
-        content = render(intent, store);
-      } catch (err) {
-        logger.error(
-          { err, event_id: e.id, kind: intent.kind },
-          'email skipped: the event could not be rendered',
+      for (const intent of intents) {
+        let content: RenderedEmail;
+        try {
+          content = render(intent, store);
+        } catch (err) {
+          logger.error(
+            { err, event_id: e.id, kind: intent.kind },
+            'email skipped: the event could not be rendered',
+          );
+          continue;
+        }
+        const from = store.from;
+        rows.push(
+          row(
+            {
+              storeId: e.storeId,
+              livemode: e.livemode,
+              kind: intent.kind,
+              dedupeKey: intent.dedupeKey,
+              from,
+              to: intent.to,
+            },
+            content,
+          ),
         );
-        continue;
       }
-      rows.push(
-        row(
-          {
-            storeId: e.storeId,
-            livemode: e.livemode,
-            kind: intent.kind,
-            dedupeKey: intent.dedupeKey,
-            from: store.from,
-            to: intent.to,
-          },
-          content,
-        ),
-      );
     }
     const inserted = await repo.insertEmails(tx, rows);
     if (inserted.length) logger.debug({ emails: inserted.length }, 'emails queued from events');
