@@ -13,7 +13,7 @@ export interface ReceivedEmail {
  * A real SMTP server on 127.0.0.1 (no TLS, no auth) that parses what it receives. `stop()` and `start()`
  * take it down and bring it back on the same port, for the outage tests.
  */
-export async function startSmtpServer() {
+export async function startSmtpServer(opts: { rejectRecipients?: RegExp } = {}) {
   const received: ReceivedEmail[] = [];
   let port = 0;
   let server: SMTPServer | null = null;
@@ -23,6 +23,14 @@ export async function startSmtpServer() {
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      onRcptTo(address, _session, callback) {
+        if (opts.rejectRecipients?.test(address.address)) {
+          const err = Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 });
+          callback(err);
+          return;
+        }
+        callback();
+      },
       onData(stream, session, callback) {
         simpleParser(stream)
           .then((mail) => {

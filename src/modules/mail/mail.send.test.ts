@@ -8,7 +8,7 @@ import { inTransaction, rows } from '../../shared/db.ts';
 import { MAX_SEND_ATTEMPTS, retryDelayMs, SEND_LEASE_MS } from './index.ts';
 import { markAttemptFailed } from './mail.repo.ts';
 
-const smtp = await startSmtpServer();
+const smtp = await startSmtpServer({ rejectRecipients: /^nobody@/ });
 afterAll(() => smtp.stop());
 const clock = fixedClock(new Date());
 const t = await testApp({ env: { SMTP_URL: smtp.url, MAIL_FROM: 'shop@mail.example' }, clock });
@@ -116,6 +116,15 @@ describe('mail.send', () => {
     await smtp.start();
     expect(await t.mail.sendDue()).toEqual({ sent: 0, retried: 0, failed: 0 });
     expect(arrivedFor(id!)).toHaveLength(0);
+  });
+
+  it('an address the server refuses for good (550) fails at once, without retries', async () => {
+    const { id } = await enqueue({ kind: 'refused', to: 'nobody@example.com' });
+    expect(await t.mail.sendDue()).toEqual({ sent: 0, retried: 0, failed: 1 });
+    const r = await emailRow(id!);
+    expect(r).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(r.last_error).toMatch(/550|Mailbox unavailable/);
+    expect(await metric('emails_failed_total', 'refused')).toBe(1);
   });
 
   it('a sender that died holding an email: nobody else sends it during its lease, someone does after', async () => {
