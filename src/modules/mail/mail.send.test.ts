@@ -49,6 +49,10 @@ describe('mail.send', () => {
     expect(id).toMatch(/^eml_/);
     // The same key again queues nothing.
     expect(await enqueue({ to: 'ada@example.com', dedupeKey: 'welcome:ada' })).toEqual({ id: null });
+    // Only a bare address is accepted as the recipient.
+    await expect(enqueue({ to: 'ada@example.com, eve@example.com' })).rejects.toThrow(
+      'not a bare email address',
+    );
 
     const outcome = await t.mail.sendDue();
     expect(outcome).toEqual({ sent: 1, retried: 0, failed: 0 });

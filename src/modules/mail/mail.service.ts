@@ -9,6 +9,7 @@ import type { Mailer } from './mail.mailer.ts';
 import * as repo from './mail.repo.ts';
 import {
   afterFailure,
+  BARE_ADDRESS,
   needsFollowUps,
   type OrderEmailIntent,
   type OrderFollowUps,
@@ -189,6 +190,9 @@ export function createMailService(deps: MailDeps) {
    * and at most once per (store, dedupe key). Returns the email's id, or null when the key was used already.
    */
   async function enqueueEmail(tx: Tx, input: EnqueueEmailInput): Promise<{ id: string | null }> {
+    // A display name or a list here would be header syntax from the caller: refuse it, never send it.
+    if (!BARE_ADDRESS.test(input.to))
+      throw new Error(`enqueueEmail: "${input.to}" is not a bare email address`);
     const from = input.from ?? (await storeSender(tx, input.storeId)).from;
     const [id] = await repo.insertEmails(tx, [
       row(
