@@ -10,6 +10,7 @@ import * as repo from './mail.repo.ts';
 import {
   afterFailure,
   BARE_ADDRESS,
+  EMAIL_RETENTION_DAYS,
   needsFollowUps,
   type OrderEmailIntent,
   type OrderFollowUps,
@@ -283,7 +284,19 @@ export function createMailService(deps: MailDeps) {
     return totals;
   }
 
-  return { consumer, enqueueEmail, sendDue };
+  /** The `mail.retention` task: deletes sent and failed emails older than EMAIL_RETENTION_DAYS, in batches. */
+  async function deleteExpired(): Promise<number> {
+    const before = new Date(clock.now().getTime() - EMAIL_RETENTION_DAYS * 86_400_000);
+    let total = 0;
+    for (let i = 0; i < 10; i++) {
+      const n = await repo.deleteFinishedBefore(db, { before, limit: 1000 });
+      total += n;
+      if (n < 1000) break;
+    }
+    return total;
+  }
+
+  return { consumer, enqueueEmail, sendDue, deleteExpired };
 }
 
 export type MailService = ReturnType<typeof createMailService>;
