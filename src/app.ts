@@ -25,6 +25,7 @@ import { createMailer, createMailModule } from './modules/mail/index.ts';
 import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
 import {
   createOrdersModule,
+  fulfillmentsAndRefunds,
   type OrderLineRow,
   type OrderRow,
   salesByDay,
@@ -319,8 +320,10 @@ export function createApp(options: AppOptions) {
     metrics,
     mailer,
     stores,
+    orderFollowUps: fulfillmentsAndRefunds,
     defaultFrom: config.MAIL_FROM,
   });
+  events.subscribe('mail', mail.consumer);
   tasks.push(...mail.tasks);
 
   const customers = createCustomersModule({
@@ -457,7 +460,13 @@ export function createApp(options: AppOptions) {
       storefrontReady = true;
     },
     /** Mail for other modules: the mailer port, and `enqueueEmail(tx, …)` to send in the worker after commit. */
-    mail: { mailer, enqueueEmail: mail.enqueueEmail, consumer: mail.consumer, sendDue: mail.sendDue },
+    mail: {
+      mailer,
+      enqueueEmail: mail.enqueueEmail,
+      consumer: mail.consumer,
+      sendDue: mail.sendDue,
+      deleteExpired: mail.deleteExpired,
+    },
     /** Staff accounts (the CLI's `staff create-owner`, the first start's demo owner link). */
     staff,
     /** Analytics rollups and reports (the worker's task; tests run it by hand). */

@@ -15,6 +15,7 @@ import { ordersRoutes } from './orders.routes.ts';
 import { createOrdersService, type OrdersDeps } from './orders.service.ts';
 
 export { callGateway, type GatewayCall } from './orders.gateway.ts';
+export { fulfillmentsAndRefunds } from './orders.queries.ts';
 export { ORDER_ID, OrderSchema, orderScope } from './orders.routes.ts';
 export { assertTransition, gatewayKeys, ORDER_TRANSITIONS, settlementFor } from './orders.rules.ts';
 export { type DailySales, salesByDay, storesWithSales } from './orders.sales.ts';
