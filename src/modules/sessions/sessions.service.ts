@@ -67,13 +67,14 @@ export function createSessions(opts: SessionsOptions) {
       .sign(key);
   }
 
-  async function pair(args: {
+  /** Stores a new refresh token of the family; the access token is signed by the caller after any transaction. */
+  async function storeRefresh(args: {
     audience: Audience;
     subject: string;
     storeId: string;
     familyId: string;
     write: Executor;
-  }): Promise<SessionPair> {
+  }): Promise<string> {
     const refresh = newRefreshToken();
     const now = clock.now();
     await repo.insertRefreshToken(args.write, {
@@ -85,6 +86,11 @@ export function createSessions(opts: SessionsOptions) {
       createdAt: now,
       expiresAt: new Date(now.getTime() + opts.refreshTtlSeconds * 1000),
     });
+    return refresh;
+  }
+
+  // Signing may read the key table on a cold cache: never inside a transaction (PGlite has one connection).
+  async function pair(args: { audience: Audience; subject: string; storeId: string }, refresh: string) {
     return {
       access_token: await accessToken(args),
       refresh_token: refresh,
@@ -93,14 +99,9 @@ export function createSessions(opts: SessionsOptions) {
   }
 
   return {
-    /** Starts a session (a new refresh token family); `write` may be the caller's transaction. */
-    start(args: {
-      audience: Audience;
-      subject: string;
-      storeId: string;
-      write?: Executor;
-    }): Promise<SessionPair> {
-      return pair({ ...args, familyId: newFamilyId(), write: args.write ?? db });
+    /** Starts a session (a new refresh token family). Not inside a transaction: signing may read the key table. */
+    async start(args: { audience: Audience; subject: string; storeId: string }): Promise<SessionPair> {
+      return pair(args, await storeRefresh({ ...args, familyId: newFamilyId(), write: db }));
     },
 
     /**
@@ -116,7 +117,7 @@ export function createSessions(opts: SessionsOptions) {
       const tokenHash = sha256(args.refreshToken);
       const now = clock.now();
       const outcome = await inTransaction<
-        { subject: string; session: SessionPair } | { reused: Awaited<ReturnType<typeof repo.findToken>> }
+        { subject: string; refresh: string } | { reused: Awaited<ReturnType<typeof repo.findToken>> }
       >(db, async (tx) => {
         const live = await repo.rotateLiveToken(tx, {
           tokenHash,
@@ -128,16 +129,19 @@ export function createSessions(opts: SessionsOptions) {
           return {
             reused: await repo.findToken(tx, { tokenHash, audience: args.audience, storeId: args.storeId }),
           };
-        const session = await pair({
+        const refresh = await storeRefresh({
           audience: args.audience,
           subject: live.subject,
           storeId: live.storeId,
           familyId: live.familyId,
           write: tx,
         });
-        return { subject: live.subject, session };
+        return { subject: live.subject, refresh };
       });
-      if ('session' in outcome) return outcome;
+      if ('refresh' in outcome) {
+        const session = await pair({ ...args, subject: outcome.subject }, outcome.refresh);
+        return { subject: outcome.subject, session };
+      }
       const seen = outcome.reused;
       if (seen?.rotatedAt && !seen.revokedAt) await repo.revokeFamily(db, seen.familyId, now);
       throw invalidRefresh();
