@@ -5,7 +5,8 @@ import type { Config } from './config.ts';
 import { createCartModule } from './modules/cart/index.ts';
 import { createCatalogFastPath, createCatalogModule } from './modules/catalog/index.ts';
 import { createCheckoutModule } from './modules/checkout/index.ts';
-import { createCustomersModule, type EmailQueue } from './modules/customers/index.ts';
+import { createCustomersModule } from './modules/customers/index.ts';
+import { createEventsModule } from './modules/events/index.ts';
 import { createIdempotencyModule } from './modules/idempotency/index.ts';
 import {
   createInventoryModule,
@@ -14,9 +15,11 @@ import {
   stockStateQuery,
 } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
+import { createMailer, createMailModule } from './modules/mail/index.ts';
 import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
 import {
   createOrdersModule,
+  fulfillmentsAndRefunds,
   type OrderLineRow,
   type OrderRow,
   serializeOrder,
@@ -48,20 +51,6 @@ export interface AppOptions {
   logger?: Logger;
   clock?: Clock;
   ids?: IdGenerator;
-  /** Where customer emails are queued; the log stand-in below otherwise. */
-  emails?: EmailQueue;
-}
-
-/** Until the mail module is wired: logs each message (with its body outside production, so links can be followed). */
-function logEmails(logger: Logger, withBody: boolean): EmailQueue {
-  return {
-    async enqueue(_tx, m) {
-      logger.info(
-        { email: { to: m.to, kind: m.kind, subject: m.subject, ...(withBody ? { text: m.text } : {}) } },
-        'email queued',
-      );
-    },
-  };
 }
 
 /**
@@ -172,6 +161,12 @@ export function createApp(options: AppOptions) {
     storesRoutes({ stores, root: requireRoot(config.CROWDSTART_ROOT_TOKEN), secret: auth.secret }),
   );
 
+  // Events: the outbox every module appends to in its own transactions; webhooks and mail consume it through
+  // `events.subscribe` (before the worker starts).
+  const events = createEventsModule({ db, ids, clock, logger, metrics, auth, config });
+  app.route('/', events.routes);
+  tasks.push(...events.tasks);
+
   const pricing = createPricingModule({ db, auth, ids, clock });
   app.route('/', pricing.routes);
 
@@ -253,6 +248,22 @@ export function createApp(options: AppOptions) {
   });
   app.route('/', orders.routes);
   tasks.push(...orders.tasks);
+  // Mail: emails the events ask for (and other modules queue) are sent by the worker's `mail.send` task.
+  const mailer = createMailer(config, logger);
+  const mail = createMailModule({
+    db,
+    ids,
+    clock,
+    logger,
+    metrics,
+    mailer,
+    stores,
+    orderFollowUps: fulfillmentsAndRefunds,
+    defaultFrom: config.MAIL_FROM,
+  });
+  events.subscribe('mail', mail.consumer);
+  tasks.push(...mail.tasks);
+
   // Customer accounts and their sessions (audience `customer`); the signing keys are shared through the database.
   const sessionsModule = createSessionsModule({
     db,
@@ -271,7 +282,8 @@ export function createApp(options: AppOptions) {
     ids,
     sessions: sessionsModule.sessions,
     passwords: createPasswordHasher({ N: config.PASSWORD_SCRYPT_COST, r: 8, p: 1 }),
-    emails: options.emails ?? logEmails(logger, config.NODE_ENV !== 'production'),
+    // Verification and reset links go out through the mail queue, in the transaction that makes the token.
+    emails: { enqueue: (tx, message) => mail.enqueueEmail(tx, message) },
     orders: { listForCustomer: orders.service.listForCustomer },
     serializeOrder: (r: { order: OrderRow; lines: OrderLineRow[] }) => serializeOrder(r.order, r.lines),
     signInLimits: {
@@ -324,10 +336,21 @@ export function createApp(options: AppOptions) {
       loadPricingContext: pricing.loadPricingContext,
       cachedVariantsForSale: catalog.cachedVariantsForSale,
     },
+    /** The event log: `subscribe` consumers before `start`; `relayOnce`/`drain`/`backlog` for operations and tests. */
+    events: {
+      subscribe: events.subscribe,
+      relayOnce: events.relayOnce,
+      drain: events.drain,
+      backlog: events.backlog,
+      refreshBacklogMetrics: events.refreshBacklogMetrics,
+      append: events.append,
+    },
     /** The catalog's change feed and cache figures (operations and tests). */
     catalog: { pollChanges: catalog.pollChanges, cacheStats: catalog.cacheStats },
     fastPath,
     worker,
+    /** Mail for other modules: the mailer port, and `enqueueEmail(tx, …)` to send in the worker after commit. */
+    mail: { mailer, enqueueEmail: mail.enqueueEmail, consumer: mail.consumer, sendDue: mail.sendDue },
     async start(opts: { worker: boolean }) {
       for (const s of starters) await s();
       if (opts.worker) worker.start();

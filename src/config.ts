@@ -54,6 +54,10 @@ const configSchema = z.object({
   CART_TTL_SECONDS: intFrom(30 * 86_400, 60, 365 * 86_400),
   HOLD_TTL_SECONDS: intFrom(900, 10, 86_400),
   WORKER_POLL_MS: intFrom(1000, 10, 600_000),
+  /** The events relay's own pause (short: events reach webhooks and mail that soon after commit). */
+  EVENTS_RELAY_POLL_MS: intFrom(200, 10, 600_000),
+  /** A warning is logged while the oldest event not yet relayed is older than this. */
+  EVENTS_STALE_AFTER_SECONDS: intFrom(60, 1, 86_400),
   RECONCILE_AFTER_SECONDS: intFrom(60, 0, 86_400),
   /** The storefront's base URL: links in customer emails (verification, password reset) point there. */
   STOREFRONT_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -77,6 +81,16 @@ const configSchema = z.object({
    * gateway accepted a payment and before the order is marked paid. Never set it in production.
    */
   CROWDSTART_FAULT: z.enum(['crash_after_authorize']).optional(),
+  /** Sends emails through this SMTP server (`smtp://user:pass@host:587`, `smtps://…`); logged only when unset. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  /** The sender address of emails whose store sets none (`settings.email.from_address`). */
+  MAIL_FROM: z
+    .string()
+    .regex(/^[^\s@<>",;]+@[^\s@<>",;]+$/, 'must be a bare email address like orders@example.com')
+    .default('orders@localhost'),
 });
 
 export type Config = z.infer<typeof configSchema>;

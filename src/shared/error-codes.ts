@@ -351,6 +351,12 @@ export const ERROR_CODES = {
     type: 'invalid_request_error',
     description: 'The webhook signature does not verify.',
   },
+  // events
+  EVENT_NOT_FOUND: {
+    status: 404,
+    type: 'not_found_error',
+    description: 'No event with this id for this key: another store, the other mode, or older than 30 days.',
+  },
   // orders
   ORDER_NOT_FOUND: {
     status: 404,

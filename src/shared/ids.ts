@@ -26,9 +26,10 @@ export const ID_PREFIXES = {
   cart: 'cart',
   hold: 'hold',
   movement: 'mov',
-  outbox: 'evt',
+  event: 'evt',
   job: 'job',
   request: 'req',
+  email: 'eml',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

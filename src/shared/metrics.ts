@@ -29,7 +29,19 @@ export function createMetrics() {
     labelNames: ['type', 'outcome'] as const,
     registers: [registry],
   });
-  return { registry, httpDuration, cacheHits, cacheMisses, jobRuns };
+  const emailsSent = new client.Counter({
+    name: 'emails_sent_total',
+    help: 'Emails accepted by the mail transport, by kind',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const emailsFailed = new client.Counter({
+    name: 'emails_failed_total',
+    help: 'Emails given up on after their last attempt, by kind',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  return { registry, httpDuration, cacheHits, cacheMisses, jobRuns, emailsSent, emailsFailed };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll } from 'vitest';
-import { type AppOptions, createApp } from '../../src/app.ts';
+import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Clock } from '../../src/shared/clock.ts';
 import { type Database, openDatabase, runMigrations } from '../../src/shared/db.ts';
@@ -98,8 +98,6 @@ export async function testApp(
     clock?: Clock;
     /** Shares a database (the caller closes it); a fresh one otherwise. */
     database?: Database;
-    /** Where customer emails are queued (the app logs them otherwise). */
-    emails?: AppOptions['emails'];
   } = {},
 ) {
   const database = opts.database ?? (await freshDatabase());
@@ -111,7 +109,7 @@ export async function testApp(
     CACHE_POLL_MS: '50',
     ...opts.env,
   });
-  const built = createApp({ config, database, logger: silentLogger, clock: opts.clock, emails: opts.emails });
+  const built = createApp({ config, database, logger: silentLogger, clock: opts.clock });
   await built.start({ worker: false });
   afterAll(async () => {
     await built.close();

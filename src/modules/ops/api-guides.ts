@@ -133,6 +133,13 @@ export const TAGS = [
       'never exceed what was captured (`REFUND_EXCEEDS_CAPTURED` carries `refundable`).',
   },
   {
+    name: 'Events',
+    description:
+      'What happened in the store (orders, products, stock), newest first, kept 30 days. Each event carries the ' +
+      'object as the API shows it in `data.object`; the catalogue of types is in docs/events.md. A key sees the ' +
+      'events of its own mode.',
+  },
+  {
     name: 'Inventory',
     description: 'Stock levels per variant (`on_hand`, `committed`, `held`) and their ledger.',
   },

@@ -149,6 +149,8 @@ const OPERATION_IDS: Record<string, string> = {
   'POST /v1/customers/password_reset': 'requestCustomerPasswordReset',
   'POST /v1/customers/password_reset/confirm': 'confirmCustomerPasswordReset',
   'GET /.well-known/jwks.json': 'getJsonWebKeySet',
+  'GET /v1/events': 'listEvents',
+  'GET /v1/events/{id}': 'getEvent',
   'POST /v1/webhooks/{gateway}/{store_id}': 'receiveGatewayWebhook',
 };
 

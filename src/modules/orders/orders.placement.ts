@@ -17,7 +17,7 @@ export function createPlacement(ctx: OrdersContext) {
 
   /**
    * One transaction: the pending order, its line snapshot, the hard stock reservations, the coupon
-   * redemption, the audit event and the outbox `order.created`. Either all of it or none.
+   * redemption, the audit event and the event `order.created`. Either all of it or none.
    * When the store already has an order for this checkout key, nothing is written and that order is returned.
    */
   async function placeOrder(
@@ -80,7 +80,7 @@ export function createPlacement(ctx: OrdersContext) {
         updatedAt: now,
       });
       if (!o) return null;
-      // The lines, the audit event and the outbox row in one round trip.
+      // The lines, the audit event and the `order.created` event in one round trip.
       await writeTogether(tx, [
         repo.insertLines(tx, lines),
         ...recordWrites(
@@ -90,6 +90,7 @@ export function createPlacement(ctx: OrdersContext) {
             type: 'order.created',
             to: 'pending',
             data: { cart_id: input.cartId, lines: input.lines.length },
+            lines,
           },
           now,
         ),

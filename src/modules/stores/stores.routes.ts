@@ -45,6 +45,43 @@ const StoreSettingsSchema = z.strictObject({
     .openapi({ description: "Signs the built-in test gateway's webhooks; generated with the store." }),
   capture: z.enum(['automatic', 'manual']).optional(),
   hold_ttl_seconds: z.number().int().min(10).max(86_400).optional(),
+  email: z
+    .strictObject({
+      from_name: z
+        .string()
+        .trim()
+        .min(1)
+        .max(100)
+        .regex(/^[^\r\n]*$/, 'must be one line')
+        .optional(),
+      from_address: z
+        .string()
+        .max(254)
+        .regex(
+          /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/,
+          'must be a bare email address like orders@example.com',
+        )
+        .optional(),
+    })
+    .optional()
+    .openapi({
+      description:
+        "Sender of the store's emails: `from_name` (the store's name when unset) and `from_address` (the operator's MAIL_FROM when unset).",
+    }),
+  storefront_url: z
+    .url({ protocol: /^https?$/ })
+    .max(500)
+    .optional()
+    .openapi({
+      description: 'Base URL of the storefront; order emails link to `<storefront_url>/orders/<id>`.',
+    }),
+  low_stock_threshold: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .openapi({ description: 'inventory.low_stock fires at or below this many units (default 5).' }),
 });
 
 const StoreSchema = z
