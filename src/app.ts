@@ -248,21 +248,6 @@ export function createApp(options: AppOptions) {
   });
   app.route('/', orders.routes);
   tasks.push(...orders.tasks);
-  // Mail: emails the events ask for (and other modules queue) are sent by the worker's `mail.send` task.
-  const mailer = createMailer(config, logger);
-  const mail = createMailModule({
-    db,
-    ids,
-    clock,
-    logger,
-    metrics,
-    mailer,
-    stores,
-    orderFollowUps: fulfillmentsAndRefunds,
-    defaultFrom: config.MAIL_FROM,
-  });
-  events.subscribe('mail', mail.consumer);
-  tasks.push(...mail.tasks);
 
   // Customer accounts and their sessions (audience `customer`); the signing keys are shared through the database.
   const sessionsModule = createSessionsModule({
@@ -283,6 +268,7 @@ export function createApp(options: AppOptions) {
     sessions: sessionsModule.sessions,
     passwords: createPasswordHasher({ N: config.PASSWORD_SCRYPT_COST, r: 8, p: 1 }),
     // Verification and reset links go out through the mail queue, in the transaction that makes the token.
+    // The mail module is built below (after checkout); it is only called once requests are served.
     emails: { enqueue: (tx, message) => mail.enqueueEmail(tx, message) },
     orders: { listForCustomer: orders.service.listForCustomer },
     serializeOrder: (r: { order: OrderRow; lines: OrderLineRow[] }) => serializeOrder(r.order, r.lines),
@@ -311,6 +297,22 @@ export function createApp(options: AppOptions) {
         : undefined,
   });
   app.route('/', checkout.routes);
+
+  // Mail: emails the events ask for (and other modules queue) are sent by the worker's `mail.send` task.
+  const mailer = createMailer(config, logger);
+  const mail = createMailModule({
+    db,
+    ids,
+    clock,
+    logger,
+    metrics,
+    mailer,
+    stores,
+    orderFollowUps: fulfillmentsAndRefunds,
+    defaultFrom: config.MAIL_FROM,
+  });
+  events.subscribe('mail', mail.consumer);
+  tasks.push(...mail.tasks);
 
   mountOpenApi(app, apiDocument);
 
