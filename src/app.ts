@@ -352,7 +352,13 @@ export function createApp(options: AppOptions) {
     fastPath,
     worker,
     /** Mail for other modules: the mailer port, and `enqueueEmail(tx, …)` to send in the worker after commit. */
-    mail: { mailer, enqueueEmail: mail.enqueueEmail, consumer: mail.consumer, sendDue: mail.sendDue },
+    mail: {
+      mailer,
+      enqueueEmail: mail.enqueueEmail,
+      consumer: mail.consumer,
+      sendDue: mail.sendDue,
+      deleteExpired: mail.deleteExpired,
+    },
     async start(opts: { worker: boolean }) {
       for (const s of starters) await s();
       if (opts.worker) worker.start();

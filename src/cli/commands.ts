@@ -40,7 +40,7 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'worker',
-    summary: 'background jobs only: hold expiry, reconciliation, outbox relay',
+    summary: 'background jobs only: hold expiry, reconciliation, events relay',
     options: {},
     run: async (_v, config) => (await actions()).runWorker(config),
   },

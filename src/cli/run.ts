@@ -123,7 +123,7 @@ export async function runWorker(config: Config) {
   const built = createApp({ config, database });
   await built.start({ worker: true });
   built.deps.logger.info('worker running');
-  process.stdout.write('Crowdstart worker running (jobs: hold expiry, reconciliation, outbox relay)\n');
+  process.stdout.write('Crowdstart worker running (jobs: hold expiry, reconciliation, events relay)\n');
   const stop = async () => {
     await built.close();
     await database.close();

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, lte, ne, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../../shared/db.ts';
 import { type EmailRow, email, type NewEmailRow } from './mail.tables.ts';
 
@@ -84,4 +84,18 @@ export async function markAttemptFailed(
     .where(and(eq(email.id, args.id), eq(email.state, 'queued'), eq(email.attempts, args.attempts)))
     .returning({ id: email.id });
   return r.length === 1;
+}
+
+/** Deletes up to `limit` sent or failed emails created before `before`; returns how many. */
+export async function deleteFinishedBefore(
+  db: Executor,
+  args: { before: Date; limit: number },
+): Promise<number> {
+  const old = db
+    .select({ id: email.id })
+    .from(email)
+    .where(and(ne(email.state, 'queued'), lt(email.createdAt, args.before)))
+    .limit(args.limit);
+  const r = await db.delete(email).where(inArray(email.id, old)).returning({ id: email.id });
+  return r.length;
 }

@@ -10,6 +10,11 @@ export type OrderEmailKind = (typeof ORDER_EMAIL_KINDS)[number];
 export const SEND_LEASE_MS = 5 * 60_000;
 /** Attempts before an email is marked `failed`. */
 export const MAX_SEND_ATTEMPTS = 8;
+/**
+ * Sent and failed emails (their bodies hold shoppers' data) are deleted after this many days. Longer than the
+ * events are kept (30 days), so an event can never be relayed again after its email's dedupe key is gone.
+ */
+export const EMAIL_RETENTION_DAYS = 90;
 /** Emails claimed (and sent in parallel) per claim. */
 export const SEND_BATCH = 10;
 

@@ -5,7 +5,7 @@ import { testApp } from '../../../test/support/harness.ts';
 import { startSmtpServer } from '../../../test/support/smtp.ts';
 import { fixedClock } from '../../shared/clock.ts';
 import { inTransaction, rows } from '../../shared/db.ts';
-import { MAX_SEND_ATTEMPTS, retryDelayMs, SEND_LEASE_MS } from './index.ts';
+import { EMAIL_RETENTION_DAYS, MAX_SEND_ATTEMPTS, retryDelayMs, SEND_LEASE_MS } from './index.ts';
 import { markAttemptFailed } from './mail.repo.ts';
 
 const smtp = await startSmtpServer({ rejectRecipients: /^nobody@/ });
@@ -49,6 +49,10 @@ describe('mail.send', () => {
     expect(id).toMatch(/^eml_/);
     // The same key again queues nothing.
     expect(await enqueue({ to: 'ada@example.com', dedupeKey: 'welcome:ada' })).toEqual({ id: null });
+    // Only a bare address is accepted as the recipient.
+    await expect(enqueue({ to: 'ada@example.com, eve@example.com' })).rejects.toThrow(
+      'not a bare email address',
+    );
 
     const outcome = await t.mail.sendDue();
     expect(outcome).toEqual({ sent: 1, retried: 0, failed: 0 });
@@ -153,6 +157,24 @@ describe('mail.send', () => {
     ).toBe(false);
     expect(await emailRow(id!)).toMatchObject({ state: 'queued', attempts: 0, last_error: null });
     expect(await t.mail.sendDue()).toEqual({ sent: 1, retried: 0, failed: 0 });
+  });
+});
+
+describe('mail.retention', () => {
+  it(`deletes sent and failed emails after ${EMAIL_RETENTION_DAYS} days, never queued ones`, async () => {
+    await t.mail.sendDue();
+    const sent = (await enqueue({ kind: 'old_sent' })).id!;
+    await t.mail.sendDue();
+    const queued = (await enqueue({ kind: 'old_queued' })).id!; // never sent: no sendDue after it
+    const exists = async (id: string) =>
+      (await count(t, sql`select count(*)::int as n from email where id = ${id}`)) === 1;
+    clock.advance((EMAIL_RETENTION_DAYS - 1) * 86_400_000);
+    await t.mail.deleteExpired();
+    expect(await exists(sent)).toBe(true);
+    clock.advance(2 * 86_400_000);
+    expect(await t.mail.deleteExpired()).toBeGreaterThanOrEqual(1);
+    expect(await exists(sent)).toBe(false);
+    expect(await exists(queued)).toBe(true);
   });
 });
 

@@ -9,6 +9,8 @@ import type { Mailer } from './mail.mailer.ts';
 import * as repo from './mail.repo.ts';
 import {
   afterFailure,
+  BARE_ADDRESS,
+  EMAIL_RETENTION_DAYS,
   needsFollowUps,
   type OrderEmailIntent,
   type OrderFollowUps,
@@ -189,6 +191,9 @@ export function createMailService(deps: MailDeps) {
    * and at most once per (store, dedupe key). Returns the email's id, or null when the key was used already.
    */
   async function enqueueEmail(tx: Tx, input: EnqueueEmailInput): Promise<{ id: string | null }> {
+    // A display name or a list here would be header syntax from the caller: refuse it, never send it.
+    if (!BARE_ADDRESS.test(input.to))
+      throw new Error(`enqueueEmail: "${input.to}" is not a bare email address`);
     const from = input.from ?? (await storeSender(tx, input.storeId)).from;
     const [id] = await repo.insertEmails(tx, [
       row(
@@ -279,7 +284,19 @@ export function createMailService(deps: MailDeps) {
     return totals;
   }
 
-  return { consumer, enqueueEmail, sendDue };
+  /** The `mail.retention` task: deletes sent and failed emails older than EMAIL_RETENTION_DAYS, in batches. */
+  async function deleteExpired(): Promise<number> {
+    const before = new Date(clock.now().getTime() - EMAIL_RETENTION_DAYS * 86_400_000);
+    let total = 0;
+    for (let i = 0; i < 10; i++) {
+      const n = await repo.deleteFinishedBefore(db, { before, limit: 1000 });
+      total += n;
+      if (n < 1000) break;
+    }
+    return total;
+  }
+
+  return { consumer, enqueueEmail, sendDue, deleteExpired };
 }
 
 export type MailService = ReturnType<typeof createMailService>;

@@ -35,6 +35,38 @@ const arrived = (orderId: string, kind?: string) =>
 const emailsOf = (storeId: string, kind: string) =>
   count(t, sql`select count(*)::int as n from email where store_id = ${storeId} and kind = ${kind}`);
 
+describe('store email settings', () => {
+  it('validates the sender and the storefront URL, and uses them', async () => {
+    const s = await t.createStore({ name: 'Plain' });
+    for (const [settings, param] of [
+      [{ email: { from_address: 'not an address' } }, 'settings.email.from_address'],
+      [{ email: { from_address: 'a@b.example>, evil@x.example' } }, 'settings.email.from_address'],
+      [{ email: { from_name: 'Two\nlines' } }, 'settings.email.from_name'],
+      [{ email: { reply_to: 'x@y.example' } }, 'settings.email.reply_to'],
+      [{ storefront_url: 'javascript:alert(1)' }, 'settings.storefront_url'],
+    ] as const) {
+      const r = await t.request('PATCH', '/v1/store', { key: s.sk, body: { settings } });
+      expect(r.status, JSON.stringify(settings)).toBe(400);
+      expect(r.json.error.code).toBe('VALIDATION_FAILED');
+      expect(r.json.error.param).toBe(param);
+    }
+    const ok = await t.request('PATCH', '/v1/store', {
+      key: s.sk,
+      body: {
+        settings: {
+          email: { from_name: 'Plain Goods', from_address: 'hello@plain.example' },
+          storefront_url: 'https://plain.example/',
+        },
+      },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.json.settings).toMatchObject({
+      email: { from_name: 'Plain Goods', from_address: 'hello@plain.example' },
+      storefront_url: 'https://plain.example/',
+    });
+  });
+});
+
 describe('order emails', () => {
   it('a paid checkout sends exactly one confirmation, from the store, with both parts and the total', async () => {
     const { s, id, order } = await paidOrder();
@@ -61,6 +93,22 @@ describe('order emails', () => {
     expect(await emailsOf(s.id, 'order_confirmation')).toBe(1);
   });
 
+  it('uses the store sender settings and links to the storefront order page', async () => {
+    const { id } = await paidOrder({
+      name: 'Plain',
+      settings: {
+        email: { from_name: 'Plain Goods', from_address: 'hello@plain.example' },
+        storefront_url: 'https://plain.example/',
+      },
+    });
+    await deliver();
+    const [m] = arrived(id);
+    expect(m!.mail.from?.value).toEqual([{ name: 'Plain Goods', address: 'hello@plain.example' }]);
+    expect(m!.envelope.from).toBe('hello@plain.example');
+    expect(m!.mail.text).toContain(`View your order: https://plain.example/orders/${id}`);
+    expect(m!.mail.html).toContain(`href="https://plain.example/orders/${id}"`);
+  });
+
   it('relaying the events again, or running the consumer twice, queues nothing more', async () => {
     const { s, id } = await paidOrder();
     await deliver();
@@ -71,12 +119,12 @@ describe('order emails', () => {
       t.database.db,
       sql`select id, type, data, livemode from event where store_id = ${s.id}`,
     );
-    await inTransaction(t.database.db, (tx) =>
-      t.mail.consumer(
-        tx,
-        events.map((e) => ({ ...e, storeId: s.id })),
-      ),
-    );
+    const records = events.map((e) => ({ ...e, storeId: s.id }));
+    // Twice at once too (on PostgreSQL the second insert waits for the first and then does nothing).
+    await Promise.all([
+      inTransaction(t.database.db, (tx) => t.mail.consumer(tx, records)),
+      inTransaction(t.database.db, (tx) => t.mail.consumer(tx, records)),
+    ]);
     expect(await t.mail.sendDue()).toMatchObject({ sent: 0 });
     expect(await emailsOf(s.id, 'order_confirmation')).toBe(1);
     expect(arrived(id)).toHaveLength(1);

@@ -96,6 +96,7 @@ export function createSettlement(ctx: OrdersContext, refunds: Refunds) {
     result: GatewayResult | null,
     source: SettleSource,
     now: Date,
+    known?: KnownLines,
   ): Promise<OrderRow | undefined> {
     return inTransaction(db, async (tx) => {
       const updated = await repo.transitionOrder(tx, {
@@ -130,6 +131,7 @@ export function createSettlement(ctx: OrdersContext, refunds: Refunds) {
             decline_code: result?.declineCode ?? null,
             message: result?.message ?? null,
           },
+          lines: known?.lines,
         },
         now,
       );
@@ -154,8 +156,9 @@ export function createSettlement(ctx: OrdersContext, refunds: Refunds) {
       let moved: OrderRow | undefined;
       if (decision.kind === 'paid') moved = await markPaid(o, result, decision.captured, source, now, known);
       else if (decision.kind === 'failed')
-        moved = await cancelPending(o, decision.reason, result, source, now);
-      else if (decision.kind === 'expire') moved = await cancelPending(o, 'expired', result, source, now);
+        moved = await cancelPending(o, decision.reason, result, source, now, known);
+      else if (decision.kind === 'expire')
+        moved = await cancelPending(o, 'expired', result, source, now, known);
       if (moved) return moved;
     }
     const current = await mustFind(o.storeId, o.id);

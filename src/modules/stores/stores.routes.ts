@@ -53,7 +53,8 @@ const StoreSettingsSchema = z.strictObject({
         .min(1)
         .max(100)
         .regex(/^[^\r\n]*$/, 'must be one line')
-        .optional(),
+        .optional()
+        .openapi({ example: 'Tea & Cups' }),
       from_address: z
         .string()
         .max(254)
@@ -61,7 +62,8 @@ const StoreSettingsSchema = z.strictObject({
           /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/,
           'must be a bare email address like orders@example.com',
         )
-        .optional(),
+        .optional()
+        .openapi({ example: 'orders@shop.example' }),
     })
     .optional()
     .openapi({
