@@ -11,7 +11,7 @@ import {
 import { createCartModule } from './modules/cart/index.ts';
 import { createCatalogFastPath, createCatalogModule } from './modules/catalog/index.ts';
 import { createCheckoutModule } from './modules/checkout/index.ts';
-import { createCustomersModule, type EmailQueue } from './modules/customers/index.ts';
+import { createCustomersModule } from './modules/customers/index.ts';
 import { createEventsModule } from './modules/events/index.ts';
 import { createIdempotencyModule } from './modules/idempotency/index.ts';
 import {
@@ -67,8 +67,6 @@ export interface AppOptions {
   logger?: Logger;
   clock?: Clock;
   ids?: IdGenerator;
-  /** Where customer emails are queued; the log stand-in below otherwise. */
-  emails?: EmailQueue;
 }
 
 /**
@@ -298,6 +296,7 @@ export function createApp(options: AppOptions) {
   });
   app.route('/', orders.routes);
   tasks.push(...orders.tasks);
+
   // Customer accounts and their sessions (audience `customer`); the signing keys are shared through the database.
   const sessionsModule = createSessionsModule({
     db,
@@ -334,7 +333,7 @@ export function createApp(options: AppOptions) {
     passwords: createPasswordHasher({ N: config.PASSWORD_SCRYPT_COST, r: 8, p: 1 }),
     // Verification and reset emails go out through the mail module, in the customer's own transaction. The
     // sender is given: looking up the store's own sender inside that transaction would wait forever on PGlite.
-    emails: options.emails ?? {
+    emails: {
       enqueue: (tx, message) => mail.enqueueEmail(tx, { ...message, from: config.MAIL_FROM }),
     },
     orders: { listForCustomer: orders.service.listForCustomer },
