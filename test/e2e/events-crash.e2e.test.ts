@@ -145,8 +145,12 @@ describe('events survive crashes of API processes and workers', () => {
     expect(p.status, p.text).toBe(201);
     const variantId = p.json.variants[0].id as string;
     expect(
-      (await api(apis[0]!.url, 'PUT', `/v1/inventory/${variantId}`, { key: store.sk, body: { on_hand: 1000 } }))
-        .status,
+      (
+        await api(apis[0]!.url, 'PUT', `/v1/inventory/${variantId}`, {
+          key: store.sk,
+          body: { on_hand: 1000 },
+        })
+      ).status,
     ).toBe(200);
 
     // One shopper = one cart and one Idempotency-Key, retried on any API process until it gets an answer.
@@ -274,7 +278,11 @@ describe('events survive crashes of API processes and workers', () => {
       'every confirmation email',
     );
     await sleep(2_000);
-    for (const r of paid.rows) expect(mails.filter((m) => m.to === r.email), r.email).toHaveLength(1);
+    for (const r of paid.rows)
+      expect(
+        mails.filter((m) => m.to === r.email),
+        r.email,
+      ).toHaveLength(1);
     process.stdout.write(
       `events crash test: ${paidIds.size} paid orders, ${outcomes.retries} client retries, ${kills} kill -9, ` +
         `${received.length} deliveries (${received.length - paidIds.size} duplicates), ${mails.length} emails\n`,
