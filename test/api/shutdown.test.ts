@@ -1,3 +1,4 @@
+import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -13,15 +14,21 @@ describe('graceful shutdown', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    built.app.get('/test/slow', async (c) => {
+    // A slow route in front of the app's own (whose storefront answers every path it does not know).
+    const front = new Hono();
+    front.get('/test/slow', async (c) => {
       await gate;
       return c.json({ finished: true });
     });
-    const { port, shutdown } = await listen(built, {
-      port: 0,
-      host: '127.0.0.1',
-      onClosed: () => database.close(),
-    });
+    front.route('/', built.app);
+    const { port, shutdown } = await listen(
+      { ...built, app: front as unknown as typeof built.app },
+      {
+        port: 0,
+        host: '127.0.0.1',
+        onClosed: () => database.close(),
+      },
+    );
     const base = `http://127.0.0.1:${port}`;
 
     const inFlight = fetch(`${base}/test/slow`).then(async (r) => ({
