@@ -21,7 +21,7 @@ import {
   stockStateQuery,
 } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
-import { createMailer, createMailModule } from './modules/mail/index.ts';
+import { createMailer, createMailModule, leaseMsFor } from './modules/mail/index.ts';
 import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
 import {
   createOrdersModule,
@@ -321,6 +321,7 @@ export function createApp(options: AppOptions) {
     stores,
     orderFollowUps: fulfillmentsAndRefunds,
     defaultFrom: config.MAIL_FROM,
+    sendLeaseMs: leaseMsFor(config.MAIL_SEND_TIMEOUT_SECONDS * 1000),
   });
   events.subscribe('mail', mail.consumer);
   tasks.push(...mail.tasks);

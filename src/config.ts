@@ -118,6 +118,11 @@ const configSchema = z.object({
     .string()
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
     .optional(),
+  /**
+   * The longest one SMTP send may take; a claimed email stays invisible to other workers for 2.5× this
+   * (its lease), so a worker killed mid-send delays its emails by that much.
+   */
+  MAIL_SEND_TIMEOUT_SECONDS: intFrom(120, 1, 600),
   /** The sender address of emails whose store sets none (`settings.email.from_address`). */
   MAIL_FROM: z
     .string()

@@ -108,6 +108,8 @@ describe('events survive crashes of API processes and workers', () => {
       IDEMPOTENCY_LOCK_SECONDS: '2',
       RECONCILE_AFTER_SECONDS: '2',
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      // A killed worker's claimed emails come back after 2.5 × this (the lease), not after 5 minutes.
+      MAIL_SEND_TIMEOUT_SECONDS: '4',
       WEBHOOK_ALLOW_PRIVATE: 'loopback',
     };
     const start = async (kind: 'serve' | 'worker') => {

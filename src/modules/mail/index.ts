@@ -16,6 +16,7 @@ export {
 } from './mail.mailer.ts';
 export {
   EMAIL_RETENTION_DAYS,
+  leaseMsFor,
   MAX_SEND_ATTEMPTS,
   ORDER_EMAIL_KINDS,
   type OrderEmailKind,

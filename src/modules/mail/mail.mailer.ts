@@ -56,12 +56,12 @@ export function createLogMailer(logger: Logger, keep = 100): LogMailer {
 }
 
 /** A mailer that sends through the SMTP server at `url` (`smtp://` or `smtps://`, credentials in the URL). */
-export function createSmtpMailer(url: string): Mailer {
+export function createSmtpMailer(url: string, sendTimeoutMs: number = SMTP_TIMEOUTS_MS.send): Mailer {
   const transport = createTransport({
     url,
-    connectionTimeout: SMTP_TIMEOUTS_MS.connection,
-    greetingTimeout: SMTP_TIMEOUTS_MS.greeting,
-    socketTimeout: SMTP_TIMEOUTS_MS.socket,
+    connectionTimeout: Math.min(SMTP_TIMEOUTS_MS.connection, sendTimeoutMs),
+    greetingTimeout: Math.min(SMTP_TIMEOUTS_MS.greeting, sendTimeoutMs),
+    socketTimeout: Math.min(SMTP_TIMEOUTS_MS.socket, sendTimeoutMs),
   });
   return {
     transport: 'smtp',
@@ -73,7 +73,7 @@ export function createSmtpMailer(url: string): Mailer {
         text: msg.text,
         html: msg.html,
         headers: msg.headers,
-        signal: AbortSignal.timeout(SMTP_TIMEOUTS_MS.send),
+        signal: AbortSignal.timeout(sendTimeoutMs),
       });
       return { messageId: info.messageId };
     },
@@ -81,6 +81,11 @@ export function createSmtpMailer(url: string): Mailer {
 }
 
 /** SMTP when `SMTP_URL` is set, the log transport otherwise. */
-export function createMailer(config: { SMTP_URL?: string }, logger: Logger): Mailer {
-  return config.SMTP_URL ? createSmtpMailer(config.SMTP_URL) : createLogMailer(logger);
+export function createMailer(
+  config: { SMTP_URL?: string; MAIL_SEND_TIMEOUT_SECONDS?: number },
+  logger: Logger,
+): Mailer {
+  return config.SMTP_URL
+    ? createSmtpMailer(config.SMTP_URL, (config.MAIL_SEND_TIMEOUT_SECONDS ?? 120) * 1000)
+    : createLogMailer(logger);
 }

@@ -6,8 +6,10 @@ import type { OrderView, Shipment } from './mail.templates.ts';
 export const ORDER_EMAIL_KINDS = ['order_confirmation', 'order_shipped', 'order_refunded'] as const;
 export type OrderEmailKind = (typeof ORDER_EMAIL_KINDS)[number];
 
-/** How long a claimed email stays invisible to other senders; longer than a send may last (SMTP_TIMEOUTS_MS.send). */
-export const SEND_LEASE_MS = 5 * 60_000;
+/** How long a claimed email stays invisible to other senders: well beyond the longest a send may last. */
+export const leaseMsFor = (sendTimeoutMs: number) => Math.round(sendTimeoutMs * 2.5);
+/** The lease with the default send timeout (120 s). */
+export const SEND_LEASE_MS = leaseMsFor(120_000);
 /** Attempts before an email is marked `failed`. */
 export const MAX_SEND_ATTEMPTS = 8;
 /**

@@ -66,6 +66,8 @@ export interface MailDeps {
   orderFollowUps(tx: Tx, orderId: string): Promise<OrderFollowUps>;
   /** The sender address of stores that set none (MAIL_FROM). */
   defaultFrom: string;
+  /** How long a claim hides an email from other senders (default SEND_LEASE_MS): beyond the mailer's send timeout. */
+  sendLeaseMs?: number;
 }
 
 export type SendOutcome = 'sent' | 'retried' | 'failed';
@@ -275,7 +277,11 @@ export function createMailService(deps: MailDeps) {
     for (let i = 0; i < maxBatches; i++) {
       const now = clock.now();
       const claimed = await inTransaction(db, (tx) =>
-        repo.claimDue(tx, { now, leaseUntil: new Date(now.getTime() + SEND_LEASE_MS), limit: SEND_BATCH }),
+        repo.claimDue(tx, {
+          now,
+          leaseUntil: new Date(now.getTime() + (deps.sendLeaseMs ?? SEND_LEASE_MS)),
+          limit: SEND_BATCH,
+        }),
       );
       const outcomes = await Promise.all(claimed.map(sendOne));
       for (const o of outcomes) totals[o]++;
