@@ -198,6 +198,10 @@ export function createApp(options: AppOptions) {
     auth,
     appendEvent: events.append,
     config,
+    tuning: {
+      concurrency: config.WEBHOOK_CONCURRENCY,
+      perEndpoint: config.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
+    },
   });
   events.subscribe('webhooks', webhooks.consumer);
   app.route('/', webhooks.routes);

@@ -93,6 +93,10 @@ const configSchema = z.object({
   WEBHOOK_TIMEOUT_MS: intFrom(10_000, 100, 60_000),
   /** How often the worker looks for due webhook deliveries. */
   WEBHOOK_POLL_MS: intFrom(150, 10, 60_000),
+  /** Webhook POSTs one worker process keeps in flight at once. */
+  WEBHOOK_CONCURRENCY: intFrom(64, 1, 1000),
+  /** Webhook POSTs in flight to one endpoint at once, across all workers: a slow receiver is not flooded. */
+  WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: intFrom(16, 1, 1000),
   /**
    * Fault injection for recovery tests: `crash_after_authorize` kills the process (SIGKILL) right after the
    * gateway accepted a payment and before the order is marked paid. Never set it in production.

@@ -22,7 +22,10 @@ let t: TestApp;
 let store: { id: string; pk: string; sk: string };
 
 beforeAll(async () => {
-  t = await testApp({ env: { WEBHOOK_ALLOW_PRIVATE: 'loopback' }, clock });
+  t = await testApp({
+    env: { WEBHOOK_ALLOW_PRIVATE: 'loopback', WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: '4' },
+    clock,
+  });
   store = await t.createStore();
 });
 

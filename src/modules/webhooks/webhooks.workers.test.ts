@@ -16,7 +16,7 @@ describe(`two delivery workers on one ${DB_KIND} database`, () => {
   let receiver: Receiver | undefined;
   beforeAll(async () => {
     database = await freshDatabase();
-    const env = { WEBHOOK_ALLOW_PRIVATE: 'loopback' };
+    const env = { WEBHOOK_ALLOW_PRIVATE: 'loopback', WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: '4' };
     a = await testApp({ env, database });
     b = await testApp({ env, database });
   });
