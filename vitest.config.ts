@@ -10,6 +10,7 @@ export default defineConfig({
       'test/api/**/*.test.ts',
       'test/contract/**/*.test.ts',
       'test/browser/**/*.test.ts',
+      'test/sdk/**/*.test.ts',
       ...e2e,
     ],
     testTimeout: 60_000,

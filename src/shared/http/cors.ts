@@ -10,6 +10,7 @@ const ALLOW_HEADERS = [
   'X-Request-Id',
   'X-Cart-Token',
   'X-Order-Secret',
+  'Customer-Token',
   'traceparent',
 ].join(', ');
 const METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
