@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
+import { adminRoutes, buildAdminAssets } from './modules/admin/index.ts';
 import {
   ANALYTICS_EVENTS_PATH,
   createAnalyticsModule,
@@ -380,6 +381,9 @@ export function createApp(options: AppOptions) {
   tasks.push(...reportsModule.tasks);
 
   mountOpenApi(app, apiDocument);
+
+  // The merchant dashboard at /admin (a single page app on the staff API), bundled in memory on first use.
+  app.route('/', adminRoutes({ build: buildAdminAssets }));
 
   const worker = createWorker({ tasks, logger, metrics, pollMs: config.WORKER_POLL_MS });
 

@@ -977,6 +977,179 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stores/{store_id}/owner_link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A store's first owner (root token): a one-time link to set the password and sign in */
+        post: operations["createOwnerLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in as a staff user (email and password) */
+        post: operations["createStaffSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/sessions/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Trade a refresh token for a new access and refresh token (the old one stops working) */
+        post: operations["refreshStaffSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/sessions/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out: revoke a refresh token (the access token lapses within minutes) */
+        post: operations["revokeStaffSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an invitation (or a set-password link): set the password and sign in */
+        post: operations["acceptStaffInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in staff user (staff access token) */
+        get: operations["getCurrentStaffUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The store's staff users (owner) */
+        get: operations["listStaffUsers"];
+        put?: never;
+        /** Invite a staff user by email (owner) */
+        post: operations["inviteStaffUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a staff user (owner): their sessions end */
+        delete: operations["deleteStaffUser"];
+        options?: never;
+        head?: never;
+        /** Change a staff user's role or name (owner); takes effect at their next refresh */
+        patch: operations["updateStaffUser"];
+        trace?: never;
+    };
+    "/v1/api_keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The store's API keys (owner or secret key); never the keys themselves */
+        get: operations["listStoreApiKeys"];
+        put?: never;
+        /** Create an API key of the store (owner or secret key); the key is shown once */
+        post: operations["createStoreApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api_keys/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke an API key of the store (owner or secret key); it stops working within a second */
+        post: operations["revokeStoreApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/checkout": {
         parameters: {
             query?: never;
@@ -1008,6 +1181,111 @@ export interface paths {
         put?: never;
         /** Payment gateway notifications (signature verified; no API key) */
         post: operations["receiveGatewayWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a batch of funnel events (works with navigator.sendBeacon)
+         * @description Up to 50 events and 32 KB per batch, stored whole or refused whole. The key (publishable or secret) goes in `Authorization: Bearer …` or, where headers cannot be set (`navigator.sendBeacon` with a `text/plain` body), in the body as `key`. Events may be up to 7 days old and at most 24 hours ahead of the server clock.
+         */
+        post: operations["recordFunnelEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Funnel: product viewed → added → checkout started → order completed, in sessions, per day */
+        get: operations["getFunnelReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/sales": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Revenue, orders and average order value per day (paid orders, by day of payment) */
+        get: operations["getSalesReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/top_products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Products by sessions that added them to a cart, then by views */
+        get: operations["getTopProductsReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/search_terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Searches that found nothing, most frequent first */
+        get: operations["getSearchTermsReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Today and the last 30 days: revenue, orders, average order value, conversion rate (live data) */
+        get: operations["getOverviewReport"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1052,7 +1330,7 @@ export interface components {
                  * @description A code from the catalogue (docs/errors.md); branch on this.
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "INVALID_CURSOR" | "INVALID_ID" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "AUTH_REQUIRED" | "INVALID_API_KEY" | "INVALID_ROOT_TOKEN" | "INVALID_METRICS_TOKEN" | "SECRET_KEY_REQUIRED" | "LIVE_KEY_REQUIRED" | "RATE_LIMITED" | "CUSTOMER_AUTH_REQUIRED" | "CUSTOMER_TOKEN_INVALID" | "INVALID_CREDENTIALS" | "REFRESH_TOKEN_INVALID" | "EMAIL_TOKEN_INVALID" | "CUSTOMER_NOT_FOUND" | "ADDRESS_NOT_FOUND" | "STORE_NOT_FOUND" | "API_KEY_NOT_FOUND" | "PRODUCT_NOT_FOUND" | "VARIANT_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "SLUG_TAKEN" | "SKU_TAKEN" | "VERSION_CONFLICT" | "INVALID_OPTION_VALUES" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE" | "CART_TOKEN_MISSING" | "CART_TOKEN_MALFORMED" | "CART_TOKEN_INVALID_SIGNATURE" | "CART_TOKEN_EXPIRED" | "CART_TOKEN_WRONG_STORE" | "CART_TOKEN_TOO_LARGE" | "CART_LINE_NOT_FOUND" | "CART_TOO_MANY_LINES" | "CART_EMPTY" | "VARIANT_UNAVAILABLE" | "CURRENCY_MISMATCH" | "INSUFFICIENT_STOCK" | "INVENTORY_NOT_FOUND" | "COUPON_NOT_FOUND" | "COUPON_CODE_TAKEN" | "COUPON_NOT_APPLICABLE" | "COUPON_EXHAUSTED" | "SHIPPING_RATE_NOT_FOUND" | "TAX_RATE_NOT_FOUND" | "TAX_RATE_EXISTS" | "SHIPPING_REQUIRED" | "EMAIL_REQUIRED" | "PAYMENT_DECLINED" | "PAYMENT_FAILED" | "GATEWAY_UNAVAILABLE" | "GATEWAY_NOT_CONFIGURED" | "LIVE_GATEWAY_NOT_CONFIGURED" | "TEST_CARD_IN_LIVE_MODE" | "CART_ALREADY_CHECKED_OUT" | "INVALID_WEBHOOK_SIGNATURE" | "ORDER_NOT_FOUND" | "INVALID_ORDER_TRANSITION" | "REFUND_EXCEEDS_CAPTURED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "INVALID_CURSOR" | "INVALID_ID" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "AUTH_REQUIRED" | "INVALID_API_KEY" | "INVALID_ROOT_TOKEN" | "INVALID_METRICS_TOKEN" | "SECRET_KEY_REQUIRED" | "LIVE_KEY_REQUIRED" | "RATE_LIMITED" | "INVALID_STAFF_TOKEN" | "STAFF_ROLE_FORBIDDEN" | "STAFF_NOT_FOUND" | "STAFF_TOKEN_REQUIRED" | "STAFF_EMAIL_TAKEN" | "STAFF_LAST_OWNER" | "STAFF_INVITATION_INVALID" | "CUSTOMER_AUTH_REQUIRED" | "CUSTOMER_TOKEN_INVALID" | "INVALID_CREDENTIALS" | "REFRESH_TOKEN_INVALID" | "EMAIL_TOKEN_INVALID" | "CUSTOMER_NOT_FOUND" | "ADDRESS_NOT_FOUND" | "STORE_NOT_FOUND" | "API_KEY_NOT_FOUND" | "PRODUCT_NOT_FOUND" | "VARIANT_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "SLUG_TAKEN" | "SKU_TAKEN" | "VERSION_CONFLICT" | "INVALID_OPTION_VALUES" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE" | "CART_TOKEN_MISSING" | "CART_TOKEN_MALFORMED" | "CART_TOKEN_INVALID_SIGNATURE" | "CART_TOKEN_EXPIRED" | "CART_TOKEN_WRONG_STORE" | "CART_TOKEN_TOO_LARGE" | "CART_LINE_NOT_FOUND" | "CART_TOO_MANY_LINES" | "CART_EMPTY" | "VARIANT_UNAVAILABLE" | "CURRENCY_MISMATCH" | "INSUFFICIENT_STOCK" | "INVENTORY_NOT_FOUND" | "COUPON_NOT_FOUND" | "COUPON_CODE_TAKEN" | "COUPON_NOT_APPLICABLE" | "COUPON_EXHAUSTED" | "SHIPPING_RATE_NOT_FOUND" | "TAX_RATE_NOT_FOUND" | "TAX_RATE_EXISTS" | "SHIPPING_REQUIRED" | "EMAIL_REQUIRED" | "PAYMENT_DECLINED" | "PAYMENT_FAILED" | "GATEWAY_UNAVAILABLE" | "GATEWAY_NOT_CONFIGURED" | "LIVE_GATEWAY_NOT_CONFIGURED" | "TEST_CARD_IN_LIVE_MODE" | "CART_ALREADY_CHECKED_OUT" | "INVALID_WEBHOOK_SIGNATURE" | "ORDER_NOT_FOUND" | "INVALID_ORDER_TRANSITION" | "REFUND_EXCEEDS_CAPTURED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
                 /** @description For people: may change between versions. */
                 message: string;
                 /** @description The parameter, field (dotted path) or header at fault. */
@@ -1550,10 +1828,64 @@ export interface components {
             created_at: string;
             updated_at: string;
         };
+        StaffUser: {
+            id: string;
+            /** @enum {string} */
+            object: "staff_user";
+            store_id: string;
+            email: string;
+            name: string | null;
+            /** @enum {string} */
+            role: "owner" | "staff" | "read_only";
+            /** @enum {string} */
+            status: "invited" | "active" | "removed";
+            invited_by: string | null;
+            accepted_at: string | null;
+            version: number;
+            created_at: string;
+        };
+        StaffSession: {
+            /** @enum {string} */
+            object: "staff_session";
+            /** @description Send as `Authorization: Bearer <access_token>`. */
+            access_token: string;
+            /** @description Trade for a new pair at `/v1/staff/sessions/refresh`. */
+            refresh_token: string;
+            /** @enum {string} */
+            token_type: "Bearer";
+            /** @description Seconds until the access token expires. */
+            expires_in: number;
+            /**
+             * @description The data the access token acts on.
+             * @enum {string}
+             */
+            mode: "test" | "live";
+            staff_user?: components["schemas"]["StaffUser"];
+        };
         CheckoutResult: {
             order: components["schemas"]["Order"];
             /** @description Shown once: send it as `X-Order-Secret` to GET /v1/orders/{id}/public. */
             order_secret: string;
+        };
+        FunnelEventsAccepted: {
+            accepted: number;
+        };
+        FunnelEventBatch: {
+            key?: string;
+            session_id: string;
+            events: {
+                /** @enum {string} */
+                type: "page_viewed" | "product_viewed" | "product_added" | "cart_viewed" | "checkout_started" | "order_completed";
+                /** Format: date-time */
+                occurred_at: string;
+                path?: string;
+                product_id?: string;
+                variant_id?: string;
+                order_id?: string;
+                quantity?: number;
+                value?: number;
+                currency?: string;
+            }[];
         };
     };
     responses: never;
@@ -1786,7 +2118,12 @@ export interface operations {
                  *           "webhook_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
                  *         },
                  *         "capture": "automatic",
-                 *         "hold_ttl_seconds": 2500
+                 *         "hold_ttl_seconds": 2500,
+                 *         "email": {
+                 *           "from_name": "from_name",
+                 *           "from_address": "from_address"
+                 *         },
+                 *         "storefront_url": "https://shop.example.com/images/linen-shirt.jpg"
                  *       }
                  *     }
                  */
@@ -1824,6 +2161,16 @@ export interface operations {
                         /** @enum {string} */
                         capture?: "automatic" | "manual";
                         hold_ttl_seconds?: number;
+                        /** @description Sender of the store's emails: `from_name` (the store's name when unset) and `from_address` (the operator's MAIL_FROM when unset). */
+                        email?: {
+                            from_name?: string;
+                            from_address?: string;
+                        };
+                        /**
+                         * Format: uri
+                         * @description Base URL of the storefront; order emails link to `<storefront_url>/orders/<id>`.
+                         */
+                        storefront_url?: string;
                     };
                 };
             };
@@ -3231,7 +3578,12 @@ export interface operations {
                  *           "webhook_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
                  *         },
                  *         "capture": "automatic",
-                 *         "hold_ttl_seconds": 2500
+                 *         "hold_ttl_seconds": 2500,
+                 *         "email": {
+                 *           "from_name": "from_name",
+                 *           "from_address": "from_address"
+                 *         },
+                 *         "storefront_url": "https://shop.example.com/images/linen-shirt.jpg"
                  *       }
                  *     }
                  */
@@ -3264,6 +3616,16 @@ export interface operations {
                         /** @enum {string} */
                         capture?: "automatic" | "manual";
                         hold_ttl_seconds?: number;
+                        /** @description Sender of the store's emails: `from_name` (the store's name when unset) and `from_address` (the operator's MAIL_FROM when unset). */
+                        email?: {
+                            from_name?: string;
+                            from_address?: string;
+                        };
+                        /**
+                         * Format: uri
+                         * @description Base URL of the storefront; order emails link to `<storefront_url>/orders/<id>`.
+                         */
+                        storefront_url?: string;
                     };
                 };
             };
@@ -22421,6 +22783,3124 @@ export interface operations {
             };
         };
     };
+    createOwnerLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                store_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "shopper@example.com"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The link */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "staff_link",
+                     *       "url": "https://shop.example.com/images/linen-shirt.jpg",
+                     *       "expires_at": "2026-03-14T15:09:26.000Z",
+                     *       "staff_user": {
+                     *         "id": "id",
+                     *         "object": "staff_user",
+                     *         "store_id": "store_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "email": "shopper@example.com",
+                     *         "name": "Jane Doe",
+                     *         "role": "owner",
+                     *         "status": "invited",
+                     *         "invited_by": "invited_by",
+                     *         "accepted_at": "2026-03-14T15:09:26.000Z",
+                     *         "version": 3,
+                     *         "created_at": "2026-03-14T15:09:26.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "staff_link";
+                        /** @description Open it to set a password (`/admin/accept?token=…`); works once. */
+                        url: string;
+                        expires_at: string;
+                        staff_user: components["schemas"]["StaffUser"];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createStaffSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "store_id": "store_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                 *       "email": "shopper@example.com",
+                 *       "password": "password",
+                 *       "mode": "test"
+                 *     }
+                 */
+                "application/json": {
+                    store_id: string;
+                    /** Format: email */
+                    email: string;
+                    password: string;
+                    /**
+                     * @description Whether the session acts on test or live data (like a `sk_test_` / `sk_live_` key).
+                     * @default test
+                     * @enum {string}
+                     */
+                    mode?: "test" | "live";
+                };
+            };
+        };
+        responses: {
+            /** @description Access and refresh tokens */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "staff_session",
+                     *       "access_token": "access_token",
+                     *       "refresh_token": "refresh_token",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 2500,
+                     *       "mode": "test",
+                     *       "staff_user": {
+                     *         "id": "id",
+                     *         "object": "staff_user",
+                     *         "store_id": "store_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "email": "shopper@example.com",
+                     *         "name": "Jane Doe",
+                     *         "role": "owner",
+                     *         "status": "invited",
+                     *         "invited_by": "invited_by",
+                     *         "accepted_at": "2026-03-14T15:09:26.000Z",
+                     *         "version": 3,
+                     *         "created_at": "2026-03-14T15:09:26.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StaffSession"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    refreshStaffSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "refresh_token",
+                 *       "mode": "test"
+                 *     }
+                 */
+                "application/json": {
+                    refresh_token: string;
+                    /**
+                     * @description Whether the session acts on test or live data (like a `sk_test_` / `sk_live_` key).
+                     * @default test
+                     * @enum {string}
+                     */
+                    mode?: "test" | "live";
+                };
+            };
+        };
+        responses: {
+            /** @description New tokens */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "staff_session",
+                     *       "access_token": "access_token",
+                     *       "refresh_token": "refresh_token",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 2500,
+                     *       "mode": "test",
+                     *       "staff_user": {
+                     *         "id": "id",
+                     *         "object": "staff_user",
+                     *         "store_id": "store_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "email": "shopper@example.com",
+                     *         "name": "Jane Doe",
+                     *         "role": "owner",
+                     *         "status": "invited",
+                     *         "invited_by": "invited_by",
+                     *         "accepted_at": "2026-03-14T15:09:26.000Z",
+                     *         "version": 3,
+                     *         "created_at": "2026-03-14T15:09:26.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StaffSession"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revokeStaffSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "refresh_token"
+                 *     }
+                 */
+                "application/json": {
+                    refresh_token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "staff_session",
+                     *       "revoked": true
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "staff_session";
+                        /** @enum {boolean} */
+                        revoked: true;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    acceptStaffInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIn0.eyJjaWQiOiJjYXJ0XzAxIn0.c2lnbmF0dXJl",
+                 *       "password": "passwordxx",
+                 *       "name": "Jane Doe",
+                 *       "mode": "test"
+                 *     }
+                 */
+                "application/json": {
+                    token: string;
+                    password: string;
+                    name?: string;
+                    /**
+                     * @description Whether the session acts on test or live data (like a `sk_test_` / `sk_live_` key).
+                     * @default test
+                     * @enum {string}
+                     */
+                    mode?: "test" | "live";
+                };
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "staff_session",
+                     *       "access_token": "access_token",
+                     *       "refresh_token": "refresh_token",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 2500,
+                     *       "mode": "test",
+                     *       "staff_user": {
+                     *         "id": "id",
+                     *         "object": "staff_user",
+                     *         "store_id": "store_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "email": "shopper@example.com",
+                     *         "name": "Jane Doe",
+                     *         "role": "owner",
+                     *         "status": "invited",
+                     *         "invited_by": "invited_by",
+                     *         "accepted_at": "2026-03-14T15:09:26.000Z",
+                     *         "version": 3,
+                     *         "created_at": "2026-03-14T15:09:26.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StaffSession"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCurrentStaffUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description You */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "staff_user",
+                     *       "store_id": "store_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "email": "shopper@example.com",
+                     *       "name": "Jane Doe",
+                     *       "role": "owner",
+                     *       "status": "invited",
+                     *       "invited_by": "invited_by",
+                     *       "accepted_at": "2026-03-14T15:09:26.000Z",
+                     *       "version": 3,
+                     *       "created_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StaffUser"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listStaffUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Staff */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "id",
+                     *           "object": "staff_user",
+                     *           "store_id": "store_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *           "email": "shopper@example.com",
+                     *           "name": "Jane Doe",
+                     *           "role": "owner",
+                     *           "status": "invited",
+                     *           "invited_by": "invited_by",
+                     *           "accepted_at": "2026-03-14T15:09:26.000Z",
+                     *           "version": 3,
+                     *           "created_at": "2026-03-14T15:09:26.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: components["schemas"]["StaffUser"][];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    inviteStaffUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "shopper@example.com",
+                 *       "role": "owner",
+                 *       "name": "Jane Doe"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    /** @enum {string} */
+                    role: "owner" | "staff" | "read_only";
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The invited staff user */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "staff_user",
+                     *       "store_id": "store_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "email": "shopper@example.com",
+                     *       "name": "Jane Doe",
+                     *       "role": "owner",
+                     *       "status": "invited",
+                     *       "invited_by": "invited_by",
+                     *       "accepted_at": "2026-03-14T15:09:26.000Z",
+                     *       "version": 3,
+                     *       "created_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StaffUser"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteStaffUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The removed staff user */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "staff_user",
+                     *       "store_id": "store_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "email": "shopper@example.com",
+                     *       "name": "Jane Doe",
+                     *       "role": "owner",
+                     *       "status": "invited",
+                     *       "invited_by": "invited_by",
+                     *       "accepted_at": "2026-03-14T15:09:26.000Z",
+                     *       "version": 3,
+                     *       "created_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StaffUser"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateStaffUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "role": "owner",
+                 *       "name": "Jane Doe",
+                 *       "version": 3
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    role?: "owner" | "staff" | "read_only";
+                    name?: string | null;
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The staff user */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "staff_user",
+                     *       "store_id": "store_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "email": "shopper@example.com",
+                     *       "name": "Jane Doe",
+                     *       "role": "owner",
+                     *       "status": "invited",
+                     *       "invited_by": "invited_by",
+                     *       "accepted_at": "2026-03-14T15:09:26.000Z",
+                     *       "version": 3,
+                     *       "created_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StaffUser"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listStoreApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Keys */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "key_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *           "object": "api_key",
+                     *           "store_id": "store_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *           "kind": "publishable",
+                     *           "mode": "test",
+                     *           "name": "Jane Doe",
+                     *           "hint": "Did you mean \"linen\"?",
+                     *           "created_at": "2026-03-14T15:09:26.000Z",
+                     *           "revoked_at": "2026-03-14T15:09:26.000Z",
+                     *           "key": "pk_test_51Hq9xk2m7v1c8b4n6z0p5r2t8y1w4e7u9"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: components["schemas"]["ApiKey"][];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createStoreApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "publishable",
+                 *       "mode": "test",
+                 *       "name": "Jane Doe"
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    kind: "publishable" | "secret";
+                    /**
+                     * @default test
+                     * @enum {string}
+                     */
+                    mode?: "test" | "live";
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new key, with `key` in plain text */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "object": "api_key",
+                     *       "store_id": "store_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "kind": "publishable",
+                     *       "mode": "test",
+                     *       "name": "Jane Doe",
+                     *       "hint": "Did you mean \"linen\"?",
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "revoked_at": "2026-03-14T15:09:26.000Z",
+                     *       "key": "pk_test_51Hq9xk2m7v1c8b4n6z0p5r2t8y1w4e7u9"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revokeStoreApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revoked key */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "object": "api_key",
+                     *       "store_id": "store_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "kind": "publishable",
+                     *       "mode": "test",
+                     *       "name": "Jane Doe",
+                     *       "hint": "Did you mean \"linen\"?",
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "revoked_at": "2026-03-14T15:09:26.000Z",
+                     *       "key": "pk_test_51Hq9xk2m7v1c8b4n6z0p5r2t8y1w4e7u9"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     createCheckout: {
         parameters: {
             query?: never;
@@ -22857,6 +26337,1472 @@ export interface operations {
                         received: true;
                         order_id: string | null;
                         status: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    recordFunnelEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "key": "pk_test_51Hq9xk2m7v1c8b4n6z0p5r2t8y1w4e7u9",
+                 *       "session_id": "ses_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                 *       "events": [
+                 *         {
+                 *           "type": "page_viewed",
+                 *           "occurred_at": "2026-03-14T15:09:26.000Z",
+                 *           "path": "path",
+                 *           "product_id": "prod_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                 *           "variant_id": "var_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                 *           "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                 *           "quantity": 2,
+                 *           "value": 2500,
+                 *           "currency": "USD"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["FunnelEventBatch"];
+                /** @example string */
+                "text/plain": string;
+            };
+        };
+        responses: {
+            /** @description Stored */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted": 2500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FunnelEventsAccepted"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The batch is larger than 32 KB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getFunnelReport: {
+        parameters: {
+            query?: {
+                /** @description First day (UTC), inclusive; 29 days before `to` by default. */
+                from?: string;
+                /** @description Last day (UTC), inclusive; today by default. */
+                to?: string;
+                /** @description Only sessions that viewed or added this product (checkouts and orders: that added it). */
+                product_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The funnel */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "funnel_report",
+                     *       "from": "from",
+                     *       "to": "to",
+                     *       "product_id": "prod_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "total": [
+                     *         {
+                     *           "step": "product_viewed",
+                     *           "sessions": 2500,
+                     *           "conversion_rate": 3,
+                     *           "drop_off_rate": 2500
+                     *         }
+                     *       ],
+                     *       "days": [
+                     *         {
+                     *           "day": "day",
+                     *           "steps": [
+                     *             {
+                     *               "step": "product_viewed",
+                     *               "sessions": 2500,
+                     *               "conversion_rate": 3,
+                     *               "drop_off_rate": 2500
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "funnel_report";
+                        from: string;
+                        to: string;
+                        product_id: string | null;
+                        total: {
+                            /** @enum {string} */
+                            step: "product_viewed" | "product_added" | "checkout_started" | "order_completed";
+                            sessions: number;
+                            /** @description Sessions of this step / sessions of the step before. */
+                            conversion_rate: number | null;
+                            drop_off_rate: number | null;
+                        }[];
+                        days: {
+                            day: string;
+                            steps: {
+                                /** @enum {string} */
+                                step: "product_viewed" | "product_added" | "checkout_started" | "order_completed";
+                                sessions: number;
+                                /** @description Sessions of this step / sessions of the step before. */
+                                conversion_rate: number | null;
+                                drop_off_rate: number | null;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSalesReport: {
+        parameters: {
+            query?: {
+                /** @description First day (UTC), inclusive; 29 days before `to` by default. */
+                from?: string;
+                /** @description Last day (UTC), inclusive; today by default. */
+                to?: string;
+                interval?: "day";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sales */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "sales_report",
+                     *       "from": "from",
+                     *       "to": "to",
+                     *       "interval": "day",
+                     *       "totals": [
+                     *         {
+                     *           "currency": "USD",
+                     *           "orders": 2500,
+                     *           "revenue": 2500,
+                     *           "average_order_value": 2500
+                     *         }
+                     *       ],
+                     *       "data": [
+                     *         {
+                     *           "currency": "USD",
+                     *           "orders": 2500,
+                     *           "revenue": 2500,
+                     *           "average_order_value": 2500,
+                     *           "day": "day"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "sales_report";
+                        from: string;
+                        to: string;
+                        /** @enum {string} */
+                        interval: "day";
+                        totals: {
+                            currency: string;
+                            orders: number;
+                            revenue: number;
+                            average_order_value: number;
+                        }[];
+                        data: {
+                            currency: string;
+                            orders: number;
+                            revenue: number;
+                            average_order_value: number;
+                            day: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTopProductsReport: {
+        parameters: {
+            query?: {
+                /** @description First day (UTC), inclusive; 29 days before `to` by default. */
+                from?: string;
+                /** @description Last day (UTC), inclusive; today by default. */
+                to?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Top products */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "top_products_report",
+                     *       "from": "from",
+                     *       "to": "to",
+                     *       "data": [
+                     *         {
+                     *           "product_id": "prod_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *           "views": 2500,
+                     *           "adds": 2500,
+                     *           "checkouts": 2500,
+                     *           "orders": 2500,
+                     *           "add_rate": 2500
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "top_products_report";
+                        from: string;
+                        to: string;
+                        data: {
+                            product_id: string;
+                            views: number;
+                            adds: number;
+                            checkouts: number;
+                            orders: number;
+                            add_rate: number | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSearchTermsReport: {
+        parameters: {
+            query?: {
+                /** @description First day (UTC), inclusive; 29 days before `to` by default. */
+                from?: string;
+                /** @description Last day (UTC), inclusive; today by default. */
+                to?: string;
+                /** @description Only `true` is kept: searches that matched nothing. */
+                no_results?: "true" | "false";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Search terms */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "search_terms_report",
+                     *       "from": "from",
+                     *       "to": "to",
+                     *       "no_results": true,
+                     *       "data": [
+                     *         {
+                     *           "term": "term",
+                     *           "searches": 2500,
+                     *           "last_searched_at": "2026-03-14T15:09:26.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "search_terms_report";
+                        from: string;
+                        to: string;
+                        /** @enum {boolean} */
+                        no_results: true;
+                        data: {
+                            term: string;
+                            searches: number;
+                            last_searched_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getOverviewReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Overview */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "overview_report",
+                     *       "generated_at": "2026-03-14T15:09:26.000Z",
+                     *       "today": {
+                     *         "from": "from",
+                     *         "sales": [
+                     *           {
+                     *             "currency": "USD",
+                     *             "orders": 2500,
+                     *             "revenue": 2500,
+                     *             "average_order_value": 2500
+                     *           }
+                     *         ],
+                     *         "sessions": 2500,
+                     *         "converted_sessions": 2500,
+                     *         "conversion_rate": 3
+                     *       },
+                     *       "last_30_days": {
+                     *         "from": "from",
+                     *         "sales": [
+                     *           {
+                     *             "currency": "USD",
+                     *             "orders": 2500,
+                     *             "revenue": 2500,
+                     *             "average_order_value": 2500
+                     *           }
+                     *         ],
+                     *         "sessions": 2500,
+                     *         "converted_sessions": 2500,
+                     *         "conversion_rate": 3
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "overview_report";
+                        generated_at: string;
+                        today: {
+                            from: string;
+                            sales: {
+                                currency: string;
+                                orders: number;
+                                revenue: number;
+                                average_order_value: number;
+                            }[];
+                            /** @description Sessions with a `page_viewed` event. */
+                            sessions: number;
+                            /** @description Sessions with an `order_completed` event. */
+                            converted_sessions: number;
+                            conversion_rate: number | null;
+                        };
+                        last_30_days: {
+                            from: string;
+                            sales: {
+                                currency: string;
+                                orders: number;
+                                revenue: number;
+                                average_order_value: number;
+                            }[];
+                            /** @description Sessions with a `page_viewed` event. */
+                            sessions: number;
+                            /** @description Sessions with an `order_completed` event. */
+                            converted_sessions: number;
+                            conversion_rate: number | null;
+                        };
                     };
                 };
             };
