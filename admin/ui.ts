@@ -124,9 +124,12 @@ export function toMinor(text: string, currency: string): number {
 export const when = (iso: string | null | undefined) =>
   iso ? new Date(iso).toLocaleString('en', { dateStyle: 'medium', timeStyle: 'short' }) : '—';
 
-/** A labelled input (the label wraps it, so a click on the text focuses it). */
+/** A labelled input: a `<label for>` holding only the text, and the hint tied by `aria-describedby`. */
 export function field(label: string, input: HTMLElement, hint?: string) {
-  return h('label', { class: 'field' }, h('span', null, label), input, hint ? h('small', null, hint) : null);
+  input.id ||= `f-${Math.random().toString(36).slice(2, 10)}`;
+  const hintEl = hint ? h('small', { id: `${input.id}-hint` }, hint) : null;
+  if (hintEl) input.setAttribute('aria-describedby', hintEl.id);
+  return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, hintEl);
 }
 
 export function badge(text: string) {

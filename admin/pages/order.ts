@@ -97,11 +97,7 @@ function draw(root: HTMLElement, ctx: Ctx, o: Detail) {
           h(
             'tr',
             null,
-            h(
-              'td',
-              null,
-              `${l.product_title}${l.title && l.title !== l.product_title ? ` — ${l.title}` : ''}`,
-            ),
+            h('td', null, l.title.startsWith(l.product_title) ? l.title : `${l.product_title} — ${l.title}`),
             h('td', null, h('code', null, l.sku)),
             h('td', { class: 'num' }, m(l.unit_price)),
             h('td', { class: 'num' }, l.quantity),
@@ -114,7 +110,7 @@ function draw(root: HTMLElement, ctx: Ctx, o: Detail) {
         null,
         [
           ['Subtotal', o.subtotal],
-          ['Discount', -o.discount_total],
+          ...(o.discount_total ? ([['Discount', -o.discount_total]] as const) : []),
           ['Shipping', o.shipping_total],
           ['Tax', o.tax_total],
           ['Total', o.total],

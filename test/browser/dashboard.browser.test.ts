@@ -25,8 +25,8 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
   const pageErrors: string[] = [];
   const contexts: BrowserContext[] = [];
   let owner: Page;
-  const productId = '';
-  const orderId = '';
+  let productId = '';
+  let orderId = '';
   const variantIds: string[] = [];
 
   /** A fresh browser context (its own sessionStorage), collecting page errors. */
@@ -59,11 +59,6 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
     const api = await listen(app, { port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${api.port}`;
     store = await app.createStore({ name: 'Harbour Goods' });
-    const rate = await app.request('POST', '/v1/shipping-rates', {
-      key: store.sk,
-      body: { name: 'Standard', countries: ['*'], amount: 500, weight_bands: [], free_above: null },
-    });
-    expect(rate.status).toBe(201);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -113,5 +108,182 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
     await owner.getByRole('button', { name: 'Sign in' }).click();
     await owner.locator('#role').waitFor();
     expect(await owner.locator('#role').textContent()).toBe('owner');
+  });
+
+  it('the owner invites a staff member, who accepts from the emailed link and signs in', async () => {
+    await owner.getByRole('link', { name: 'Staff' }).click();
+    await owner.getByLabel('Email').fill('sam@example.com');
+    await owner.getByLabel('Role', { exact: true }).selectOption('staff');
+    await owner.getByRole('button', { name: 'Send invitation' }).click();
+    await owner.locator('#staff tbody tr', { hasText: 'sam@example.com' }).waitFor();
+    expect(await owner.locator('#staff tbody tr', { hasText: 'sam@example.com' }).textContent()).toContain(
+      'invited',
+    );
+    await shot(owner, '03-staff-invited');
+
+    const [mail] = await mailsTo('sam@example.com');
+    const link = /https:\/\/shop\.example\/admin\/accept\?token=\S+/.exec(mail!.text)![0];
+    const sam = await newPage();
+    await sam.goto(local(link));
+    await sam.getByLabel('Your name').fill('Sam Staff');
+    await sam.getByLabel('Choose a password').fill(PASSWORD);
+    await sam.getByRole('button', { name: 'Set password and sign in' }).click();
+    await sam.locator('#role').waitFor();
+    expect(await sam.locator('#role').textContent()).toBe('staff');
+    // Staff see no owner-only sections.
+    expect(await sam.getByRole('link', { name: 'Developers' }).count()).toBe(0);
+    await sam.getByRole('button', { name: 'Sign out' }).click();
+    await sam.getByLabel('Store ID').fill(store.id);
+    await sam.getByLabel('Email').fill('sam@example.com');
+    await sam.getByLabel('Password').fill(PASSWORD);
+    await sam.getByRole('button', { name: 'Sign in' }).click();
+    await sam.locator('#role').waitFor();
+    expect(await sam.locator('#who').textContent()).toBe('Sam Staff');
+    await owner.reload();
+    await owner.locator('#staff tbody tr', { hasText: 'sam@example.com' }).waitFor();
+    expect(await owner.locator('#staff tbody tr', { hasText: 'sam@example.com' }).textContent()).toContain(
+      'active',
+    );
+  });
+
+  it('the owner creates a product with two variants and their stock', async () => {
+    const app = await t;
+    await owner.getByRole('link', { name: 'Products' }).click();
+    await owner.getByRole('link', { name: 'New product' }).click();
+    await owner.getByLabel('Title').fill('Canvas Tote');
+    await owner.getByLabel('Status').selectOption('active');
+    await owner.getByRole('button', { name: 'Add option' }).click();
+    await owner.getByLabel('Option 1 name').fill('Colour');
+    await owner.getByLabel('Option 1 name').press('Tab');
+    await owner.getByLabel('Option 1 values').fill('Natural, Navy');
+    await owner.getByLabel('Option 1 values').press('Tab');
+    await owner.getByRole('button', { name: 'Make a variant for each combination' }).click();
+    expect(await owner.locator('#variants tbody tr').count()).toBe(2);
+    await owner.getByLabel('Price, variant 1').fill('24.00');
+    await owner.getByLabel('Stock, variant 1').fill('7');
+    await owner.getByLabel('Price, variant 2').fill('26.50');
+    await owner.getByLabel('Stock, variant 2').fill('3');
+    await shot(owner, '04-product-new');
+    await owner.getByRole('button', { name: 'Create product' }).click();
+    await owner.getByText('Saved.').waitFor();
+    await shot(owner, '05-product-saved');
+    productId = /\/admin\/products\/(prod_[0-9a-z]+)/.exec(owner.url())![1]!;
+
+    const p = await app.request('GET', `/v1/products/${productId}`, { key: store.sk });
+    expect(p.json).toMatchObject({
+      title: 'Canvas Tote',
+      status: 'active',
+      options: [{ name: 'Colour', values: ['Natural', 'Navy'] }],
+    });
+    expect(
+      p.json.variants.map((v: { price: number; option_values: object }) => [v.price, v.option_values]),
+    ).toEqual([
+      [2400, { Colour: 'Natural' }],
+      [2650, { Colour: 'Navy' }],
+    ]);
+    for (const v of p.json.variants) variantIds.push(v.id);
+    const levels = await Promise.all(
+      variantIds.map((v) => app.request('GET', `/v1/inventory/${v}`, { key: store.sk })),
+    );
+    expect(levels.map((l) => l.json.on_hand)).toEqual([7, 3]);
+  });
+
+  it('a shopper buys it through the API; the order is listed, fulfilled with tracking and partly refunded', async () => {
+    const app = await t;
+    const session = 'sess_shopper_1';
+    const now = () => new Date().toISOString();
+    const track = async (events: object[]) => {
+      const r = await app.request('POST', '/v1/analytics/events', {
+        key: store.pk,
+        body: { session_id: session, events },
+      });
+      expect(r.status, r.text).toBe(202);
+    };
+    await track([
+      { type: 'page_viewed', occurred_at: now(), path: '/' },
+      { type: 'product_viewed', occurred_at: now(), product_id: productId },
+    ]);
+    const token = await cartToken(
+      app,
+      store.pk,
+      [{ variant_id: variantIds[1]!, quantity: 2 }],
+      'shopper@example.com',
+    );
+    await track([
+      {
+        type: 'product_added',
+        occurred_at: now(),
+        product_id: productId,
+        variant_id: variantIds[1],
+        quantity: 2,
+      },
+      { type: 'checkout_started', occurred_at: now() },
+    ]);
+    const paid = await checkout(app, store.pk, token, card(CARDS.success));
+    expect(paid.status).toBe(201);
+    orderId = paid.json.order.id;
+    await track([
+      {
+        type: 'order_completed',
+        occurred_at: now(),
+        order_id: orderId,
+        value: paid.json.order.total,
+        currency: 'USD',
+      },
+    ]);
+
+    await owner.getByRole('link', { name: 'Orders' }).click();
+    const row = owner.locator('table.list tbody tr', { hasText: 'shopper@example.com' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('$53.00');
+    await owner.getByLabel('Status').selectOption('paid');
+    await owner.waitForURL(/status=paid/);
+    await row.waitFor();
+    await owner.getByLabel('Customer email').fill('nobody@example.com');
+    await owner.getByRole('button', { name: 'Apply' }).click();
+    await owner.getByText('No orders match these filters.').waitFor();
+    await owner.getByLabel('Customer email').fill('shopper@example.com');
+    await owner.getByRole('button', { name: 'Apply' }).click();
+    await shot(owner, '06-orders');
+    await row.getByRole('link').click();
+    await owner.locator('#lines').waitFor();
+    expect(await owner.locator('#lines').textContent()).toContain('Canvas Tote – Navy');
+
+    await owner.getByLabel('Carrier').fill('UPS');
+    await owner.getByLabel('Tracking number').fill('1Z999AA10123456784');
+    await owner.getByRole('button', { name: 'Mark fulfilled' }).click();
+    await owner.locator('#fulfillments', { hasText: '1Z999AA10123456784' }).waitFor();
+
+    await owner.getByLabel('Amount').fill('10.00');
+    await owner.getByRole('button', { name: 'Refund', exact: true }).click();
+    // The refund asks first: keeping it sends nothing.
+    await owner.getByRole('dialog').waitFor();
+    await shot(owner, '07-refund-confirm');
+    await owner.getByRole('button', { name: 'Keep it' }).click();
+    expect((await app.request('GET', `/v1/orders/${orderId}`, { key: store.sk })).json.refunds).toHaveLength(
+      0,
+    );
+    await owner.getByRole('button', { name: 'Refund', exact: true }).click();
+    await owner.getByRole('dialog').getByRole('button', { name: 'Refund' }).click();
+    await owner.locator('#refunds', { hasText: '$10.00' }).waitFor();
+    await shot(owner, '08-order-fulfilled-refunded');
+
+    const o = await app.request('GET', `/v1/orders/${orderId}`, { key: store.sk });
+    expect(o.json.status).toBe('fulfilled');
+    expect(o.json.fulfillments).toMatchObject([{ carrier: 'UPS', tracking_number: '1Z999AA10123456784' }]);
+    expect(o.json.refunds).toMatchObject([{ amount: 1000 }]);
+    // Refunding more than is left is refused, and the API's message is shown next to the form.
+    await owner.getByLabel('Amount').fill('999.00');
+    await owner.getByRole('button', { name: 'Refund', exact: true }).click();
+    await owner.getByRole('dialog').getByRole('button', { name: 'Refund' }).click();
+    await owner.getByRole('form', { name: 'Refund' }).getByRole('alert').filter({ hasText: /./ }).waitFor();
+    await shot(owner, '09-refund-error');
+    expect((await app.request('GET', `/v1/orders/${orderId}`, { key: store.sk })).json.refunds).toHaveLength(
+      1,
+    );
+  });
+
+  it('shows no page errors', () => {
+    expect(pageErrors).toEqual([]);
   });
 });
