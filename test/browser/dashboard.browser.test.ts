@@ -25,6 +25,7 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
   const pageErrors: string[] = [];
   const contexts: BrowserContext[] = [];
   let owner: Page;
+  let sam: Page;
   let productId = '';
   let orderId = '';
   const variantIds: string[] = [];
@@ -123,7 +124,7 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
 
     const [mail] = await mailsTo('sam@example.com');
     const link = /https:\/\/shop\.example\/admin\/accept\?token=\S+/.exec(mail!.text)![0];
-    const sam = await newPage();
+    sam = await newPage();
     await sam.goto(local(link));
     await sam.getByLabel('Your name').fill('Sam Staff');
     await sam.getByLabel('Choose a password').fill(PASSWORD);
@@ -281,6 +282,87 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
     expect((await app.request('GET', `/v1/orders/${orderId}`, { key: store.sk })).json.refunds).toHaveLength(
       1,
     );
+  });
+
+  it('a read-only user sees the order without its actions, and the API refuses their refund (403)', async () => {
+    const app = await t;
+    await owner.getByRole('link', { name: 'Staff' }).click();
+    await owner.getByLabel('Email').fill('rita@example.com');
+    await owner.getByLabel('Role', { exact: true }).selectOption('read_only');
+    await owner.getByRole('button', { name: 'Send invitation' }).click();
+    await owner.getByText('Invitation sent to rita@example.com.').waitFor();
+    const [mail] = await mailsTo('rita@example.com');
+    const rita = await newPage();
+    await rita.goto(local(/https:\/\/shop\.example\/admin\/accept\?token=\S+/.exec(mail!.text)![0]));
+    await rita.getByLabel('Choose a password').fill(PASSWORD);
+    await rita.getByRole('button', { name: 'Set password and sign in' }).click();
+    await rita.locator('#role').waitFor();
+    expect(await rita.locator('#role').textContent()).toBe('read-only');
+    await rita.goto(`${base}/admin/orders/${orderId}`);
+    await rita.locator('#lines').waitFor();
+    await shot(rita, '10-order-read-only');
+    for (const name of ['Refund', 'Mark fulfilled', 'Cancel order']) {
+      expect(await rita.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+    }
+    await rita.goto(`${base}/admin/products/${productId}`);
+    await rita.getByLabel('Title').waitFor();
+    expect(await rita.getByLabel('Title').isDisabled()).toBe(true);
+    expect(await rita.getByRole('button', { name: 'Save' }).count()).toBe(0);
+    const session = JSON.parse(
+      (await rita.evaluate(() => sessionStorage.getItem('crowdstart:staff_session')))!,
+    );
+    const refused = await app.request('POST', `/v1/orders/${orderId}/refund`, {
+      key: session.accessToken,
+      body: { amount: 100 },
+      headers: { 'idempotency-key': 'read-only-refund' },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.json.error.code).toBe('STAFF_ROLE_FORBIDDEN');
+    expect((await app.request('GET', `/v1/orders/${orderId}`, { key: session.accessToken })).status).toBe(
+      200,
+    );
+  });
+
+  it('two pages edit one product: the later save shows the conflict, and overwriting keeps its version', async () => {
+    const app = await t;
+    await owner.goto(`${base}/admin/products/${productId}`);
+    await sam.goto(`${base}/admin/products/${productId}`);
+    await owner.getByLabel('Title').waitFor();
+    await sam.getByLabel('Title').waitFor();
+
+    await owner.getByLabel('Title').fill('Canvas Tote (large)');
+    await owner.getByRole('button', { name: 'Save' }).click();
+    await owner.getByText('Saved.').waitFor();
+
+    await sam.getByLabel('Title').fill('Canvas Tote Bag');
+    await sam.getByLabel('Stock, variant 1').fill('12');
+    await sam.getByRole('button', { name: 'Save' }).click();
+    await sam.locator('#conflict').waitFor();
+    await shot(sam, '11-product-conflict');
+    // Nothing of the refused save was written.
+    let p = await app.request('GET', `/v1/products/${productId}`, { key: store.sk });
+    expect(p.json.title).toBe('Canvas Tote (large)');
+    expect((await app.request('GET', `/v1/inventory/${variantIds[0]}`, { key: store.sk })).json.on_hand).toBe(
+      7,
+    );
+
+    await sam.getByRole('button', { name: 'Overwrite with my changes' }).click();
+    await sam.getByRole('dialog').getByRole('button', { name: 'Overwrite' }).click();
+    await sam.getByText('Saved.').waitFor();
+    await shot(sam, '12-product-overwritten');
+    p = await app.request('GET', `/v1/products/${productId}`, { key: store.sk });
+    expect(p.json.title).toBe('Canvas Tote Bag');
+    expect((await app.request('GET', `/v1/inventory/${variantIds[0]}`, { key: store.sk })).json.on_hand).toBe(
+      12,
+    );
+
+    // The owner's page is now behind: their next save conflicts too, and "reload" shows the saved version.
+    await owner.getByLabel('Title').fill('Something else');
+    await owner.getByRole('button', { name: 'Save' }).click();
+    await owner.locator('#conflict').waitFor();
+    await owner.getByRole('button', { name: 'Reload (discard my changes)' }).click();
+    await owner.locator('h1', { hasText: 'Canvas Tote Bag' }).waitFor();
+    expect(await owner.getByLabel('Title').inputValue()).toBe('Canvas Tote Bag');
   });
 
   it('shows no page errors', () => {
