@@ -284,6 +284,26 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
     );
   });
 
+  it('the overview shows the sale, the conversion and the funnel from the reports', async () => {
+    const app = await t;
+    expect(await app.reports.rollups.rollupRecent()).toBeGreaterThan(0);
+    await owner.getByRole('link', { name: 'Overview' }).click();
+    await owner.locator('#funnel svg').waitFor();
+    const today = await owner.locator('#today').textContent();
+    expect(today).toContain('Orders today1');
+    expect(today).toContain('$53.00');
+    expect(today).toContain('100.0%');
+    expect(today).toContain('1 of 1 sessions');
+    expect(await owner.locator('#funnel svg').getAttribute('aria-label')).toBe(
+      'Funnel over 30 days: Viewed a product 1, Added to cart 1, Started checkout 1, Ordered 1',
+    );
+    expect(await owner.locator('#funnel figcaption').textContent()).toContain(
+      '100.0% of sessions that viewed a product ordered.',
+    );
+    expect(await owner.getByRole('link', { name: 'Canvas Tote' }).count()).toBe(1);
+    await shot(owner, '10-overview');
+  });
+
   it('a read-only user sees the order without its actions, and the API refuses their refund (403)', async () => {
     const app = await t;
     await owner.getByRole('link', { name: 'Staff' }).click();
@@ -300,7 +320,7 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
     expect(await rita.locator('#role').textContent()).toBe('read-only');
     await rita.goto(`${base}/admin/orders/${orderId}`);
     await rita.locator('#lines').waitFor();
-    await shot(rita, '10-order-read-only');
+    await shot(rita, '11-order-read-only');
     for (const name of ['Refund', 'Mark fulfilled', 'Cancel order']) {
       expect(await rita.getByRole('button', { name, exact: true }).count(), name).toBe(0);
     }
@@ -338,7 +358,7 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
     await sam.getByLabel('Stock, variant 1').fill('12');
     await sam.getByRole('button', { name: 'Save' }).click();
     await sam.locator('#conflict').waitFor();
-    await shot(sam, '11-product-conflict');
+    await shot(sam, '12-product-conflict');
     // Nothing of the refused save was written.
     let p = await app.request('GET', `/v1/products/${productId}`, { key: store.sk });
     expect(p.json.title).toBe('Canvas Tote (large)');
@@ -349,7 +369,7 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
     await sam.getByRole('button', { name: 'Overwrite with my changes' }).click();
     await sam.getByRole('dialog').getByRole('button', { name: 'Overwrite' }).click();
     await sam.getByText('Saved.').waitFor();
-    await shot(sam, '12-product-overwritten');
+    await shot(sam, '13-product-overwritten');
     p = await app.request('GET', `/v1/products/${productId}`, { key: store.sk });
     expect(p.json.title).toBe('Canvas Tote Bag');
     expect((await app.request('GET', `/v1/inventory/${variantIds[0]}`, { key: store.sk })).json.on_hand).toBe(
