@@ -32,7 +32,7 @@ export const ordersScreen: Screen = async (root, ctx) => {
     'form',
     { class: 'row filters', role: 'search', 'aria-label': 'Filter orders' },
     field('Status', statusSelect),
-    field('Customer email', emailInput),
+    field('Customer email (exact)', emailInput),
     h('button', { type: 'submit' }, 'Apply'),
   );
   const url = (extra: Record<string, string | undefined>) => {
