@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Redis } from 'ioredis';
@@ -11,7 +12,8 @@ import {
 import { createCartModule } from './modules/cart/index.ts';
 import { createCatalogFastPath, createCatalogModule } from './modules/catalog/index.ts';
 import { createCheckoutModule } from './modules/checkout/index.ts';
-import { createCustomersModule, type EmailQueue } from './modules/customers/index.ts';
+import { createCustomersModule } from './modules/customers/index.ts';
+import { createEventsModule } from './modules/events/index.ts';
 import { createIdempotencyModule } from './modules/idempotency/index.ts';
 import {
   createInventoryModule,
@@ -24,6 +26,7 @@ import { createMailer, createMailModule } from './modules/mail/index.ts';
 import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
 import {
   createOrdersModule,
+  fulfillmentsAndRefunds,
   type OrderLineRow,
   type OrderRow,
   salesByDay,
@@ -40,7 +43,9 @@ import {
 import { createSearchModule } from './modules/search/index.ts';
 import { createPasswordHasher, createSessions, createSessionsModule } from './modules/sessions/index.ts';
 import { createStaffService, staffRoutes, staffSessionsFrom } from './modules/staff/index.ts';
+import { createStorefrontBuilder, storefrontFastPath, storefrontRoutes } from './modules/storefront/index.ts';
 import { createStoresService, storeApiKeysRoutes, storesRoutes } from './modules/stores/index.ts';
+import { createWebhooksModule } from './modules/webhooks/index.ts';
 import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
 import type { Database } from './shared/db.ts';
@@ -63,20 +68,6 @@ export interface AppOptions {
   logger?: Logger;
   clock?: Clock;
   ids?: IdGenerator;
-  /** Where customer emails are queued; the log stand-in below otherwise. */
-  emails?: EmailQueue;
-}
-
-/** Until the mail module is wired: logs each message (with its body outside production, so links can be followed). */
-function logEmails(logger: Logger, withBody: boolean): EmailQueue {
-  return {
-    async enqueue(_tx, m) {
-      logger.info(
-        { email: { to: m.to, kind: m.kind, subject: m.subject, ...(withBody ? { text: m.text } : {}) } },
-        'email queued',
-      );
-    },
-  };
 }
 
 /**
@@ -192,6 +183,28 @@ export function createApp(options: AppOptions) {
     storesRoutes({ stores, root: requireRoot(config.CROWDSTART_ROOT_TOKEN), secret: auth.secret }),
   );
 
+  // Events: the outbox every module appends to in its own transactions; webhooks and mail consume it through
+  // `events.subscribe` (before the worker starts).
+  const events = createEventsModule({ db, ids, clock, logger, metrics, auth, config });
+  app.route('/', events.routes);
+  tasks.push(...events.tasks);
+
+  // Webhooks: the relay fans events out to deliveries in its own transaction; the worker sends them.
+  const webhooks = createWebhooksModule({
+    db,
+    clock,
+    ids,
+    logger,
+    metrics,
+    auth,
+    appendEvent: events.append,
+    config,
+  });
+  events.subscribe('webhooks', webhooks.consumer);
+  app.route('/', webhooks.routes);
+  tasks.push(...webhooks.tasks);
+  stoppers.push(webhooks.stop);
+
   const pricing = createPricingModule({ db, auth, ids, clock });
   app.route('/', pricing.routes);
 
@@ -284,6 +297,7 @@ export function createApp(options: AppOptions) {
   });
   app.route('/', orders.routes);
   tasks.push(...orders.tasks);
+
   // Customer accounts and their sessions (audience `customer`); the signing keys are shared through the database.
   const sessionsModule = createSessionsModule({
     db,
@@ -296,13 +310,33 @@ export function createApp(options: AppOptions) {
   const perMinute = (n: number) => ({ perSecond: n / 60, burst: n });
   const signInLimiter = (n: number) =>
     redis ? redisRateLimiter(redis, perMinute(n)) : memoryRateLimiter(perMinute(n));
+  // Mail: emails the events ask for (and other modules queue) are sent by the worker's `mail.send` task.
+  const mailer = createMailer(config, logger);
+  const mail = createMailModule({
+    db,
+    ids,
+    clock,
+    logger,
+    metrics,
+    mailer,
+    stores,
+    orderFollowUps: fulfillmentsAndRefunds,
+    defaultFrom: config.MAIL_FROM,
+  });
+  events.subscribe('mail', mail.consumer);
+  tasks.push(...mail.tasks);
+
   const customers = createCustomersModule({
     db,
     clock,
     ids,
     sessions: sessionsModule.sessions,
     passwords: createPasswordHasher({ N: config.PASSWORD_SCRYPT_COST, r: 8, p: 1 }),
-    emails: options.emails ?? logEmails(logger, config.NODE_ENV !== 'production'),
+    // Verification and reset emails go out through the mail module, in the customer's own transaction. The
+    // sender is given: looking up the store's own sender inside that transaction would wait forever on PGlite.
+    emails: {
+      enqueue: (tx, message) => mail.enqueueEmail(tx, { ...message, from: config.MAIL_FROM }),
+    },
     orders: { listForCustomer: orders.service.listForCustomer },
     serializeOrder: (r: { order: OrderRow; lines: OrderLineRow[] }) => serializeOrder(r.order, r.lines),
     signInLimits: {
@@ -361,19 +395,6 @@ export function createApp(options: AppOptions) {
   });
   app.route('/', checkout.routes);
 
-  // Mail: emails the events ask for (and other modules queue) are sent by the worker's `mail.send` task.
-  const mailer = createMailer(config, logger);
-  const mail = createMailModule({
-    db,
-    ids,
-    clock,
-    logger,
-    metrics,
-    mailer,
-    stores,
-    defaultFrom: config.MAIL_FROM,
-  });
-  tasks.push(...mail.tasks);
   // Funnel events from storefronts: append-only, one insert per batch.
   const analytics = createAnalyticsModule({ db, ids, clock, resolveKey, limited });
   app.route('/', analytics.routes);
@@ -384,6 +405,18 @@ export function createApp(options: AppOptions) {
 
   // The merchant dashboard at /admin (a single page app on the staff API), bundled in memory on first use.
   app.route('/', adminRoutes({ build: buildAdminAssets }));
+
+  // The storefront at `/`, after every API route: pages built in memory from this app's own API (in-process).
+  const storefront = createStorefrontBuilder({
+    fetch: (request) => app.fetch(request),
+    logger,
+    name: config.STOREFRONT_NAME,
+    pollMs: config.STOREFRONT_POLL_MS,
+  });
+  stoppers.push(storefront.stop);
+  let storefrontReady = false;
+  app.route('/', storefrontRoutes({ files: storefront.served, ready: () => storefrontReady }));
+  const storefrontFast = storefrontFastPath(storefront.served);
 
   const worker = createWorker({ tasks, logger, metrics, pollMs: config.WORKER_POLL_MS });
 
@@ -407,12 +440,36 @@ export function createApp(options: AppOptions) {
       loadPricingContext: pricing.loadPricingContext,
       cachedVariantsForSale: catalog.cachedVariantsForSale,
     },
+    /** The event log: `subscribe` consumers before `start`; `relayOnce`/`drain`/`backlog` for operations and tests. */
+    events: {
+      subscribe: events.subscribe,
+      relayOnce: events.relayOnce,
+      drain: events.drain,
+      backlog: events.backlog,
+      refreshBacklogMetrics: events.refreshBacklogMetrics,
+      append: events.append,
+    },
+    /** Webhook endpoints and delivery (operations and tests). */
+    webhooks: webhooks.service,
     /** The catalog's change feed and cache figures (operations and tests). */
     catalog: { pollChanges: catalog.pollChanges, cacheStats: catalog.cacheStats },
-    fastPath,
+    /** Storefront files and cached product reads, answered before the router. */
+    fastPath: (req: IncomingMessage, res: ServerResponse) => storefrontFast(req, res) || fastPath(req, res),
     worker,
+    /** The storefront's builder: `configureStorefront` gives it keys when the environment did not. */
+    storefront,
+    async configureStorefront(keys: { publishableKey: string; secretKey?: string }) {
+      await storefront.configure(keys);
+      storefrontReady = true;
+    },
     /** Mail for other modules: the mailer port, and `enqueueEmail(tx, …)` to send in the worker after commit. */
-    mail: { mailer, enqueueEmail: mail.enqueueEmail, consumer: mail.consumer, sendDue: mail.sendDue },
+    mail: {
+      mailer,
+      enqueueEmail: mail.enqueueEmail,
+      consumer: mail.consumer,
+      sendDue: mail.sendDue,
+      deleteExpired: mail.deleteExpired,
+    },
     /** Staff accounts (the CLI's `staff create-owner`, the first start's demo owner link). */
     staff,
     /** Analytics rollups and reports (the worker's task; tests run it by hand). */
@@ -420,6 +477,12 @@ export function createApp(options: AppOptions) {
     async start(opts: { worker: boolean }) {
       for (const s of starters) await s();
       if (opts.worker) worker.start();
+      if (config.STOREFRONT_PUBLISHABLE_KEY) {
+        await this.configureStorefront({
+          publishableKey: config.STOREFRONT_PUBLISHABLE_KEY,
+          secretKey: config.STOREFRONT_SECRET_KEY,
+        });
+      }
     },
     beginShutdown() {
       shuttingDown = true;

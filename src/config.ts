@@ -56,6 +56,10 @@ const configSchema = z.object({
   CART_TTL_SECONDS: intFrom(30 * 86_400, 60, 365 * 86_400),
   HOLD_TTL_SECONDS: intFrom(900, 10, 86_400),
   WORKER_POLL_MS: intFrom(1000, 10, 600_000),
+  /** The events relay's own pause (short: events reach webhooks and mail that soon after commit). */
+  EVENTS_RELAY_POLL_MS: intFrom(200, 10, 600_000),
+  /** A warning is logged while the oldest event not yet relayed is older than this. */
+  EVENTS_STALE_AFTER_SECONDS: intFrom(60, 1, 86_400),
   RECONCILE_AFTER_SECONDS: intFrom(60, 0, 86_400),
   /** The storefront's base URL: links in customer emails (verification, password reset) point there. */
   STOREFRONT_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -82,10 +86,35 @@ const configSchema = z.object({
   /** How long an in-flight Idempotency-Key blocks retries before a retry may take over (owner presumed dead). */
   IDEMPOTENCY_LOCK_SECONDS: intFrom(60, 1, 3600),
   /**
+   * Which non-public addresses webhook deliveries may reach: `none` (production), `loopback` (local
+   * development, tests), `private` (adds RFC 1918, unique-local and CGNAT networks), `all` (adds link-local,
+   * cloud metadata included). Checked when an endpoint is saved and again on every delivery.
+   */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['none', 'loopback', 'private', 'all']).default('none'),
+  /** How long one webhook POST may take, connection to last byte read, before the attempt fails. */
+  WEBHOOK_TIMEOUT_MS: intFrom(10_000, 100, 60_000),
+  /** How often the worker looks for due webhook deliveries. */
+  WEBHOOK_POLL_MS: intFrom(150, 10, 60_000),
+  /**
    * Fault injection for recovery tests: `crash_after_authorize` kills the process (SIGKILL) right after the
    * gateway accepted a payment and before the order is marked paid. Never set it in production.
    */
   CROWDSTART_FAULT: z.enum(['crash_after_authorize']).optional(),
+  /**
+   * The keys the storefront at `/` uses: the publishable one is written into its pages, the secret one reads
+   * the product events that trigger re-renders. Unset in embedded mode: `start` makes and keeps a pair.
+   */
+  STOREFRONT_PUBLISHABLE_KEY: z
+    .string()
+    .regex(/^pk_(test|live)_/, 'must be a publishable key (pk_…)')
+    .optional(),
+  STOREFRONT_SECRET_KEY: z
+    .string()
+    .regex(/^sk_(test|live)_/, 'must be a secret key (sk_…)')
+    .optional(),
+  STOREFRONT_NAME: z.string().min(1).max(100).default('Crowdstart Demo Store'),
+  /** How often the storefront looks for changed products to re-render. */
+  STOREFRONT_POLL_MS: intFrom(2000, 50, 600_000),
   /** Sends emails through this SMTP server (`smtp://user:pass@host:587`, `smtps://…`); logged only when unset. */
   SMTP_URL: z
     .string()

@@ -11,6 +11,8 @@ export interface Command {
   name: string;
   summary: string;
   options: Record<string, OptionSpec>;
+  /** One required positional argument, e.g. `<dir>` (its value is `values[name]`). */
+  argument?: { name: string; description: string };
   run(values: Values, config: Config): Promise<void>;
 }
 
@@ -40,7 +42,7 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'worker',
-    summary: 'background jobs only: hold expiry, reconciliation, outbox relay',
+    summary: 'background jobs only: hold expiry, reconciliation, events relay',
     options: {},
     run: async (_v, config) => (await actions()).runWorker(config),
   },
@@ -97,6 +99,23 @@ export const COMMANDS: Command[] = [
         storeId: v.store as string,
         kind: v.kind as 'publishable' | 'secret',
         mode: (v.mode as 'test' | 'live' | undefined) ?? 'test',
+      }),
+  },
+  {
+    name: 'storefront export',
+    summary: 'write the whole storefront (HTML, JS, CSS, images) to a folder for any static host',
+    argument: { name: 'dir', description: 'the folder to write (created if missing)' },
+    options: {
+      'api-base': {
+        value: 'URL',
+        description:
+          "where the site's pages call the API, e.g. https://api.example.com (default: same origin)",
+      },
+    },
+    run: async (v, config) =>
+      (await actions()).runStorefrontExport(config, {
+        dir: v.dir as string,
+        apiBase: v['api-base'] as string | undefined,
       }),
   },
   {

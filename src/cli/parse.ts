@@ -61,8 +61,9 @@ export function parseInvocation(commands: Command[], argv: string[]): Invocation
   }
   const { command, rest } = findCommand(commands, argv);
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    values = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: joinNegativeValues(rest, command),
       options: {
         ...Object.fromEntries(
@@ -71,13 +72,24 @@ export function parseInvocation(commands: Command[], argv: string[]): Invocation
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
-      allowPositionals: false,
-    }).values;
+      allowPositionals: command.argument !== undefined,
+    }));
   } catch (e) {
     throw parseError(e, command);
   }
   if (values.help) return { kind: 'print', text: commandHelp(command) };
   const checked: Values = {};
+  if (command.argument) {
+    const name = `<${command.argument.name}>`;
+    if (positionals.length !== 1) {
+      throw new CliError(
+        positionals.length === 0
+          ? `${name} is required; see \`crowdstart ${command.name} --help\``
+          : `unexpected argument "${positionals[1]}" for "${command.name}"; see \`crowdstart ${command.name} --help\``,
+      );
+    }
+    checked[command.argument.name] = positionals[0];
+  }
   for (const [name, spec] of Object.entries(command.options)) {
     const raw = values[name];
     const flag = `--${name}`;

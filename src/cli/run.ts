@@ -1,7 +1,10 @@
 import cluster from 'node:cluster';
-import { createApp } from '../app.ts';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { type App, createApp } from '../app.ts';
 import type { Config } from '../config.ts';
 import { type SeedResult, seedDemoStore } from '../modules/catalog/index.ts';
+import { exportStorefront, type StorefrontKeys } from '../modules/storefront/index.ts';
 import { createStoresService } from '../modules/stores/index.ts';
 import { listen } from '../server.ts';
 import { type Database, openDatabase, runMigrations } from '../shared/db.ts';
@@ -93,6 +96,73 @@ export async function seedIfEmpty(config: Config, database: Database): Promise<S
   return result;
 }
 
+/**
+ * The storefront's keys: from the environment, or in embedded mode a pair made for it and kept in the data
+ * directory (which holds the whole database anyway). Null with DATABASE_URL and no keys set, or no store.
+ */
+export async function storefrontKeys(config: Config, built: App): Promise<StorefrontKeys | null> {
+  if (config.STOREFRONT_PUBLISHABLE_KEY) {
+    return { publishableKey: config.STOREFRONT_PUBLISHABLE_KEY, secretKey: config.STOREFRONT_SECRET_KEY };
+  }
+  if (config.DATABASE_URL) return null;
+  const stores = built.deps.stores;
+  const file = path.join(config.CROWDSTART_DATA_DIR, 'storefront-keys.json');
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { publishableKey: string; secretKey: string };
+    const [pk, sk] = await Promise.all([
+      stores.resolveKey(saved.publishableKey),
+      stores.resolveKey(saved.secretKey),
+    ]);
+    if (pk && sk) return saved;
+  }
+  const [store] = await stores.listStores();
+  if (!store) return null;
+  const make = (kind: 'publishable' | 'secret') =>
+    stores.createKey({ storeId: store.id, kind, mode: 'test', name: 'storefront' });
+  const keys = {
+    publishableKey: (await make('publishable')).plaintext,
+    secretKey: (await make('secret')).plaintext,
+  };
+  writeFileSync(file, `${JSON.stringify(keys)}\n`, { mode: 0o600 });
+  return keys;
+}
+
+async function configureStorefront(config: Config, built: App) {
+  if (config.STOREFRONT_PUBLISHABLE_KEY) return; // the app did it at start
+  const keys = await storefrontKeys(config, built);
+  if (keys) await built.configureStorefront(keys);
+  else
+    built.deps.logger.info(
+      'storefront off: set STOREFRONT_PUBLISHABLE_KEY (and STOREFRONT_SECRET_KEY) to serve it',
+    );
+}
+
+/** `storefront export <dir>`: the whole site as files for any static host. */
+export async function runStorefrontExport(config: Config, input: { dir: string; apiBase?: string }) {
+  const database = await openMigrated(config, 'storefront export');
+  const built = createApp({ config: { ...config, STOREFRONT_PUBLISHABLE_KEY: undefined }, database });
+  try {
+    await built.start({ worker: false });
+    const keys = await storefrontKeys(config, built);
+    if (!keys)
+      throw new CliError(
+        'no store to export: run `crowdstart seed` first, or set STOREFRONT_PUBLISHABLE_KEY',
+      );
+    const written = await exportStorefront({
+      fetch: (request) => built.app.fetch(request),
+      logger: built.deps.logger,
+      name: config.STOREFRONT_NAME,
+      keys,
+      apiBase: input.apiBase,
+      dir: input.dir,
+    });
+    process.stdout.write(`Wrote ${written} files to ${input.dir}\n`);
+  } finally {
+    await built.close();
+    await database.close();
+  }
+}
+
 /** `start` (API + worker) and `serve` (API only, optionally several processes through node:cluster). */
 export async function runServer(config: Config, opts: { command: 'start' | 'serve'; workers: number }) {
   if (opts.workers > 1 && !config.DATABASE_URL) {
@@ -124,6 +194,7 @@ export async function runServer(config: Config, opts: { command: 'start' | 'serv
     );
   }
   await built.start({ worker: opts.command === 'start' });
+  await configureStorefront(config, built);
   const served = await listen(built, {
     port: config.PORT,
     host: config.HOST,
@@ -136,7 +207,7 @@ export async function runServer(config: Config, opts: { command: 'start' | 'serv
   });
   built.deps.logger.info({ port: served.port, mode: opts.command, database: database.kind }, 'listening');
   process.stdout.write(
-    `Crowdstart ${opts.command === 'start' ? '(embedded) ' : ''}listening on http://localhost:${served.port} — API reference at /docs\n`,
+    `Crowdstart ${opts.command === 'start' ? '(embedded) ' : ''}listening on http://localhost:${served.port} — storefront at /, API reference at /docs\n`,
   );
   const stop = (signal: string) => {
     void served.shutdown(signal).then(() => process.exit(0));
@@ -151,7 +222,7 @@ export async function runWorker(config: Config) {
   const built = createApp({ config, database });
   await built.start({ worker: true });
   built.deps.logger.info('worker running');
-  process.stdout.write('Crowdstart worker running (jobs: hold expiry, reconciliation, outbox relay)\n');
+  process.stdout.write('Crowdstart worker running (jobs: hold expiry, reconciliation, events relay)\n');
   const stop = async () => {
     await built.close();
     await database.close();

@@ -17,7 +17,8 @@ export function synopsis(command: Command): string {
   const parts = Object.entries(command.options).map(([name, spec]) =>
     spec.required ? flag(name, spec) : `[${flag(name, spec)}]`,
   );
-  return [command.name, ...parts].join(' ');
+  const argument = command.argument ? [`<${command.argument.name}>`] : [];
+  return [command.name, ...argument, ...parts].join(' ');
 }
 
 export function usage(commands: Command[]): string {
@@ -36,6 +37,7 @@ export function usage(commands: Command[]): string {
 
 export function commandHelp(command: Command): string {
   const rows = [
+    ...(command.argument ? [[`<${command.argument.name}>`, command.argument.description] as const] : []),
     ...Object.entries(command.options).map(([name, spec]) => [flag(name, spec), spec.description] as const),
     ['-h, --help', 'show this help'] as const,
   ];

@@ -391,6 +391,12 @@ export const ERROR_CODES = {
     type: 'invalid_request_error',
     description: 'The webhook signature does not verify.',
   },
+  // events
+  EVENT_NOT_FOUND: {
+    status: 404,
+    type: 'not_found_error',
+    description: 'No event with this id for this key: another store, the other mode, or older than 30 days.',
+  },
   // orders
   ORDER_NOT_FOUND: {
     status: 404,
@@ -406,6 +412,24 @@ export const ERROR_CODES = {
     status: 409,
     type: 'conflict_error',
     description: 'The refund would take more than what was captured and not yet refunded.',
+  },
+  // webhooks
+  WEBHOOK_URL_NOT_ALLOWED: {
+    status: 400,
+    type: 'invalid_request_error',
+    description:
+      'The webhook URL is refused: not http(s), http in live mode, credentials in it, or a host that is or ' +
+      'resolves to a loopback, private, link-local or reserved address.',
+  },
+  WEBHOOK_ENDPOINT_NOT_FOUND: {
+    status: 404,
+    type: 'not_found_error',
+    description: 'No webhook endpoint with this id in the store and mode of the key.',
+  },
+  WEBHOOK_DELIVERY_NOT_FOUND: {
+    status: 404,
+    type: 'not_found_error',
+    description: 'No delivery with this id for the webhook endpoint.',
   },
   // server
   SERVICE_UNAVAILABLE: {

@@ -29,6 +29,24 @@ export function createMetrics() {
     labelNames: ['type', 'outcome'] as const,
     registers: [registry],
   });
+  const webhookDeliveries = new client.Counter({
+    name: 'webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (succeeded, retrying, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const webhookLatency = new client.Histogram({
+    name: 'webhook_delivery_duration_seconds',
+    help: 'Webhook POST latency, connection to response read',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const webhookEndpointsDisabled = new client.Counter({
+    name: 'webhook_endpoints_disabled_total',
+    help: 'Webhook endpoints disabled by the platform (gone: answered 410; failing: 3 days of failures)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
   const emailsSent = new client.Counter({
     name: 'emails_sent_total',
     help: 'Emails accepted by the mail transport, by kind',
@@ -41,7 +59,18 @@ export function createMetrics() {
     labelNames: ['kind'] as const,
     registers: [registry],
   });
-  return { registry, httpDuration, cacheHits, cacheMisses, jobRuns, emailsSent, emailsFailed };
+  return {
+    registry,
+    httpDuration,
+    cacheHits,
+    cacheMisses,
+    jobRuns,
+    webhookDeliveries,
+    webhookLatency,
+    webhookEndpointsDisabled,
+    emailsSent,
+    emailsFailed,
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -99,7 +99,7 @@ describe('crash between gateway capture and "order paid"', () => {
     await new Promise((r) => setTimeout(r, 1500)); // let any duplicate attempt surface
 
     const paidEvents = await db.pool.query(
-      `select count(*)::int as n from outbox where type = 'order.paid' and payload->>'order_id' = $1`,
+      `select count(*)::int as n from event where type = 'order.paid' and data->'object'->>'id' = $1`,
       [orderId],
     );
     expect(paidEvents.rows[0].n).toBe(1);

@@ -122,6 +122,179 @@ export interface paths {
         patch: operations["updateCurrentStore"];
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List events of the last 30 days, newest first */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An event */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook_endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhook endpoints of the key’s mode, newest first */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /** Create a webhook endpoint (the answer carries its signing secret, shown this once) */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook_endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook endpoint */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint and its delivery log */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /** Update a webhook endpoint (optimistic: `version` or `If-Match`) */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/v1/webhook_endpoints/{id}/rotate_secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate the signing secret; the previous one keeps signing beside it for 24 hours */
+        post: operations["rotateWebhookEndpointSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook_endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the deliveries of an endpoint, newest first */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook_endpoints/{id}/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a delivery with the log of its attempts */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook_endpoints/{id}/deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery again now (same event, same webhook-id) */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook_endpoints/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send again every failed or cancelled delivery of events since a time */
+        post: operations["redeliverWebhookEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook_endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a `webhook.test` event to this endpoint only */
+        post: operations["sendTestWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/coupons": {
         parameters: {
             query?: never;
@@ -1161,7 +1334,7 @@ export interface paths {
         put?: never;
         /**
          * Turn a cart into an order and pay for it (Idempotency-Key required)
-         * @description 201: the order is paid (or authorized, for stores that capture manually). 202: the gateway did not answer in time; the order is pending and is settled by the gateway webhook or the reconciliation job — follow it with GET /v1/orders/{id}/public. 402: declined or failed, the stock is released. A retry with the same Idempotency-Key never creates a second order or a second charge.
+         * @description 201: the order is paid (or authorized, for stores that capture manually). 202: the gateway did not answer in time; the order is pending and is settled by the gateway webhook or the reconciliation job — follow it with GET /v1/orders/{id}/public. 402: declined or failed, the stock is released. A retry with the same Idempotency-Key never creates a second order or a second charge. A signed-in shopper also sends `Customer-Token`: the order is linked to the customer; an invalid or expired token is a 401, never a guest order.
          */
         post: operations["createCheckout"];
         delete?: never;
@@ -1330,7 +1503,7 @@ export interface components {
                  * @description A code from the catalogue (docs/errors.md); branch on this.
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "INVALID_CURSOR" | "INVALID_ID" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "AUTH_REQUIRED" | "INVALID_API_KEY" | "INVALID_ROOT_TOKEN" | "INVALID_METRICS_TOKEN" | "SECRET_KEY_REQUIRED" | "LIVE_KEY_REQUIRED" | "RATE_LIMITED" | "INVALID_STAFF_TOKEN" | "STAFF_ROLE_FORBIDDEN" | "STAFF_NOT_FOUND" | "STAFF_TOKEN_REQUIRED" | "STAFF_EMAIL_TAKEN" | "STAFF_LAST_OWNER" | "STAFF_INVITATION_INVALID" | "CUSTOMER_AUTH_REQUIRED" | "CUSTOMER_TOKEN_INVALID" | "INVALID_CREDENTIALS" | "REFRESH_TOKEN_INVALID" | "EMAIL_TOKEN_INVALID" | "CUSTOMER_NOT_FOUND" | "ADDRESS_NOT_FOUND" | "STORE_NOT_FOUND" | "API_KEY_NOT_FOUND" | "PRODUCT_NOT_FOUND" | "VARIANT_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "SLUG_TAKEN" | "SKU_TAKEN" | "VERSION_CONFLICT" | "INVALID_OPTION_VALUES" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE" | "CART_TOKEN_MISSING" | "CART_TOKEN_MALFORMED" | "CART_TOKEN_INVALID_SIGNATURE" | "CART_TOKEN_EXPIRED" | "CART_TOKEN_WRONG_STORE" | "CART_TOKEN_TOO_LARGE" | "CART_LINE_NOT_FOUND" | "CART_TOO_MANY_LINES" | "CART_EMPTY" | "VARIANT_UNAVAILABLE" | "CURRENCY_MISMATCH" | "INSUFFICIENT_STOCK" | "INVENTORY_NOT_FOUND" | "COUPON_NOT_FOUND" | "COUPON_CODE_TAKEN" | "COUPON_NOT_APPLICABLE" | "COUPON_EXHAUSTED" | "SHIPPING_RATE_NOT_FOUND" | "TAX_RATE_NOT_FOUND" | "TAX_RATE_EXISTS" | "SHIPPING_REQUIRED" | "EMAIL_REQUIRED" | "PAYMENT_DECLINED" | "PAYMENT_FAILED" | "GATEWAY_UNAVAILABLE" | "GATEWAY_NOT_CONFIGURED" | "LIVE_GATEWAY_NOT_CONFIGURED" | "TEST_CARD_IN_LIVE_MODE" | "CART_ALREADY_CHECKED_OUT" | "INVALID_WEBHOOK_SIGNATURE" | "ORDER_NOT_FOUND" | "INVALID_ORDER_TRANSITION" | "REFUND_EXCEEDS_CAPTURED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "INVALID_CURSOR" | "INVALID_ID" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "AUTH_REQUIRED" | "INVALID_API_KEY" | "INVALID_ROOT_TOKEN" | "INVALID_METRICS_TOKEN" | "SECRET_KEY_REQUIRED" | "LIVE_KEY_REQUIRED" | "RATE_LIMITED" | "INVALID_STAFF_TOKEN" | "STAFF_ROLE_FORBIDDEN" | "STAFF_NOT_FOUND" | "STAFF_TOKEN_REQUIRED" | "STAFF_EMAIL_TAKEN" | "STAFF_LAST_OWNER" | "STAFF_INVITATION_INVALID" | "CUSTOMER_AUTH_REQUIRED" | "CUSTOMER_TOKEN_INVALID" | "INVALID_CREDENTIALS" | "REFRESH_TOKEN_INVALID" | "EMAIL_TOKEN_INVALID" | "CUSTOMER_NOT_FOUND" | "ADDRESS_NOT_FOUND" | "STORE_NOT_FOUND" | "API_KEY_NOT_FOUND" | "PRODUCT_NOT_FOUND" | "VARIANT_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "SLUG_TAKEN" | "SKU_TAKEN" | "VERSION_CONFLICT" | "INVALID_OPTION_VALUES" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE" | "CART_TOKEN_MISSING" | "CART_TOKEN_MALFORMED" | "CART_TOKEN_INVALID_SIGNATURE" | "CART_TOKEN_EXPIRED" | "CART_TOKEN_WRONG_STORE" | "CART_TOKEN_TOO_LARGE" | "CART_LINE_NOT_FOUND" | "CART_TOO_MANY_LINES" | "CART_EMPTY" | "VARIANT_UNAVAILABLE" | "CURRENCY_MISMATCH" | "INSUFFICIENT_STOCK" | "INVENTORY_NOT_FOUND" | "COUPON_NOT_FOUND" | "COUPON_CODE_TAKEN" | "COUPON_NOT_APPLICABLE" | "COUPON_EXHAUSTED" | "SHIPPING_RATE_NOT_FOUND" | "TAX_RATE_NOT_FOUND" | "TAX_RATE_EXISTS" | "SHIPPING_REQUIRED" | "EMAIL_REQUIRED" | "PAYMENT_DECLINED" | "PAYMENT_FAILED" | "GATEWAY_UNAVAILABLE" | "GATEWAY_NOT_CONFIGURED" | "LIVE_GATEWAY_NOT_CONFIGURED" | "TEST_CARD_IN_LIVE_MODE" | "CART_ALREADY_CHECKED_OUT" | "INVALID_WEBHOOK_SIGNATURE" | "EVENT_NOT_FOUND" | "ORDER_NOT_FOUND" | "INVALID_ORDER_TRANSITION" | "REFUND_EXCEEDS_CAPTURED" | "WEBHOOK_URL_NOT_ALLOWED" | "WEBHOOK_ENDPOINT_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FOUND" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
                 /** @description For people: may change between versions. */
                 message: string;
                 /** @description The parameter, field (dotted path) or header at fault. */
@@ -1383,6 +1556,99 @@ export interface components {
             /** @description The key itself; present only in the create response. */
             key?: string;
         };
+        Event: {
+            /** @example evt_01jq3v6y8c0000000000000000 */
+            id: string;
+            /** @enum {string} */
+            object: "event";
+            /**
+             * @example order.paid
+             * @enum {string}
+             */
+            type: "order.created" | "order.paid" | "order.payment_captured" | "order.payment_failed" | "order.fulfilled" | "order.completed" | "order.cancelled" | "order.refunded" | "product.created" | "product.updated" | "product.deleted" | "inventory.low_stock" | "inventory.out_of_stock" | "webhook_endpoint.disabled" | "webhook.test";
+            /**
+             * @description ISO 8601
+             * @example 2026-11-29T17:47:18.000Z
+             */
+            created: string;
+            /** @description true for events of live-mode objects */
+            livemode: boolean;
+            /** @example 2026-11-01 */
+            api_version: string;
+            data: {
+                /** @description The object as the API shows it (an order, a product, …) */
+                object: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        WebhookEndpoint: {
+            id: string;
+            /** @enum {string} */
+            object: "webhook_endpoint";
+            url: string;
+            description: string | null;
+            enabled_events: string[];
+            disabled: boolean;
+            /**
+             * @description Why the platform disabled it: `gone` (answered 410) or `failing` (3 days).
+             * @enum {string|null}
+             */
+            disabled_reason: "gone" | "failing" | null;
+            livemode: boolean;
+            /**
+             * @description The signing secret (`whsec_…`): only in the answers to create and rotate_secret.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret?: string;
+            version: number;
+            created_at: string;
+            updated_at: string;
+        };
+        Deleted: {
+            id: string;
+            object: string;
+            /** @enum {boolean} */
+            deleted: true;
+        };
+        WebhookDelivery: {
+            id: string;
+            /** @enum {string} */
+            object: "webhook_delivery";
+            endpoint_id: string;
+            /** @description Also the `webhook-id` header: the same on every attempt. */
+            event_id: string;
+            event_type: string;
+            livemode: boolean;
+            /** @enum {string} */
+            state: "pending" | "succeeded" | "failed" | "cancelled";
+            attempts: number;
+            next_attempt_at: string | null;
+            last_status_code: number | null;
+            last_error: string | null;
+            last_attempt_at: string | null;
+            created_at: string;
+            updated_at: string;
+        };
+        WebhookDeliveryDetail: components["schemas"]["WebhookDelivery"] & {
+            attempt_log: components["schemas"]["WebhookAttempt"][];
+        };
+        WebhookAttempt: {
+            id: string;
+            /** @enum {string} */
+            object: "webhook_attempt";
+            started_at: string;
+            status_code: number | null;
+            error: string | null;
+            latency_ms: number;
+            /** @description The first 4 KB of the answer. */
+            response_body: string | null;
+        };
+        Redelivery: {
+            /** @enum {string} */
+            object: "redelivery";
+            requeued: number;
+        };
         Coupon: {
             id: string;
             /** @enum {string} */
@@ -1400,12 +1666,6 @@ export interface components {
             version: number;
             created_at: string;
             updated_at: string;
-        };
-        Deleted: {
-            id: string;
-            object: string;
-            /** @enum {boolean} */
-            deleted: true;
         };
         TaxRate: {
             id: string;
@@ -2119,9 +2379,10 @@ export interface operations {
                  *         },
                  *         "capture": "automatic",
                  *         "hold_ttl_seconds": 2500,
+                 *         "low_stock_threshold": 2500,
                  *         "email": {
-                 *           "from_name": "from_name",
-                 *           "from_address": "from_address"
+                 *           "from_name": "Tea & Cups",
+                 *           "from_address": "orders@shop.example"
                  *         },
                  *         "storefront_url": "https://shop.example.com/images/linen-shirt.jpg"
                  *       }
@@ -2161,9 +2422,13 @@ export interface operations {
                         /** @enum {string} */
                         capture?: "automatic" | "manual";
                         hold_ttl_seconds?: number;
+                        /** @description inventory.low_stock fires at or below this many units (default 5). */
+                        low_stock_threshold?: number;
                         /** @description Sender of the store's emails: `from_name` (the store's name when unset) and `from_address` (the operator's MAIL_FROM when unset). */
                         email?: {
+                            /** @example Tea & Cups */
                             from_name?: string;
+                            /** @example orders@shop.example */
                             from_address?: string;
                         };
                         /**
@@ -3579,9 +3844,10 @@ export interface operations {
                  *         },
                  *         "capture": "automatic",
                  *         "hold_ttl_seconds": 2500,
+                 *         "low_stock_threshold": 2500,
                  *         "email": {
-                 *           "from_name": "from_name",
-                 *           "from_address": "from_address"
+                 *           "from_name": "Tea & Cups",
+                 *           "from_address": "orders@shop.example"
                  *         },
                  *         "storefront_url": "https://shop.example.com/images/linen-shirt.jpg"
                  *       }
@@ -3616,9 +3882,13 @@ export interface operations {
                         /** @enum {string} */
                         capture?: "automatic" | "manual";
                         hold_ttl_seconds?: number;
+                        /** @description inventory.low_stock fires at or below this many units (default 5). */
+                        low_stock_threshold?: number;
                         /** @description Sender of the store's emails: `from_name` (the store's name when unset) and `from_address` (the operator's MAIL_FROM when unset). */
                         email?: {
+                            /** @example Tea & Cups */
                             from_name?: string;
+                            /** @example orders@shop.example */
                             from_address?: string;
                         };
                         /**
@@ -3651,6 +3921,3139 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Store"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description One type, a comma-separated list, or a family such as `order.*`. */
+                type?: string;
+                created_gte?: string;
+                created_lt?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Events */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "evt_01jq3v6y8c0000000000000000",
+                     *           "object": "event",
+                     *           "type": "order.paid",
+                     *           "created": "2026-11-29T17:47:18.000Z",
+                     *           "livemode": true,
+                     *           "api_version": "2026-11-01",
+                     *           "data": {
+                     *             "object": {}
+                     *           }
+                     *         }
+                     *       ],
+                     *       "has_more": false,
+                     *       "next_cursor": "eyJ2IjpbIjAxIl19"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: components["schemas"]["Event"][];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "evt_01jq3v6y8c0000000000000000",
+                     *       "object": "event",
+                     *       "type": "order.paid",
+                     *       "created": "2026-11-29T17:47:18.000Z",
+                     *       "livemode": true,
+                     *       "api_version": "2026-11-01",
+                     *       "data": {
+                     *         "object": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Webhook endpoints */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "we_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *           "object": "webhook_endpoint",
+                     *           "url": "https://shop.example.com/images/linen-shirt.jpg",
+                     *           "description": "Breathable linen, cut for summer.",
+                     *           "enabled_events": [
+                     *             "enabled_event"
+                     *           ],
+                     *           "disabled": true,
+                     *           "disabled_reason": "gone",
+                     *           "livemode": true,
+                     *           "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                     *           "version": 3,
+                     *           "created_at": "2026-03-14T15:09:26.000Z",
+                     *           "updated_at": "2026-03-14T15:09:26.000Z"
+                     *         }
+                     *       ],
+                     *       "has_more": false,
+                     *       "next_cursor": "eyJ2IjpbIjAxIl19"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: components["schemas"]["WebhookEndpoint"][];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://example.com/webhooks/crowdstart",
+                 *       "enabled_events": [
+                 *         "*"
+                 *       ],
+                 *       "description": "Breathable linen, cut for summer.",
+                 *       "disabled": false
+                 *     }
+                 */
+                "application/json": {
+                    /** @example https://example.com/webhooks/crowdstart */
+                    url: string;
+                    /** @description Event types to receive, or ['*'] for every type. */
+                    enabled_events: ("*" | "order.created" | "order.paid" | "order.payment_captured" | "order.payment_failed" | "order.fulfilled" | "order.completed" | "order.cancelled" | "order.refunded" | "product.created" | "product.updated" | "product.deleted" | "inventory.low_stock" | "inventory.out_of_stock" | "webhook_endpoint.disabled" | "webhook.test")[];
+                    /** @default null */
+                    description?: string | null;
+                    /** @default false */
+                    disabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The webhook endpoint */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "object": "webhook_endpoint",
+                     *       "url": "https://shop.example.com/images/linen-shirt.jpg",
+                     *       "description": "Breathable linen, cut for summer.",
+                     *       "enabled_events": [
+                     *         "enabled_event"
+                     *       ],
+                     *       "disabled": true,
+                     *       "disabled_reason": "gone",
+                     *       "livemode": true,
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                     *       "version": 3,
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "updated_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "object": "webhook_endpoint",
+                     *       "url": "https://shop.example.com/images/linen-shirt.jpg",
+                     *       "description": "Breathable linen, cut for summer.",
+                     *       "enabled_events": [
+                     *         "enabled_event"
+                     *       ],
+                     *       "disabled": true,
+                     *       "disabled_reason": "gone",
+                     *       "livemode": true,
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                     *       "version": 3,
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "updated_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "list",
+                     *       "deleted": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version you last read, e.g. "3". */
+                "if-match"?: string;
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://example.com/webhooks/crowdstart",
+                 *       "enabled_events": [
+                 *         "*"
+                 *       ],
+                 *       "description": "Breathable linen, cut for summer.",
+                 *       "disabled": true,
+                 *       "version": 3
+                 *     }
+                 */
+                "application/json": {
+                    /** @example https://example.com/webhooks/crowdstart */
+                    url?: string;
+                    /** @description Event types to receive, or ['*'] for every type. */
+                    enabled_events?: ("*" | "order.created" | "order.paid" | "order.payment_captured" | "order.payment_failed" | "order.fulfilled" | "order.completed" | "order.cancelled" | "order.refunded" | "product.created" | "product.updated" | "product.deleted" | "inventory.low_stock" | "inventory.out_of_stock" | "webhook_endpoint.disabled" | "webhook.test")[];
+                    description?: string | null;
+                    disabled?: boolean;
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The webhook endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "object": "webhook_endpoint",
+                     *       "url": "https://shop.example.com/images/linen-shirt.jpg",
+                     *       "description": "Breathable linen, cut for summer.",
+                     *       "enabled_events": [
+                     *         "enabled_event"
+                     *       ],
+                     *       "disabled": true,
+                     *       "disabled_reason": "gone",
+                     *       "livemode": true,
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                     *       "version": 3,
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "updated_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The endpoint changed since you read it */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateWebhookEndpointSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint with its new secret */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "object": "webhook_endpoint",
+                     *       "url": "https://shop.example.com/images/linen-shirt.jpg",
+                     *       "description": "Breathable linen, cut for summer.",
+                     *       "enabled_events": [
+                     *         "enabled_event"
+                     *       ],
+                     *       "disabled": true,
+                     *       "disabled_reason": "gone",
+                     *       "livemode": true,
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                     *       "version": 3,
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "updated_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                state?: "pending" | "succeeded" | "failed" | "cancelled";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deliveries */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "whd_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *           "object": "webhook_delivery",
+                     *           "endpoint_id": "we_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *           "event_id": "eve_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *           "event_type": "event_type",
+                     *           "livemode": true,
+                     *           "state": "pending",
+                     *           "attempts": 1,
+                     *           "next_attempt_at": "2026-03-14T15:09:26.000Z",
+                     *           "last_status_code": 2500,
+                     *           "last_error": "last_error",
+                     *           "last_attempt_at": "2026-03-14T15:09:26.000Z",
+                     *           "created_at": "2026-03-14T15:09:26.000Z",
+                     *           "updated_at": "2026-03-14T15:09:26.000Z"
+                     *         }
+                     *       ],
+                     *       "has_more": false,
+                     *       "next_cursor": "eyJ2IjpbIjAxIl19"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: components["schemas"]["WebhookDelivery"][];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "whd_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "object": "webhook_delivery",
+                     *       "endpoint_id": "we_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "event_id": "eve_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "event_type": "event_type",
+                     *       "livemode": true,
+                     *       "state": "pending",
+                     *       "attempts": 1,
+                     *       "next_attempt_at": "2026-03-14T15:09:26.000Z",
+                     *       "last_status_code": 2500,
+                     *       "last_error": "last_error",
+                     *       "last_attempt_at": "2026-03-14T15:09:26.000Z",
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "updated_at": "2026-03-14T15:09:26.000Z",
+                     *       "attempt_log": [
+                     *         {
+                     *           "id": "wha_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *           "object": "webhook_attempt",
+                     *           "started_at": "2026-03-14T15:09:26.000Z",
+                     *           "status_code": 2500,
+                     *           "error": "error",
+                     *           "latency_ms": 2500,
+                     *           "response_body": "response_body"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, due now */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "whd_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "object": "webhook_delivery",
+                     *       "endpoint_id": "we_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "event_id": "eve_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "event_type": "event_type",
+                     *       "livemode": true,
+                     *       "state": "pending",
+                     *       "attempts": 1,
+                     *       "next_attempt_at": "2026-03-14T15:09:26.000Z",
+                     *       "last_status_code": 2500,
+                     *       "last_error": "last_error",
+                     *       "last_attempt_at": "2026-03-14T15:09:26.000Z",
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "updated_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    redeliverWebhookEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "since": "2026-11-01T00:00:00Z"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @example 2026-11-01T00:00:00Z
+                     */
+                    since: string;
+                };
+            };
+        };
+        responses: {
+            /** @description How many deliveries are due again */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "redelivery",
+                     *       "requeued": 2500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Redelivery"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sendTestWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test delivery, due now */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "whd_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "object": "webhook_delivery",
+                     *       "endpoint_id": "we_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "event_id": "eve_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *       "event_type": "event_type",
+                     *       "livemode": true,
+                     *       "state": "pending",
+                     *       "attempts": 1,
+                     *       "next_attempt_at": "2026-03-14T15:09:26.000Z",
+                     *       "last_status_code": 2500,
+                     *       "last_error": "last_error",
+                     *       "last_attempt_at": "2026-03-14T15:09:26.000Z",
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "updated_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
             /** @description Invalid request */
@@ -19238,7 +22641,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** Format: email */
                     email: string;
                     password: string;
                     name?: string | null;
@@ -19507,7 +22909,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** Format: email */
                     email: string;
                     password: string;
                 };
@@ -22305,7 +25706,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** Format: email */
                     email: string;
                 };
             };
@@ -25905,8 +29305,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description A signed-in customer's access token: the order is linked to the customer. An invalid or expired token is a 401 (never a silent guest order). */
-                "customer-token"?: string;
                 /**
                  * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key. Required: a checkout must never be charged twice.
                  * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e

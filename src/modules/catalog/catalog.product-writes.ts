@@ -1,6 +1,9 @@
+import type { SQL } from 'drizzle-orm';
 import { AppError } from '../../shared/app-error.ts';
-import type { Executor } from '../../shared/db.ts';
+import type { Executor, Tx } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
+import { writeTogether } from '../../shared/write-together.ts';
+import { appendEvents } from '../events/index.ts';
 import type { Renderer } from './catalog.read-model.ts';
 import * as repo from './catalog.repo.ts';
 import { assertOptions, assertOptionValues, assertVariantSet, variantTitle } from './catalog.rules.ts';
@@ -77,6 +80,30 @@ export function createProductWrites(deps: {
     );
   }
 
+  /**
+   * The product event, in the same transaction. The catalog is shared by both modes, so the event is written
+   * once per mode: test and live keys (and their webhook endpoints) each see it.
+   */
+  async function publish(
+    tx: Tx,
+    storeId: string,
+    type: 'product.created' | 'product.updated' | 'product.deleted',
+    object: ProductJson,
+  ): Promise<void> {
+    await writeTogether(tx, [
+      appendEvents(
+        tx,
+        [false, true].map((livemode) => ({ id: ids('event'), storeId, livemode, type, object })),
+      ),
+    ]);
+  }
+
+  /** The product as the admin API shows it after a variant write, for `product.updated`. */
+  async function publishUpdated(tx: Tx, storeId: string, productId: string): Promise<void> {
+    const p = await repo.findProductById(tx, storeId, productId);
+    if (p) await publish(tx, storeId, 'product.updated', await renderOne(tx, storeId, p));
+  }
+
   function variantRow(
     storeId: string,
     productId: string,
@@ -139,8 +166,9 @@ export function createProductWrites(deps: {
       storeId: string,
       variantIds: string[],
       _productIds?: string[],
+      also?: SQL,
     ): Promise<void> {
-      await repo.recordStockChanges(tx, storeId, variantIds, deps.stockState(storeId, variantIds));
+      await repo.recordStockChanges(tx, storeId, variantIds, deps.stockState(storeId, variantIds), also);
     },
 
     // ------------------------------------------------------------ product writes
@@ -184,7 +212,9 @@ export function createProductWrites(deps: {
             for (const c of collectionIds) changes.push({ storeId, entity: 'collection', entityId: c });
           }
           changes.push({ storeId, entity: 'product', entityId: id });
-          return renderOne(tx, storeId, p);
+          const json = await renderOne(tx, storeId, p);
+          await publish(tx, storeId, 'product.created', json);
+          return json;
         });
       } catch (e) {
         mapUniqueViolation(e, { slug: 'slug', sku: 'variants' });
@@ -223,7 +253,9 @@ export function createProductWrites(deps: {
             );
           }
           changes.push({ storeId, entity: 'product', entityId: id });
-          return renderOne(tx, storeId, p);
+          const json = await renderOne(tx, storeId, p);
+          await publish(tx, storeId, 'product.updated', json);
+          return json;
         });
       } catch (e) {
         mapUniqueViolation(e, {});
@@ -232,8 +264,12 @@ export function createProductWrites(deps: {
 
     async deleteProduct(storeId: string, id: string, version?: number) {
       return write(async (tx, changes) => {
+        // The event carries the product as it was: rendered before the delete (the row lock keeps it still).
+        const before = await repo.findProductById(tx, storeId, id);
+        const json = before && (await renderOne(tx, storeId, before));
         const p = await repo.deleteProduct(tx, { storeId, id, expectedVersion: version });
-        if (!p) return notFoundOrConflict(tx, storeId, id, version);
+        if (!p || !json) return notFoundOrConflict(tx, storeId, id, version);
+        await publish(tx, storeId, 'product.deleted', json);
         changes.push({ storeId, entity: 'product', entityId: id });
         return { id, object: 'product' as const, deleted: true as const };
       });
@@ -257,6 +293,7 @@ export function createProductWrites(deps: {
           ]);
           await repo.refreshPriceRange(tx, storeId, productId);
           changes.push({ storeId, entity: 'product', entityId: productId });
+          await publishUpdated(tx, storeId, productId);
           const stock = await stockOf(tx, storeId, [v!]);
           return serializeVariant(v!, stock.get(v!.id), await currencyOf(tx, storeId));
         });
@@ -321,6 +358,7 @@ export function createProductWrites(deps: {
           if (!v) throw new AppError('VARIANT_NOT_FOUND', `No variant ${variantId}.`, { param: 'id' });
           await repo.refreshPriceRange(tx, storeId, p.id);
           changes.push({ storeId, entity: 'product', entityId: p.id });
+          await publishUpdated(tx, storeId, p.id);
           const stock = await stockOf(tx, storeId, [v]);
           return serializeVariant(v, stock.get(v.id), await currencyOf(tx, storeId));
         });
@@ -337,6 +375,7 @@ export function createProductWrites(deps: {
         if (!v) throw new AppError('VARIANT_NOT_FOUND', `No variant ${variantId}.`, { param: 'id' });
         await repo.refreshPriceRange(tx, storeId, current.productId);
         changes.push({ storeId, entity: 'product', entityId: current.productId });
+        await publishUpdated(tx, storeId, current.productId);
         return { id: variantId, object: 'variant' as const, deleted: true as const };
       });
     },

@@ -229,13 +229,15 @@ export async function productIdsOfVariants(
  * A stock change in one statement: reads the variants' in-stock state from `stock` (a relation
  * `(variant_id, in_stock)` read with this statement's snapshot, so it must run after the stock changed),
  * flips `listed_in_stock` where it differs, and appends one change per product: `availability` when one of
- * its variants flipped, else `inventory`. Variants of other stores, or gone, are ignored.
+ * its variants flipped, else `inventory`. Variants of other stores, or gone, are ignored. `also` are the
+ * caller's own data-modifying CTEs (`name as (…)`, comma-separated), run by the same statement.
  */
 export async function recordStockChanges(
   tx: Executor,
   storeId: string,
   variantIds: string[],
   stock: SQL,
+  also?: SQL,
 ): Promise<void> {
   if (variantIds.length === 0) return;
   const ids = sql.join(
@@ -252,7 +254,7 @@ export async function recordStockChanges(
        ),
        products as (
          select distinct v.product_id from ${variant} v where v.store_id = ${storeId} and v.id in (${ids})
-       )
+       )${also ? sql`, ${also}` : sql``}
      insert into ${catalogChange} (store_id, entity, entity_id)
      select ${storeId},
             case when p.product_id in (select product_id from flipped) then 'availability' else 'inventory' end,

@@ -1,11 +1,11 @@
 import { AppError } from '../../shared/app-error.ts';
-import { type Executor, inTransaction, pgConstraint, pgErrorCode } from '../../shared/db.ts';
+import { type Executor, inTransaction, pgConstraint, pgErrorCode, type Tx } from '../../shared/db.ts';
 import type { CatalogChange } from './catalog.cache.ts';
 import * as repo from './catalog.repo.ts';
 import { isUsableSlug, nextFreeSlug, slugify } from './catalog.rules.ts';
 
 /** Runs a catalog write: the callback pushes what it changed, in one transaction with those change rows. */
-export type CatalogWrite = <T>(fn: (tx: Executor, changes: CatalogChange[]) => Promise<T>) => Promise<T>;
+export type CatalogWrite = <T>(fn: (tx: Tx, changes: CatalogChange[]) => Promise<T>) => Promise<T>;
 
 /**
  * Every write runs in one transaction that also appends to `catalog_change`; after commit `committed`
@@ -15,7 +15,7 @@ export function createCatalogWrite(deps: {
   db: Executor;
   committed: (changes: CatalogChange[]) => void;
 }): CatalogWrite {
-  return async function write<T>(fn: (tx: Executor, changes: CatalogChange[]) => Promise<T>): Promise<T> {
+  return async function write<T>(fn: (tx: Tx, changes: CatalogChange[]) => Promise<T>): Promise<T> {
     let changes: CatalogChange[] = [];
     const result = await inTransaction(deps.db, async (tx) => {
       changes = [];

@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
@@ -100,13 +101,15 @@ export function createCatalogModule(deps: {
     /**
      * For the inventory module: in the transaction that changed stock, records a change for each affected
      * product, so every process re-renders its availability (and its pages, when stock crossed zero).
+     * `also`: the caller's own data-modifying CTEs (`name as (…)`, comma-separated), sent in the same statement.
      */
     onStockChange: (
       tx: Executor,
       storeId: string,
       variantIds: string[],
       productIds?: string[],
-    ): Promise<void> => service.recordStockChange(tx, storeId, variantIds, productIds),
+      also?: SQL,
+    ): Promise<void> => service.recordStockChange(tx, storeId, variantIds, productIds, also),
     /**
      * For the cart routes: variants for sale from this process's cache (missing ones in one query), dropped
      * when their product or store changes. Not for checkout, which reads them fresh.

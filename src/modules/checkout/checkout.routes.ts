@@ -87,20 +87,13 @@ export function checkoutRoutes(deps: {
         '201: the order is paid (or authorized, for stores that capture manually). 202: the gateway did not answer ' +
         'in time; the order is pending and is settled by the gateway webhook or the reconciliation job — follow it with ' +
         'GET /v1/orders/{id}/public. 402: declined or failed, the stock is released. A retry with the same ' +
-        'Idempotency-Key never creates a second order or a second charge.',
-      security: PUBLISHABLE_KEY,
+        'Idempotency-Key never creates a second order or a second charge. A signed-in shopper also sends ' +
+        '`Customer-Token`: the order is linked to the customer; an invalid or expired token is a 401, never a guest order.',
+      // A signed-in shopper also sends `Customer-Token`: the order is linked to the customer (an invalid or
+      // expired token is a 401, never a silent guest order).
+      security: [...PUBLISHABLE_KEY, { publishableKey: [], customerToken: [] }],
       request: {
-        headers: z.object({
-          'idempotency-key': z.string().optional(),
-          'customer-token': z
-            .string()
-            .optional()
-            .openapi({
-              description:
-                "A signed-in customer's access token: the order is linked to the customer. An invalid or expired " +
-                'token is a 401 (never a silent guest order).',
-            }),
-        }),
+        headers: z.object({ 'idempotency-key': z.string().optional() }),
         body: jsonBody(CheckoutBody),
       },
       responses: {

@@ -17,10 +17,10 @@ import { signTestWebhook, TEST_SIGNATURE_HEADER } from '../payments/index.ts';
 
 const t = await testApp({ env: { RECONCILE_AFTER_SECONDS: '0' } });
 
-const outboxOf = (orderId: string, type: string) =>
+const eventsOf = (orderId: string, type: string) =>
   count(
     t,
-    sql`select count(*)::int as n from outbox where type = ${type} and payload->>'order_id' = ${orderId}`,
+    sql`select count(*)::int as n from event where type = ${type} and data->'object'->>'id' = ${orderId}`,
   );
 const movements = (variantId: string, reason: string) =>
   count(
@@ -64,8 +64,8 @@ describe('checkout', () => {
     expect(await level(t, s.sk, v2)).toMatchObject({ on_hand: 4, committed: 0 });
     expect(await movements(v1, 'reserve')).toBe(1);
     expect(await movements(v1, 'commit')).toBe(1);
-    expect(await outboxOf(o.id, 'order.created')).toBe(1);
-    expect(await outboxOf(o.id, 'order.paid')).toBe(1);
+    expect(await eventsOf(o.id, 'order.created')).toBe(1);
+    expect(await eventsOf(o.id, 'order.paid')).toBe(1);
     expect(await paymentsOf(o.id)).toBe(1);
   });
 
@@ -122,8 +122,8 @@ describe('checkout', () => {
     const orderId = r.json.error.order_id as string;
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 3, committed: 0 });
     expect(await movements(v, 'release')).toBe(1);
-    expect(await outboxOf(orderId, 'order.payment_failed')).toBe(1);
-    expect(await outboxOf(orderId, 'order.paid')).toBe(0);
+    expect(await eventsOf(orderId, 'order.payment_failed')).toBe(1);
+    expect(await eventsOf(orderId, 'order.paid')).toBe(0);
     const o = await t.request('GET', `/v1/orders/${orderId}`, { key: s.sk });
     expect(o.json).toMatchObject({
       status: 'cancelled',
@@ -229,7 +229,7 @@ describe('checkout', () => {
     expect(b.json.order.status).toBe('paid');
     expect(await paymentsOf(a.json.order.id)).toBe(1);
     expect(await gatewayCharges(a.json.order.id)).toBe(1);
-    expect(await outboxOf(a.json.order.id, 'order.paid')).toBe(1);
+    expect(await eventsOf(a.json.order.id, 'order.paid')).toBe(1);
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 9, committed: 0 });
     // The new secret opens the order page; it was issued because the first never reached the shopper.
     const page = await t.request('GET', `/v1/orders/${a.json.order.id}/public`, {
@@ -398,7 +398,7 @@ describe('reconciliation', () => {
     const o = await t.request('GET', `/v1/orders/${orderId}`, { key: s.sk });
     expect(o.json).toMatchObject({ status: 'paid', payment_status: 'paid' });
     expect(o.json.payments).toHaveLength(1);
-    expect(await outboxOf(orderId, 'order.paid')).toBe(1);
+    expect(await eventsOf(orderId, 'order.paid')).toBe(1);
     expect(await movements(v, 'commit')).toBe(1);
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 2, committed: 0 });
 
@@ -407,16 +407,16 @@ describe('reconciliation', () => {
       sql`update "order" set reconcile_after = now() - interval '1 hour' where id = ${orderId}`,
     );
     await t.worker.runOnce();
-    expect(await outboxOf(orderId, 'order.paid')).toBe(1);
+    expect(await eventsOf(orderId, 'order.paid')).toBe(1);
     expect(await movements(v, 'commit')).toBe(1);
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 2, committed: 0 });
     const again = await t.request('GET', `/v1/orders/${orderId}`, { key: s.sk });
     expect(again.json.version).toBe(o.json.version);
   });
 
-  it('the outbox relay marks events dispatched', async () => {
+  it('the events relay marks events dispatched', async () => {
     await t.worker.runOnce();
-    expect(await count(t, sql`select count(*)::int as n from outbox where dispatched_at is null`)).toBe(0);
+    expect(await count(t, sql`select count(*)::int as n from event where dispatched_at is null`)).toBe(0);
   });
 
   it('expires an order the gateway never saw once its reservation deadline passes, releasing stock', async () => {
@@ -437,7 +437,7 @@ describe('reconciliation', () => {
     o = await t.request('GET', `/v1/orders/${orderId}`, { key: s.sk });
     expect(o.json).toMatchObject({ status: 'cancelled', cancel_reason: 'expired' });
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 4, committed: 0 });
-    expect(await outboxOf(orderId, 'order.cancelled')).toBe(1);
+    expect(await eventsOf(orderId, 'order.cancelled')).toBe(1);
   });
 
   it('a webhook and the reconciliation job racing apply one transition', async () => {
@@ -462,7 +462,7 @@ describe('reconciliation', () => {
     const o = await t.request('GET', `/v1/orders/${orderId}`, { key: s.sk });
     expect(o.json.status).toBe('paid');
     expect(o.json.events.filter((e: { type: string }) => e.type === 'order.paid')).toHaveLength(1);
-    expect(await outboxOf(orderId, 'order.paid')).toBe(1);
+    expect(await eventsOf(orderId, 'order.paid')).toBe(1);
     expect(await movements(v, 'commit')).toBe(1);
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 4, committed: 0 });
   });
@@ -638,10 +638,12 @@ describe('test and live', () => {
     expect(
       await count(
         t,
-        sql`select count(*)::int as n from outbox where payload->>'order_id' = ${orderId} and livemode = false`,
+        sql`select count(*)::int as n from event where data->'object'->>'id' = ${orderId} and livemode = false`,
       ),
     ).toBe(2);
-    expect(await count(t, sql`select count(*)::int as n from outbox where livemode = true`)).toBe(0);
+    expect(
+      await count(t, sql`select count(*)::int as n from event where livemode = true and type like 'order.%'`),
+    ).toBe(0);
   });
 
   it('only a live secret key may set live Stripe credentials, and each slot takes only its mode', async () => {

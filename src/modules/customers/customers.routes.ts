@@ -67,7 +67,7 @@ const SessionSchema = z
   })
   .openapi('CustomerSession');
 
-const email = z.email('must be an email address').max(320);
+const email = z.string().trim().max(320).pipe(z.email('must be an email address'));
 const password = z
   .string()
   .min(8, 'must be at least 8 characters')

@@ -14,7 +14,8 @@ const REPLAYED_HEADERS = ['content-type', 'location', 'etag'];
 
 const MUTATING: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-const HASHED_HEADERS = ['x-cart-token', 'if-match', 'x-order-secret'];
+// A customer token too: two shoppers on one publishable key never share a stored answer.
+const HASHED_HEADERS = ['x-cart-token', 'if-match', 'x-order-secret', 'customer-token'];
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 

@@ -1,6 +1,8 @@
 import { and, asc, desc, eq, gt, inArray, lt, lte, ne, type SQL, sql } from 'drizzle-orm';
 import { type Executor, rows, type Tx } from '../../shared/db.ts';
 import { variant } from '../catalog/index.ts';
+import { appendEventsFromQuery } from '../events/index.ts';
+import { store } from '../stores/index.ts';
 import {
   inventoryHold,
   inventoryLevel,
@@ -516,4 +518,65 @@ export function stockStateQuery(storeId: string, variantIds: string[]): SQL {
                from ${variant} v
                left join ${inventoryLevel} l on l.variant_id = v.id and l.store_id = v.store_id
               where v.store_id = ${storeId} and v.id in (${ids})`;
+}
+
+/** Stock alerts fire at or below this many units unless the store sets `low_stock_threshold`. */
+export const DEFAULT_LOW_STOCK_THRESHOLD = 5;
+
+/**
+ * The stock alerts of a stock change, as data-modifying CTEs (`inv_… as (…)`) for the statement that follows
+ * it (the catalog's stock-change record, or a statement of their own): each tracked level's band (`out` at
+ * on_hand − committed ≤ 0, `low` at or below the threshold, else `ok`) is stored, and a level that moved into
+ * a lower band emits `inventory.out_of_stock` or `inventory.low_stock`, once per mode (the catalog is shared
+ * by both). Carts' soft holds do not count: they come and go on their own. `eventIds` gives two fresh event
+ * ids per variant (test, live); unused ones are dropped.
+ */
+export function stockAlertCtes(input: {
+  storeId: string;
+  variantIds: string[];
+  eventIds: ReadonlyMap<string, readonly [string, string]>;
+  now: Date;
+}): SQL {
+  const { storeId, now } = input;
+  const idRows = sql.join(
+    input.variantIds.map((v) => {
+      const [testId, liveId] = input.eventIds.get(v)!;
+      return sql`(${v}::text, ${testId}::text, ${liveId}::text)`;
+    }),
+    sql`, `,
+  );
+  const threshold = sql`coalesce((select (s.settings->>'low_stock_threshold')::int from ${store} s where s.id = ${storeId}), ${DEFAULT_LOW_STOCK_THRESHOLD})`;
+  const alerts = sql`select a.variant_id, a.product_id, a.sku, a.on_hand, a.committed, a.threshold,
+          a.test_id, a.live_id,
+          case when a.band = 'out' then 'inventory.out_of_stock' else 'inventory.low_stock' end as type
+     from inv_alerted a
+    where (a.band = 'out' and a.was <> 'out') or (a.band = 'low' and a.was = 'ok')`;
+  const data = sql`jsonb_build_object('object', jsonb_build_object(
+        'object', 'inventory_level', 'variant_id', x.variant_id, 'product_id', x.product_id, 'sku', x.sku,
+        'on_hand', x.on_hand, 'committed', x.committed, 'available', x.on_hand - x.committed,
+        'low_stock_threshold', x.threshold))`;
+  const events = appendEventsFromQuery(sql`
+    select case when m.livemode then x.live_id else x.test_id end as id, ${storeId}::text as store_id,
+           m.livemode, x.type, ${data} as data, ${now.toISOString()}::timestamptz as created_at
+      from (${alerts}) x cross join (values (false), (true)) as m(livemode)`);
+  return sql`inv_levels as (
+      select l.variant_id, l.on_hand, l.committed, l.stock_alert as was, v.product_id, v.sku, t.threshold,
+             ids.test_id, ids.live_id,
+             case when not v.track_inventory then 'ok'
+                  when l.on_hand - l.committed <= 0 then 'out'
+                  when l.on_hand - l.committed <= t.threshold then 'low'
+                  else 'ok' end as band
+        from ${inventoryLevel} l
+        join ${variant} v on v.id = l.variant_id and v.store_id = l.store_id
+        join (values ${idRows}) as ids(variant_id, test_id, live_id) on ids.variant_id = l.variant_id
+        cross join (select ${threshold} as threshold) t
+       where l.store_id = ${storeId}
+    ),
+    inv_alerted as (
+      update ${inventoryLevel} l set stock_alert = x.band
+        from inv_levels x
+       where l.variant_id = x.variant_id and l.store_id = ${storeId} and l.stock_alert <> x.band
+      returning x.*
+    ),
+    inv_alert_events as (${events})`;
 }

@@ -1,3 +1,4 @@
+import { type SQL, sql } from 'drizzle-orm';
 import { AppError } from '../../shared/app-error.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { type Executor, inTransaction, pgErrorCode, type Tx } from '../../shared/db.ts';
@@ -27,11 +28,14 @@ export type StockChangeListener = (
   variantIds: string[],
   /** The variants' products, when the caller already knows them (saves the listener a look-up). */
   productIds?: string[],
+  /** Data-modifying CTEs (`name as (…)`) the listener must send in its statement: the stock alerts. */
+  also?: SQL,
 ) => Promise<void>;
 
 /*
  * Called AFTER the statement that changed on_hand/committed, in the same transaction: the catalog's listener
- * reads the new stock to decide whether a variant crossed zero, so it must see the numbers after the change.
+ * reads the new stock to decide whether a variant crossed zero, so it must see the numbers after the change;
+ * the stock alerts read it too, in the same statement.
  */
 async function stockChanged(
   onStockChange: StockChangeListener | undefined,
@@ -40,8 +44,17 @@ async function stockChanged(
   variantIds: string[],
   productIds?: string[],
 ): Promise<void> {
-  if (variantIds.length === 0 || !onStockChange) return;
-  await onStockChange(tx, storeId, sortedUnique(variantIds), productIds);
+  if (variantIds.length === 0) return;
+  const ids = sortedUnique(variantIds);
+  // The stock alerts (inventory.low_stock / out_of_stock) ride in the listener's statement: no round trip more.
+  const alerts = repo.stockAlertCtes({
+    storeId,
+    variantIds: ids,
+    eventIds: new Map(ids.map((v) => [v, [newId('event'), newId('event')] as const])),
+    now: new Date(),
+  });
+  if (onStockChange) await onStockChange(tx, storeId, ids, productIds, alerts);
+  else await tx.execute(sql`with ${alerts} select 1`);
 }
 
 type MovementReason = repo.MovementInsert['reason'];

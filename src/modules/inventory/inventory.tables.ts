@@ -13,6 +13,14 @@ export const inventoryLevel = pgTable(
     storeId: text('store_id').notNull(),
     onHand: integer('on_hand').notNull().default(0),
     committed: integer('committed').notNull().default(0),
+    /**
+     * The stock band last told to the merchant (`ok`, `low` at or below the store's low-stock threshold, `out`
+     * at zero or below): a stock change that moves a level into a lower band emits `inventory.low_stock` or
+     * `inventory.out_of_stock` once. A new level starts `out`, so stocking it up tells nothing.
+     */
+    stockAlert: text('stock_alert', { enum: ['ok', 'low', 'out'] })
+      .notNull()
+      .default('out'),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   // on_hand may go below zero only through backordered sales; committed never does.

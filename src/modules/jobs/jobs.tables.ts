@@ -1,21 +1,5 @@
-import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { ts } from '../../shared/db-columns.ts';
-
-/** Events written in the same transaction as the change that caused them (transactional outbox). */
-export const outbox = pgTable(
-  'outbox',
-  {
-    id: text('id').primaryKey(),
-    storeId: text('store_id').notNull(),
-    livemode: boolean('livemode').notNull().default(false),
-    type: text('type').notNull(),
-    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
-    createdAt: ts('created_at').notNull().defaultNow(),
-    dispatchedAt: ts('dispatched_at'),
-  },
-  (t) => [index('outbox_undispatched_idx').on(t.createdAt).where(sql`dispatched_at is null`)],
-);
 
 /** Background work, claimed with FOR UPDATE SKIP LOCKED by any worker process. */
 export const job = pgTable(

@@ -15,6 +15,7 @@ export {
   type OutgoingEmail,
 } from './mail.mailer.ts';
 export {
+  EMAIL_RETENTION_DAYS,
   MAX_SEND_ATTEMPTS,
   ORDER_EMAIL_KINDS,
   type OrderEmailKind,
@@ -26,13 +27,17 @@ export { escapeHtml } from './mail.templates.ts';
 
 export function createMailModule(deps: MailDeps) {
   const service = createMailService(deps);
-  const tasks: PeriodicTask[] = [{ name: 'mail.send', run: () => service.sendDue() }];
+  const tasks: PeriodicTask[] = [
+    { name: 'mail.send', run: () => service.sendDue() },
+    { name: 'mail.retention', everyMs: 3_600_000, run: () => service.deleteExpired() },
+  ];
   return {
     mailer: deps.mailer,
     /** The events consumer: subscribe it as `mail`. */
     consumer: service.consumer,
     enqueueEmail: service.enqueueEmail,
     sendDue: service.sendDue,
+    deleteExpired: service.deleteExpired,
     tasks,
   };
 }

@@ -1,13 +1,21 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, lte, ne, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../../shared/db.ts';
 import { type EmailRow, email, type NewEmailRow } from './mail.tables.ts';
 
 /** Inserts emails; one whose (store, dedupe key) exists already is skipped. Returns the ids inserted. */
 export async function insertEmails(tx: Tx, rows: NewEmailRow[]): Promise<string[]> {
-  if (rows.length === 0) return [];
+  // One row per key: the first of a batch wins, like a key queued by an earlier batch.
+  const seen = new Set<string>();
+  const unique = rows.filter((r) => {
+    const key = `${r.storeId} ${r.dedupeKey}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  if (unique.length === 0) return [];
   const inserted = await tx
     .insert(email)
-    .values(rows)
+    .values(unique)
     .onConflictDoNothing({ target: [email.storeId, email.dedupeKey] })
     .returning({ id: email.id });
   return inserted.map((r) => r.id);
@@ -76,4 +84,18 @@ export async function markAttemptFailed(
     .where(and(eq(email.id, args.id), eq(email.state, 'queued'), eq(email.attempts, args.attempts)))
     .returning({ id: email.id });
   return r.length === 1;
+}
+
+/** Deletes up to `limit` sent or failed emails created before `before`; returns how many. */
+export async function deleteFinishedBefore(
+  db: Executor,
+  args: { before: Date; limit: number },
+): Promise<number> {
+  const old = db
+    .select({ id: email.id })
+    .from(email)
+    .where(and(ne(email.state, 'queued'), lt(email.createdAt, args.before)))
+    .limit(args.limit);
+  const r = await db.delete(email).where(inArray(email.id, old)).returning({ id: email.id });
+  return r.length;
 }

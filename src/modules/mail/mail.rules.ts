@@ -10,6 +10,11 @@ export type OrderEmailKind = (typeof ORDER_EMAIL_KINDS)[number];
 export const SEND_LEASE_MS = 5 * 60_000;
 /** Attempts before an email is marked `failed`. */
 export const MAX_SEND_ATTEMPTS = 8;
+/**
+ * Sent and failed emails (their bodies hold shoppers' data) are deleted after this many days. Longer than the
+ * events are kept (30 days), so an event can never be relayed again after its email's dedupe key is gone.
+ */
+export const EMAIL_RETENTION_DAYS = 90;
 /** Emails claimed (and sent in parallel) per claim. */
 export const SEND_BATCH = 10;
 
@@ -86,16 +91,25 @@ function orderOf(data: Record<string, unknown>): (OrderView & { email: string | 
   };
 }
 
-/**
- * The fulfilment an `order.fulfilled` event tells of: `data.fulfillment`, else the order's last
- * `fulfillments` entry, else the flat `carrier` / `tracking_number` / `tracking_url` fields of `data`.
- */
-function shipmentOf(data: Record<string, unknown>): Shipment {
-  const fromList = obj(data.object)?.fulfillments;
+/** What the order events do not carry: the order's fulfilments and refunds, read in the relay's transaction. */
+export interface OrderFollowUps {
+  fulfillments: ReadonlyArray<Shipment & { id: string }>;
+  refunds: ReadonlyArray<{ id: string; amount: number; status: string }>;
+}
+
+/** Whether an event's email needs the order's fulfilments and refunds (`OrderFollowUps`). */
+export const needsFollowUps = (type: string) => type === 'order.fulfilled' || type === 'order.refunded';
+
+const NO_SHIPMENT: Shipment = { carrier: null, tracking_number: null, tracking_url: null };
+
+/** The shipment to tell of: the event's own fulfilment when it carries one, else the order's latest. */
+function shipmentOf(data: Record<string, unknown>, facts: OrderFollowUps | undefined): Shipment {
+  const listed = obj(data.object)?.fulfillments;
   const f =
     obj(data.fulfillment) ??
-    (Array.isArray(fromList) ? obj(fromList[fromList.length - 1]) : undefined) ??
-    data;
+    (Array.isArray(listed) ? obj(listed[listed.length - 1]) : undefined) ??
+    (facts?.fulfillments.at(-1) as Record<string, unknown> | undefined);
+  if (!f) return NO_SHIPMENT;
   return {
     carrier: str(f.carrier),
     tracking_number: str(f.tracking_number),
@@ -103,54 +117,48 @@ function shipmentOf(data: Record<string, unknown>): Shipment {
   };
 }
 
-/** The refund an `order.refunded` event tells of: `data.refund`, else the flat `refund_id` / `amount` of `data`. */
-function refundOf(
-  data: Record<string, unknown>,
-): { id: string | null; amount: number; amountRefunded: number | null } | null {
-  const r = obj(data.refund) ?? data;
-  const amount = int(r.amount);
-  if (amount === null) return null;
-  const payment = obj(obj(data.object)?.payment);
-  return {
-    id: str(r.id) ?? str(data.refund_id),
-    amount,
-    amountRefunded: int(data.amount_refunded) ?? int(r.amount_refunded) ?? int(payment?.amount_refunded),
-  };
-}
-
-/** The email an event asks for, or null (another type, no email address on the order, a payload we cannot read). */
-export function orderEmailFor(event: {
-  id: string;
-  type: string;
-  data: Record<string, unknown>;
-}): OrderEmailIntent | null {
+/**
+ * The emails an event asks for: none (another type, no address on the order, a payload we cannot read), one,
+ * or, for `order.refunded`, one per succeeded refund of the order. Each refund's email has its own dedupe key,
+ * so a refund whose own event comes later (or again) is not told twice, and two quick partial refunds both are.
+ */
+export function orderEmailsFor(
+  event: { id: string; type: string; data: Record<string, unknown> },
+  facts?: OrderFollowUps,
+): OrderEmailIntent[] {
   if (event.type !== 'order.paid' && event.type !== 'order.fulfilled' && event.type !== 'order.refunded')
-    return null;
+    return [];
   const order = orderOf(event.data);
-  if (!order?.email || !BARE_ADDRESS.test(order.email)) return null;
+  if (!order?.email || !BARE_ADDRESS.test(order.email)) return [];
   const { email: to, ...view } = order;
   switch (event.type) {
     case 'order.paid':
-      return { kind: 'order_confirmation', dedupeKey: `order_confirmation:${order.id}`, to, order: view };
+      return [{ kind: 'order_confirmation', dedupeKey: `order_confirmation:${order.id}`, to, order: view }];
     case 'order.fulfilled':
-      return {
-        kind: 'order_shipped',
-        dedupeKey: `order_shipped:${order.id}`,
-        to,
-        order: view,
-        shipment: shipmentOf(event.data),
-      };
+      return [
+        {
+          kind: 'order_shipped',
+          dedupeKey: `order_shipped:${order.id}`,
+          to,
+          order: view,
+          shipment: shipmentOf(event.data, facts),
+        },
+      ];
     case 'order.refunded': {
-      const refund = refundOf(event.data);
-      if (!refund) return null;
-      // Partial refunds each tell the shopper; the same refund never twice (the event id when it has no id).
-      return {
-        kind: 'order_refunded',
-        dedupeKey: `order_refunded:${order.id}:${refund.id ?? event.id}`,
-        to,
-        order: view,
-        refund: { amount: refund.amount, amountRefunded: refund.amountRefunded },
-      };
+      let refunded = 0;
+      const out: OrderEmailIntent[] = [];
+      for (const r of facts?.refunds ?? []) {
+        if (r.status !== 'succeeded') continue;
+        refunded += r.amount;
+        out.push({
+          kind: 'order_refunded',
+          dedupeKey: `order_refunded:${r.id}`,
+          to,
+          order: view,
+          refund: { amount: r.amount, amountRefunded: refunded },
+        });
+      }
+      return out;
     }
   }
 }

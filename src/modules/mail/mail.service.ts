@@ -9,8 +9,12 @@ import type { Mailer } from './mail.mailer.ts';
 import * as repo from './mail.repo.ts';
 import {
   afterFailure,
+  BARE_ADDRESS,
+  EMAIL_RETENTION_DAYS,
+  needsFollowUps,
   type OrderEmailIntent,
-  orderEmailFor,
+  type OrderFollowUps,
+  orderEmailsFor,
   SEND_BATCH,
   SEND_LEASE_MS,
   senderLine,
@@ -54,7 +58,12 @@ export interface MailDeps {
   logger: Logger;
   metrics: Metrics;
   mailer: Mailer;
-  stores: { getStoreCached(id: string): Promise<{ name: string; settings: StoreSettings }> };
+  /** Reads the store in the given transaction (on PGlite a read outside it would wait for it to end). */
+  stores: {
+    getStoreCached(id: string, executor: Executor): Promise<{ name: string; settings: StoreSettings }>;
+  };
+  /** The order's fulfilments and refunds, read in the given transaction (the order events carry the order only). */
+  orderFollowUps(tx: Tx, orderId: string): Promise<OrderFollowUps>;
   /** The sender address of stores that set none (MAIL_FROM). */
   defaultFrom: string;
 }
@@ -67,8 +76,8 @@ export function createMailService(deps: MailDeps) {
   const { db, ids, clock, logger, metrics, mailer } = deps;
 
   /** The store's sender line and the bits of its settings the templates use. */
-  async function storeSender(storeId: string) {
-    const s = await deps.stores.getStoreCached(storeId);
+  async function storeSender(tx: Tx, storeId: string) {
+    const s = await deps.stores.getStoreCached(storeId, tx);
     const settings = s.settings.email;
     return {
       storeName: s.name,
@@ -129,11 +138,16 @@ export function createMailService(deps: MailDeps) {
   async function consumer(tx: Tx, events: readonly MailEvent[]): Promise<void> {
     const rows: NewEmailRow[] = [];
     for (const e of events) {
-      const intent = orderEmailFor(e);
-      if (!intent) continue;
+      const orderId = (e.data.object as { id?: unknown } | undefined)?.id;
+      const facts =
+        needsFollowUps(e.type) && typeof orderId === 'string'
+          ? await deps.orderFollowUps(tx, orderId)
+          : undefined;
+      const intents = orderEmailsFor(e, facts);
+      if (intents.length === 0) continue;
       let store: Awaited<ReturnType<typeof storeSender>>;
       try {
-        store = await storeSender(e.storeId);
+        store = await storeSender(tx, e.storeId);
       } catch (err) {
         if (err instanceof AppError && err.code === 'STORE_NOT_FOUND') {
           logger.warn({ event_id: e.id, store_id: e.storeId }, 'email skipped: no such store');
@@ -141,29 +155,32 @@ export function createMailService(deps: MailDeps) {
         }
         throw err;
       }
-      let content: RenderedEmail;
-      try {
-        content = render(intent, store);
-      } catch (err) {
-        logger.error(
-          { err, event_id: e.id, kind: intent.kind },
-          'email skipped: the event could not be rendered',
+      for (const intent of intents) {
+        let content: RenderedEmail;
+        try {
+          content = render(intent, store);
+        } catch (err) {
+          logger.error(
+            { err, event_id: e.id, kind: intent.kind },
+            'email skipped: the event could not be rendered',
+          );
+          continue;
+        }
+        const from = store.from;
+        rows.push(
+          row(
+            {
+              storeId: e.storeId,
+              livemode: e.livemode,
+              kind: intent.kind,
+              dedupeKey: intent.dedupeKey,
+              from,
+              to: intent.to,
+            },
+            content,
+          ),
         );
-        continue;
       }
-      rows.push(
-        row(
-          {
-            storeId: e.storeId,
-            livemode: e.livemode,
-            kind: intent.kind,
-            dedupeKey: intent.dedupeKey,
-            from: store.from,
-            to: intent.to,
-          },
-          content,
-        ),
-      );
     }
     const inserted = await repo.insertEmails(tx, rows);
     if (inserted.length) logger.debug({ emails: inserted.length }, 'emails queued from events');
@@ -174,7 +191,10 @@ export function createMailService(deps: MailDeps) {
    * and at most once per (store, dedupe key). Returns the email's id, or null when the key was used already.
    */
   async function enqueueEmail(tx: Tx, input: EnqueueEmailInput): Promise<{ id: string | null }> {
-    const from = input.from ?? (await storeSender(input.storeId)).from;
+    // A display name or a list here would be header syntax from the caller: refuse it, never send it.
+    if (!BARE_ADDRESS.test(input.to))
+      throw new Error(`enqueueEmail: "${input.to}" is not a bare email address`);
+    const from = input.from ?? (await storeSender(tx, input.storeId)).from;
     const [id] = await repo.insertEmails(tx, [
       row(
         {
@@ -264,7 +284,19 @@ export function createMailService(deps: MailDeps) {
     return totals;
   }
 
-  return { consumer, enqueueEmail, sendDue };
+  /** The `mail.retention` task: deletes sent and failed emails older than EMAIL_RETENTION_DAYS, in batches. */
+  async function deleteExpired(): Promise<number> {
+    const before = new Date(clock.now().getTime() - EMAIL_RETENTION_DAYS * 86_400_000);
+    let total = 0;
+    for (let i = 0; i < 10; i++) {
+      const n = await repo.deleteFinishedBefore(db, { before, limit: 1000 });
+      total += n;
+      if (n < 1000) break;
+    }
+    return total;
+  }
+
+  return { consumer, enqueueEmail, sendDue, deleteExpired };
 }
 
 export type MailService = ReturnType<typeof createMailService>;

@@ -133,6 +133,13 @@ export const TAGS = [
       'never exceed what was captured (`REFUND_EXCEEDS_CAPTURED` carries `refundable`).',
   },
   {
+    name: 'Events',
+    description:
+      'What happened in the store (orders, products, stock), newest first, kept 30 days. Each event carries the ' +
+      'object as the API shows it in `data.object`; the catalogue of types is in docs/events.md. A key sees the ' +
+      'events of its own mode.',
+  },
+  {
     name: 'Inventory',
     description: 'Stock levels per variant (`on_hand`, `committed`, `held`) and their ledger.',
   },
@@ -149,6 +156,12 @@ export const TAGS = [
       'a beacon may send them as `text/plain` with the publishable key in the body.',
   },
   { name: 'Pricing', description: 'Coupons, tax rates and shipping rates used to price carts and orders.' },
+  {
+    name: 'Webhooks',
+    description:
+      'Endpoints that receive events, signed to the Standard Webhooks specification (`webhook-id`, ' +
+      '`webhook-timestamp`, `webhook-signature`), retried for about 33 hours; the delivery log and redelivery.',
+  },
   {
     name: 'Reports',
     description:

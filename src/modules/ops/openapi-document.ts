@@ -134,6 +134,8 @@ const OPERATION_IDS: Record<string, string> = {
   'POST /v1/orders/{id}/refund': 'refundOrder',
   'POST /v1/orders/{id}/complete': 'completeOrder',
   'POST /v1/checkout': 'createCheckout',
+  'GET /v1/events': 'listEvents',
+  'GET /v1/events/{id}': 'getEvent',
   'POST /v1/stores/{store_id}/owner_link': 'createOwnerLink',
   'POST /v1/staff/sessions': 'createStaffSession',
   'POST /v1/staff/sessions/refresh': 'refreshStaffSession',
@@ -169,6 +171,17 @@ const OPERATION_IDS: Record<string, string> = {
   'GET /v1/reports/search_terms': 'getSearchTermsReport',
   'GET /v1/reports/overview': 'getOverviewReport',
   'POST /v1/webhooks/{gateway}/{store_id}': 'receiveGatewayWebhook',
+  'POST /v1/webhook_endpoints': 'createWebhookEndpoint',
+  'GET /v1/webhook_endpoints': 'listWebhookEndpoints',
+  'GET /v1/webhook_endpoints/{id}': 'getWebhookEndpoint',
+  'PATCH /v1/webhook_endpoints/{id}': 'updateWebhookEndpoint',
+  'DELETE /v1/webhook_endpoints/{id}': 'deleteWebhookEndpoint',
+  'POST /v1/webhook_endpoints/{id}/rotate_secret': 'rotateWebhookEndpointSecret',
+  'GET /v1/webhook_endpoints/{id}/deliveries': 'listWebhookDeliveries',
+  'GET /v1/webhook_endpoints/{id}/deliveries/{delivery_id}': 'getWebhookDelivery',
+  'POST /v1/webhook_endpoints/{id}/deliveries/{delivery_id}/retry': 'retryWebhookDelivery',
+  'POST /v1/webhook_endpoints/{id}/redeliver': 'redeliverWebhookEvents',
+  'POST /v1/webhook_endpoints/{id}/test': 'sendTestWebhook',
 };
 
 function derivedOperationId(method: string, path: string): string {
@@ -260,6 +273,8 @@ const ID_PREFIX_BY_FIELD: Record<string, string> = {
   tax_rate_id: 'txr',
   key_id: 'key',
   cart_id: 'cart',
+  endpoint_id: 'we',
+  delivery_id: 'whd',
 };
 const ID_PREFIX_BY_OBJECT: Record<string, string> = {
   store: 'store',
@@ -276,6 +291,9 @@ const ID_PREFIX_BY_OBJECT: Record<string, string> = {
   cart: 'cart',
   inventory_movement: 'mov',
   fulfillment: 'ful',
+  webhook_endpoint: 'we',
+  webhook_delivery: 'whd',
+  webhook_attempt: 'wha',
 };
 const STRING_BY_FIELD: Record<string, string> = {
   email: 'shopper@example.com',

@@ -1,9 +1,9 @@
 /**
  * Orders: the order record and its life cycle (pending → paid → fulfilled → completed, or cancelled),
- * payments, refunds, fulfilments, the append-only audit trail and the transactional outbox.
+ * payments, refunds, fulfilments and the append-only audit trail; its events go to the events module.
  *
  * Every status change is a conditional update on the status the caller expects, in the same transaction
- * as its `order_event` and outbox row. Checkout, the gateway webhook and the reconciliation job all settle
+ * as its `order_event` and its event (events module). Checkout, the gateway webhook and the reconciliation job all settle
  * a pending order through `service.settle`, so racing each other they apply one transition.
  */
 import type { MiddlewareHandler } from 'hono';
@@ -13,9 +13,9 @@ import type { Logger } from '../../shared/logger.ts';
 import type { PeriodicTask } from '../jobs/index.ts';
 import { ordersRoutes } from './orders.routes.ts';
 import { createOrdersService, type OrdersDeps } from './orders.service.ts';
-import { createOutboxRelay } from './outbox.relay.ts';
 
 export { callGateway, type GatewayCall } from './orders.gateway.ts';
+export { fulfillmentsAndRefunds } from './orders.queries.ts';
 export { ORDER_ID, OrderSchema, orderScope } from './orders.routes.ts';
 export { assertTransition, gatewayKeys, ORDER_TRANSITIONS, settlementFor } from './orders.rules.ts';
 export { type DailySales, salesByDay, storesWithSales } from './orders.sales.ts';
@@ -31,12 +31,6 @@ export {
   type PlaceOrderInput,
 } from './orders.service.ts';
 export type { OrderLineRow, OrderRow, OrderStatus, PaymentStatus } from './orders.tables.ts';
-export {
-  createOutboxRelay,
-  type OutboxListener,
-  type OutboxMessage,
-  type OutboxRelay,
-} from './outbox.relay.ts';
 
 export function createOrdersModule(
   deps: OrdersDeps & {
@@ -46,7 +40,6 @@ export function createOrdersModule(
   },
 ) {
   const service = createOrdersService(deps);
-  const relay = createOutboxRelay({ db: deps.db, clock: deps.clock, logger: deps.logger });
   const tasks: PeriodicTask[] = [
     {
       name: 'orders.reconcile',
@@ -57,8 +50,6 @@ export function createOrdersModule(
       },
     },
     { name: 'orders.sweep_reservations', everyMs: 30_000, run: () => service.sweepReservations() },
-    // Runs at the worker's poll interval (WORKER_POLL_MS): events reach webhooks that soon after commit.
-    { name: 'outbox.relay', run: () => relay.drain() },
   ];
-  return { service, relay, tasks, routes: ordersRoutes({ orders: service, auth: deps.auth }) };
+  return { service, tasks, routes: ordersRoutes({ orders: service, auth: deps.auth }) };
 }

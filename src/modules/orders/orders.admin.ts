@@ -257,7 +257,7 @@ export function createOrderAdmin(
       // Money may be on its way: learn the truth first, so a paid order is cancelled as paid (refunded).
       o = await reconcileOne(o, 'admin');
       if (o.status === 'pending') {
-        const moved = await cancelPending(o, 'requested', null, 'admin', clock.now(), scope.actor);
+        const moved = await cancelPending(o, 'requested', null, 'admin', clock.now(), undefined, scope.actor);
         if (!moved) o = await mustFind(scope.storeId, id);
       }
     }

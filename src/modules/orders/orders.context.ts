@@ -6,10 +6,12 @@ import type { Executor, Tx } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { type NamedWrite, type Write, writeTogether } from '../../shared/write-together.ts';
+import { appendEvent as appendStoreEvent, isEventType } from '../events/index.ts';
 import type { GatewayChoice, PaymentGateway } from '../payments/index.ts';
 import type { StoreSettings } from '../stores/index.ts';
 import * as repo from './orders.repo.ts';
-import type { OrderAddress, OrderRow, OrderShipping, OrderStatus } from './orders.tables.ts';
+import { serializeOrder } from './orders.serialize.ts';
+import type { OrderAddress, OrderLineRow, OrderRow, OrderShipping, OrderStatus } from './orders.tables.ts';
 
 /** The inventory operations orders need (the inventory module's exports fit this shape). */
 export interface OrdersInventory {
@@ -42,7 +44,7 @@ export interface OrdersInventory {
 
 /** The order's lines as the caller already has them (a settlement then reads nothing it knows). */
 export interface KnownLines {
-  lines: ReadonlyArray<{ variantId: string; productId: string | null }>;
+  lines: readonly OrderLineRow[];
 }
 
 /** The coupon operations orders need (the pricing module's exports fit this shape). */
@@ -150,7 +152,11 @@ export function createOrdersContext(deps: OrdersDeps) {
     });
   }
 
-  /** The audit row and, for transitions and money movements, the outbox row, as writes for the caller's transaction. */
+  /**
+   * The audit row and, for transitions and money movements, the event (events module) carrying the order as
+   * `GET /v1/orders/{id}` shows it, as writes for the caller's transaction. `lines` are the order's lines,
+   * needed when the event is published (the caller passes what it has; `record` reads them otherwise).
+   */
   function recordWrites(
     tx: Tx,
     o: OrderRow,
@@ -160,57 +166,51 @@ export function createOrdersContext(deps: OrdersDeps) {
       to?: OrderStatus | null;
       data?: Record<string, unknown>;
       publish?: boolean;
+      lines?: readonly OrderLineRow[];
       /** Who asked for it (admin actions); the audit row says `system` otherwise. */
       actor?: string;
     },
     now: Date,
   ): Write[] {
-    const data = e.data ?? {};
-    const actor = e.actor ?? 'system';
-    const event = repo.appendEvent(tx, {
+    const audit = repo.appendEvent(tx, {
       id: ids('orderEvent'),
       storeId: o.storeId,
       orderId: o.id,
       type: e.type,
       fromStatus: e.from ?? null,
       toStatus: e.to ?? null,
-      data,
-      actor,
+      data: e.data ?? {},
+      actor: e.actor ?? 'system',
       createdAt: now,
     });
-    if (e.publish === false) return [event];
+    if (e.publish === false) return [audit];
+    if (!e.lines) throw new Error(`recordWrites: the lines of order ${o.id} are needed to publish ${e.type}`);
+    if (!isEventType(e.type)) throw new Error(`recordWrites: ${e.type} is not in the event catalogue`);
     return [
-      event,
-      repo.appendOutbox(tx, {
-        id: ids('outbox'),
+      audit,
+      appendStoreEvent(tx, {
+        id: ids('event'),
         storeId: o.storeId,
         livemode: o.livemode,
         type: e.type,
-        payload: {
-          order_id: o.id,
-          status: o.status,
-          payment_status: o.paymentStatus,
-          fulfillment_status: o.fulfillmentStatus,
-          total: o.total,
-          currency: o.currency,
-          email: o.email,
-          version: o.version,
-          ...data,
-          ...(e.actor ? { actor: e.actor } : {}),
-        },
+        object: serializeOrder(o, [...e.lines]),
         createdAt: now,
       }),
     ];
   }
 
-  /** The audit row and, for transitions and money movements, the outbox row: always in the caller's transaction. */
+  /**
+   * The audit row and, for transitions and money movements, the event: always in the caller's transaction.
+   * Reads the order's lines when the caller does not pass them (one statement, off the checkout path).
+   */
   async function record(
     tx: Tx,
     o: OrderRow,
     e: Parameters<typeof recordWrites>[2],
     now: Date,
   ): Promise<void> {
-    await writeTogether(tx, recordWrites(tx, o, e, now));
+    const lines = e.publish === false || e.lines ? e.lines : await repo.linesOf(tx, o.id);
+    await writeTogether(tx, recordWrites(tx, o, { ...e, lines }, now));
   }
 
   async function mustFind(storeId: string, id: string, executor: Executor = db): Promise<OrderRow> {

@@ -17,7 +17,7 @@ export function createPlacement(ctx: OrdersContext) {
 
   /**
    * One transaction: the pending order, its line snapshot, the hard stock reservations, the coupon
-   * redemption, the audit event and the outbox `order.created`. Either all of it or none.
+   * redemption, the audit event and the event `order.created`. Either all of it or none.
    * When the store already has an order for this checkout key, nothing is written and that order is returned.
    */
   async function placeOrder(
@@ -80,8 +80,8 @@ export function createPlacement(ctx: OrdersContext) {
         updatedAt: now,
       });
       if (!o) return null;
-      // The lines, the audit event, the outbox row and the coupon's redemption in one round trip. The coupon's
-      // row lock is taken there and held to the commit, like the stock rows' (its count is re-checked after it).
+      // The lines, the audit event, the `order.created` event and the coupon's redemption in one round trip. The
+      // coupon's row lock is taken there and held to the commit, like the stock rows' (its count is re-checked after it).
       const redemption =
         input.coupon &&
         coupons.couponRedemptionWrites({ storeId: input.storeId, couponId: input.coupon.id, orderId: id });
@@ -96,6 +96,7 @@ export function createPlacement(ctx: OrdersContext) {
               type: 'order.created',
               to: 'pending',
               data: { cart_id: input.cartId, lines: input.lines.length },
+              lines,
             },
             now,
           ),

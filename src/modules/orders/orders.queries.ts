@@ -1,6 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Executor } from '../../shared/db.ts';
 import { notFound, type OrderScope, type OrdersContext, sha256 } from './orders.context.ts';
 import * as repo from './orders.repo.ts';
+import { serializeFulfillment, serializeRefund } from './orders.serialize.ts';
 
 /** Reads: the admin list and detail, the shopper's view behind the order secret. */
 export function createOrderQueries(ctx: OrdersContext) {
@@ -69,3 +71,13 @@ export function createOrderQueries(ctx: OrdersContext) {
 }
 
 export type OrderQueries = ReturnType<typeof createOrderQueries>;
+
+/**
+ * An order's fulfilments and refunds as the API shows them, read with the caller's executor: the order events
+ * carry the order only, and the mail consumer reads the tracking and refund amounts in the relay's transaction.
+ */
+export async function fulfillmentsAndRefunds(tx: Executor, orderId: string) {
+  const fulfillments = await repo.fulfillmentsOf(tx, orderId);
+  const refunds = await repo.refundsOf(tx, orderId);
+  return { fulfillments: fulfillments.map(serializeFulfillment), refunds: refunds.map(serializeRefund) };
+}

@@ -1,6 +1,5 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../../shared/db.ts';
-import { outbox } from '../jobs/index.ts';
 import { paymentStatusesInto } from './orders.rules.ts';
 import {
   type FulfillmentRow,
@@ -165,10 +164,6 @@ export async function setSecretHash(
 
 export function appendEvent(tx: Executor, row: typeof orderEvent.$inferInsert) {
   return tx.insert(orderEvent).values(row);
-}
-
-export function appendOutbox(tx: Tx, row: typeof outbox.$inferInsert) {
-  return tx.insert(outbox).values(row);
 }
 
 export function insertLines(tx: Executor, lines: (typeof orderLine.$inferInsert)[]) {

@@ -41,7 +41,7 @@ export function createSettlement(ctx: OrdersContext, refunds: Refunds) {
   }
 
   /**
-   * pending → paid as one statement chain: the conditional transition, then the payment, audit and outbox rows
+   * pending → paid as one statement chain: the conditional transition, then the payment, audit and event rows
    * together, then the stock (committed only when captured; the level rows are locked last).
    */
   async function markPaid(
@@ -63,6 +63,8 @@ export function createSettlement(ctx: OrdersContext, refunds: Refunds) {
         now,
       });
       if (!updated) return undefined;
+      // Checkout knows the lines it just wrote; a webhook or the reconciliation job reads them for the event.
+      const lines = known?.lines ?? (await repo.linesOf(tx, o.id));
       await writeTogether(tx, [
         repo.upsertPaymentWrite(tx, paymentRow(o, result, captured ? 'captured' : 'authorized', now)),
         ...recordWrites(
@@ -78,6 +80,7 @@ export function createSettlement(ctx: OrdersContext, refunds: Refunds) {
               amount_authorized: result.amountAuthorized,
               amount_captured: result.amountCaptured,
             },
+            lines,
           },
           now,
         ),
@@ -93,6 +96,7 @@ export function createSettlement(ctx: OrdersContext, refunds: Refunds) {
     result: GatewayResult | null,
     source: SettleSource,
     now: Date,
+    known?: KnownLines,
     actor?: string,
   ): Promise<OrderRow | undefined> {
     return inTransaction(db, async (tx) => {
@@ -128,6 +132,7 @@ export function createSettlement(ctx: OrdersContext, refunds: Refunds) {
             decline_code: result?.declineCode ?? null,
             message: result?.message ?? null,
           },
+          lines: known?.lines,
           actor,
         },
         now,
@@ -153,8 +158,9 @@ export function createSettlement(ctx: OrdersContext, refunds: Refunds) {
       let moved: OrderRow | undefined;
       if (decision.kind === 'paid') moved = await markPaid(o, result, decision.captured, source, now, known);
       else if (decision.kind === 'failed')
-        moved = await cancelPending(o, decision.reason, result, source, now);
-      else if (decision.kind === 'expire') moved = await cancelPending(o, 'expired', result, source, now);
+        moved = await cancelPending(o, decision.reason, result, source, now, known);
+      else if (decision.kind === 'expire')
+        moved = await cancelPending(o, 'expired', result, source, now, known);
       if (moved) return moved;
     }
     const current = await mustFind(o.storeId, o.id);

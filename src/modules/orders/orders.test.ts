@@ -13,10 +13,10 @@ import { testApp } from '../../../test/support/harness.ts';
 
 const t = await testApp();
 
-const outboxOf = (orderId: string, type: string) =>
+const eventsOf = (orderId: string, type: string) =>
   count(
     t,
-    sql`select count(*)::int as n from outbox where type = ${type} and payload->>'order_id' = ${orderId}`,
+    sql`select count(*)::int as n from event where type = ${type} and data->'object'->>'id' = ${orderId}`,
   );
 
 async function paidOrder(o: { settings?: object; qty?: number; price?: number; onHand?: number } = {}) {
@@ -61,7 +61,7 @@ describe('order life cycle', () => {
     expect(f.json.payments[0]).toMatchObject({ status: 'captured', amount_captured: 4000 });
     expect(f.json.fulfillments[0]).toMatchObject({ carrier: 'UPS', tracking_number: '1Z999' });
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 8, committed: 0 });
-    expect(await outboxOf(id, 'order.fulfilled')).toBe(1);
+    expect(await eventsOf(id, 'order.fulfilled')).toBe(1);
 
     const again = await post(s.sk, `/v1/orders/${id}/fulfill`, { carrier: 'UPS', tracking_number: '1Z999' });
     expect(again.status).toBe(409);
@@ -70,7 +70,7 @@ describe('order life cycle', () => {
     const c = await post(s.sk, `/v1/orders/${id}/complete`);
     expect(c.status).toBe(200);
     expect(c.json.status).toBe('completed');
-    expect(await outboxOf(id, 'order.completed')).toBe(1);
+    expect(await eventsOf(id, 'order.completed')).toBe(1);
     const types = c.json.events.map((e: { type: string }) => e.type);
     expect(types).toEqual([
       'order.created',
@@ -100,8 +100,8 @@ describe('order life cycle', () => {
     expect(r.json.refunds[0]).toMatchObject({ amount: 4000, status: 'succeeded' });
     expect(r.json.payments[0]).toMatchObject({ amount_captured: 4000, amount_refunded: 4000 });
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 10, committed: 0 });
-    expect(await outboxOf(id, 'order.cancelled')).toBe(1);
-    expect(await outboxOf(id, 'order.refunded')).toBe(1);
+    expect(await eventsOf(id, 'order.cancelled')).toBe(1);
+    expect(await eventsOf(id, 'order.refunded')).toBe(1);
     const twice = await post(s.sk, `/v1/orders/${id}/cancel`);
     expect(twice.status).toBe(409);
     expect(twice.json.error.code).toBe('INVALID_ORDER_TRANSITION');
@@ -135,7 +135,7 @@ describe('order life cycle', () => {
     expect(rest.status).toBe(201);
     expect(rest.json.order).toMatchObject({ payment_status: 'refunded', status: 'paid' });
     expect(rest.json.order.payments[0]).toMatchObject({ amount_captured: 4000, amount_refunded: 4000 });
-    expect(await outboxOf(id, 'order.refunded')).toBe(2);
+    expect(await eventsOf(id, 'order.refunded')).toBe(2);
     const none = await post(s.sk, `/v1/orders/${id}/refund`, { amount: 1 });
     expect(none.status).toBe(409);
   });

@@ -130,15 +130,17 @@ function matchingProducts(f: SearchFilters): SQL {
   // Price, options and stock must all hold on one variant: "a red one, in stock, under 50". The product's facet
   // columns answer one option or stock alone exactly; they narrow the rest before one variant is checked.
   const onVariant: SQL[] = [];
-  let exactOnProduct = true;
-  if (f.priceMin !== undefined || f.priceMax !== undefined) exactOnProduct = false;
+  const priced: SQL[] = [];
+  const wholeRange: SQL[] = [];
   if (f.priceMin !== undefined) {
     where.push(sql`p.price_max >= ${f.priceMin}`);
-    onVariant.push(sql`v.price >= ${f.priceMin}`);
+    priced.push(sql`v.price >= ${f.priceMin}`);
+    wholeRange.push(sql`p.price_min >= ${f.priceMin}`);
   }
   if (f.priceMax !== undefined) {
     where.push(sql`p.price_min <= ${f.priceMax}`);
-    onVariant.push(sql`v.price <= ${f.priceMax}`);
+    priced.push(sql`v.price <= ${f.priceMax}`);
+    wholeRange.push(sql`p.price_max <= ${f.priceMax}`);
   }
   for (const [name, values] of f.options ?? []) {
     where.push(
@@ -158,10 +160,14 @@ function matchingProducts(f: SearchFilters): SQL {
     where.push(sql`p.in_stock`);
     onVariant.push(sellable);
   }
-  if (onVariant.length > 1) exactOnProduct = false;
-  if (!exactOnProduct) {
-    where.push(sql`exists (select 1 from variant v where v.product_id = p.id and v.store_id = ${f.storeId}
-      and ${sql.join(onVariant, sql` and `)})`);
+  const oneVariant = (conditions: SQL[]) =>
+    sql`exists (select 1 from variant v where v.product_id = p.id and v.store_id = ${f.storeId}
+      and ${sql.join(conditions, sql` and `)})`;
+  if (priced.length > 0 && onVariant.length === 0) {
+    // A price range alone: a product whose whole range lies inside it matches without reading its variants.
+    where.push(sql`((${sql.join(wholeRange, sql` and `)}) or ${oneVariant(priced)})`);
+  } else if (priced.length + onVariant.length > 1) {
+    where.push(oneVariant([...priced, ...onVariant]));
   }
   const score =
     f.tsquery !== null

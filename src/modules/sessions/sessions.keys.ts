@@ -26,7 +26,10 @@ export interface KeyRingOptions {
   accessTtlSeconds: number;
   /** How long a process keeps signing with the key it loaded (a rotation reaches other processes this late). */
   signerCacheMs?: number;
-  /** At most one database read per this interval for tokens whose key id is unknown here. */
+  /**
+   * At most one database read per this interval for tokens whose key id is unknown here: a token with a new kid
+   * waits for the next read (at most this long) instead of each such token costing one.
+   */
   unknownKidRefreshMs?: number;
 }
 
@@ -42,13 +45,14 @@ const KID_SHAPE = /^sk_[A-Za-z0-9_-]{16}$/;
 export function createKeyRing(opts: KeyRingOptions) {
   const { db, clock } = opts;
   const signerCacheMs = opts.signerCacheMs ?? 60_000;
-  const unknownKidRefreshMs = opts.unknownKidRefreshMs ?? 5_000;
+  const unknownKidRefreshMs = opts.unknownKidRefreshMs ?? 1_000;
   /** How long after retirement a key may still have unexpired tokens out. */
   const publishMs = opts.accessTtlSeconds * 1000 + signerCacheMs + 60_000;
   const signers = new Map<string, Signer>();
   const verifiers = new Map<string, Verifier>();
   let lastLoad = Number.NEGATIVE_INFINITY;
   let loading: Promise<void> | null = null;
+  let nextLoad: Promise<void> | null = null;
 
   async function loadVerifiers(): Promise<void> {
     loading ??= (async () => {
@@ -107,8 +111,17 @@ export function createKeyRing(opts: KeyRingOptions) {
       if (!kid || !KID_SHAPE.test(kid)) return null;
       const known = verifiers.get(kid);
       if (known) return known;
-      if (Date.now() - lastLoad < unknownKidRefreshMs) return null;
-      await loadVerifiers();
+      // Every unknown kid in the meantime shares one read, made no sooner than the interval after the last.
+      nextLoad ??= (async () => {
+        try {
+          const wait = lastLoad + unknownKidRefreshMs - Date.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          await loadVerifiers();
+        } finally {
+          nextLoad = null;
+        }
+      })();
+      await nextLoad;
       return verifiers.get(kid) ?? null;
     },
 

@@ -70,14 +70,14 @@ export function createSessions(opts: SessionsOptions) {
       .sign(key);
   }
 
-  async function pair(args: {
+  /** Stores a new refresh token of the family; the access token is signed by the caller after any transaction. */
+  async function storeRefresh(args: {
     audience: Audience;
     subject: string;
     storeId: string;
     familyId: string;
     write: Executor;
-    claims?: Record<string, unknown>;
-  }): Promise<SessionPair> {
+  }): Promise<string> {
     const refresh = newRefreshToken();
     const now = clock.now();
     await repo.insertRefreshToken(args.write, {
@@ -89,6 +89,14 @@ export function createSessions(opts: SessionsOptions) {
       createdAt: now,
       expiresAt: new Date(now.getTime() + opts.refreshTtlSeconds * 1000),
     });
+    return refresh;
+  }
+
+  // Signing may read the key table on a cold cache: never inside a transaction (PGlite has one connection).
+  async function pair(
+    args: { audience: Audience; subject: string; storeId: string; claims?: Record<string, unknown> },
+    refresh: string,
+  ): Promise<SessionPair> {
     return {
       access_token: await accessToken(args),
       refresh_token: refresh,
@@ -98,7 +106,7 @@ export function createSessions(opts: SessionsOptions) {
 
   return {
     /** Starts a session (a new refresh token family); `write` may be the caller's transaction. */
-    start(args: {
+    async start(args: {
       audience: Audience;
       subject: string;
       storeId: string;
@@ -106,7 +114,7 @@ export function createSessions(opts: SessionsOptions) {
       /** Extra claims of the access token (staff: role and mode). */
       claims?: Record<string, unknown>;
     }): Promise<SessionPair> {
-      return pair({ ...args, familyId: newFamilyId(), write: args.write ?? db });
+      return pair(args, await storeRefresh({ ...args, familyId: newFamilyId(), write: args.write ?? db }));
     },
 
     /**
@@ -124,7 +132,8 @@ export function createSessions(opts: SessionsOptions) {
       const tokenHash = sha256(args.refreshToken);
       const now = clock.now();
       const outcome = await inTransaction<
-        { subject: string; session: SessionPair } | { reused: Awaited<ReturnType<typeof repo.findToken>> }
+        | { subject: string; refresh: string; claims?: Record<string, unknown> }
+        | { reused: Awaited<ReturnType<typeof repo.findToken>> }
       >(db, async (tx) => {
         const live = await repo.rotateLiveToken(tx, {
           tokenHash,
@@ -138,17 +147,27 @@ export function createSessions(opts: SessionsOptions) {
           };
         const claims = args.claims ? await args.claims(live.subject, tx) : undefined;
         if (claims === null) throw invalidRefresh();
-        const session = await pair({
+        const refresh = await storeRefresh({
           audience: args.audience,
           subject: live.subject,
           storeId: live.storeId,
           familyId: live.familyId,
           write: tx,
-          claims,
         });
-        return { subject: live.subject, session };
+        return { subject: live.subject, refresh, claims };
       });
-      if ('session' in outcome) return outcome;
+      if ('refresh' in outcome) {
+        const session = await pair(
+          {
+            audience: args.audience,
+            storeId: args.storeId,
+            subject: outcome.subject,
+            claims: outcome.claims,
+          },
+          outcome.refresh,
+        );
+        return { subject: outcome.subject, session };
+      }
       const seen = outcome.reused;
       if (seen?.rotatedAt && !seen.revokedAt) await repo.revokeFamily(db, seen.familyId, now);
       throw invalidRefresh();

@@ -45,6 +45,13 @@ const StoreSettingsSchema = z.strictObject({
     .openapi({ description: "Signs the built-in test gateway's webhooks; generated with the store." }),
   capture: z.enum(['automatic', 'manual']).optional(),
   hold_ttl_seconds: z.number().int().min(10).max(86_400).optional(),
+  low_stock_threshold: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .openapi({ description: 'inventory.low_stock fires at or below this many units (default 5).' }),
   email: z
     .strictObject({
       from_name: z
@@ -53,7 +60,8 @@ const StoreSettingsSchema = z.strictObject({
         .min(1)
         .max(100)
         .regex(/^[^\r\n]*$/, 'must be one line')
-        .optional(),
+        .optional()
+        .openapi({ example: 'Tea & Cups' }),
       from_address: z
         .string()
         .max(254)
@@ -61,7 +69,8 @@ const StoreSettingsSchema = z.strictObject({
           /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/,
           'must be a bare email address like orders@example.com',
         )
-        .optional(),
+        .optional()
+        .openapi({ example: 'orders@shop.example' }),
     })
     .optional()
     .openapi({

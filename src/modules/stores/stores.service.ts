@@ -106,17 +106,18 @@ export function createStoresService(deps: {
       });
     },
 
-    async getStore(id: string) {
-      const s = await repo.findStore(db, id);
+    /** The store; `executor` reads it in the caller's transaction (on PGlite, `db` would wait for that transaction). */
+    async getStore(id: string, executor: Executor = db) {
+      const s = await repo.findStore(executor, id);
       if (!s) throw new AppError('STORE_NOT_FOUND', `No store ${id}.`, { param: 'store_id' });
       return s;
     },
 
     /** The store from memory, at most a few seconds old (this process's own updates show at once). */
-    async getStoreCached(id: string) {
+    async getStoreCached(id: string, executor: Executor = db) {
       const cached = storeCache.get(id);
       if (cached) return cached;
-      const s = await this.getStore(id);
+      const s = await this.getStore(id, executor);
       storeCache.set(id, s);
       return s;
     },

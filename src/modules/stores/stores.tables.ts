@@ -21,6 +21,8 @@ export interface StoreSettings {
   /** `automatic` captures at checkout; `manual` authorizes only and captures on fulfilment. */
   capture?: 'automatic' | 'manual';
   hold_ttl_seconds?: number;
+  /** `inventory.low_stock` fires when a variant's on_hand − committed falls to this or below (default 5). */
+  low_stock_threshold?: number;
   /** The sender of the store's emails: the store's name and MAIL_FROM when unset. */
   email?: { from_name?: string; from_address?: string };
   /** The storefront's base URL; emails link to `<storefront_url>/orders/<id>` when set. */

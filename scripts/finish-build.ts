@@ -1,0 +1,8 @@
+// After `tsc -p tsconfig.build.json` (which compiles src/, storefront/ and packages/sdk/src/ under dist/):
+// the migrations beside the compiled database code, package.json where the CLI reads its version, and
+// dist/main.js, the entry point operators run (`node dist/main.js serve`).
+import { cpSync, writeFileSync } from 'node:fs';
+
+cpSync('src/db/migrations', 'dist/src/db/migrations', { recursive: true });
+cpSync('package.json', 'dist/package.json');
+writeFileSync('dist/main.js', "import './src/main.js';\n");

@@ -1,0 +1,1 @@
+ALTER TABLE "inventory_level" ADD COLUMN "stock_alert" text DEFAULT 'out' NOT NULL;

@@ -1,0 +1,1 @@
+CREATE INDEX "event_created_idx" ON "event" USING btree ("created_at");
