@@ -34,6 +34,9 @@ export type AdminProduct = Schemas['Product'];
 export type AdminVariant = Schemas['Variant'];
 export type InventoryLevel = Schemas['InventoryLevel'];
 export type ApiKey = Schemas['ApiKey'];
+export type WebhookEndpoint = Schemas['WebhookEndpoint'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
+export type StoreEvent = Schemas['Event'];
 export type OrderList = Ok<'/v1/orders', 'get'>;
 export type ProductCreate = In<'/v1/products', 'post'>;
 export type ProductPatch = In<'/v1/products/{id}', 'patch'>;
@@ -272,6 +275,29 @@ export function createAdminClient(options: AdminClientOptions = {}) {
       list: () => get<Ok<'/v1/api_keys', 'get'>>('/v1/api_keys'),
       create: (input: In<'/v1/api_keys', 'post'>) => post<Ok<'/v1/api_keys', 'post'>>('/v1/api_keys', input),
       revoke: (keyId: string) => post<unknown>(`/v1/api_keys/${id(keyId)}/revoke`, {}),
+    },
+    webhooks: {
+      list: () => get<Ok<'/v1/webhook_endpoints', 'get'>>('/v1/webhook_endpoints', { limit: 100 }),
+      create: (input: In<'/v1/webhook_endpoints', 'post'>) =>
+        post<WebhookEndpoint>('/v1/webhook_endpoints', input),
+      update: (endpointId: string, version: number, input: In<'/v1/webhook_endpoints/{id}', 'patch'>) =>
+        patch<WebhookEndpoint>(`/v1/webhook_endpoints/${id(endpointId)}`, input, ifMatch(version)),
+      remove: (endpointId: string) =>
+        send<unknown>({ method: 'DELETE', path: `/v1/webhook_endpoints/${id(endpointId)}` }),
+      deliveries: (endpointId: string) =>
+        get<Ok<'/v1/webhook_endpoints/{id}/deliveries', 'get'>>(
+          `/v1/webhook_endpoints/${id(endpointId)}/deliveries`,
+          { limit: 50 },
+        ),
+      retry: (endpointId: string, deliveryId: string) =>
+        post<WebhookDelivery>(`/v1/webhook_endpoints/${id(endpointId)}/deliveries/${id(deliveryId)}/retry`, {}),
+      redeliver: (endpointId: string, since: string) =>
+        post<{ requeued: number }>(`/v1/webhook_endpoints/${id(endpointId)}/redeliver`, { since }),
+      sendTest: (endpointId: string) =>
+        post<WebhookDelivery>(`/v1/webhook_endpoints/${id(endpointId)}/test`, {}),
+    },
+    events: {
+      list: (q: QueryOf<'/v1/events', 'get'> = {}) => get<Ok<'/v1/events', 'get'>>('/v1/events', q as Query),
     },
     /** Any other call, with the session's token: `{ method, path, query, body }`. */
     request: send,
