@@ -99,6 +99,7 @@ async function webhooks(box: HTMLElement, ctx: Ctx) {
 
 function endpoint(ep: WebhookEndpoint, ctx: Ctx, redraw: () => Promise<void>) {
   const error = errorSlot();
+  const notice = h('p', { class: 'notice', role: 'status', hidden: true });
   const log = h('div');
   const buttons: HTMLButtonElement[] = [];
   const button = (label: string, cls: string, fn: () => Promise<unknown>, ask?: string) => {
@@ -119,7 +120,8 @@ function endpoint(ep: WebhookEndpoint, ctx: Ctx, redraw: () => Promise<void>) {
     });
     button('Redeliver failed (24 h)', 'secondary', async () => {
       const r = await ctx.api.webhooks.redeliver(ep.id, new Date(Date.now() - 86_400_000).toISOString());
-      error.show(new Error(`${r.requeued} delivery(ies) queued again.`));
+      notice.textContent = `${r.requeued} failed or cancelled delivery(ies) queued again.`;
+      notice.hidden = false;
       await drawLog();
     });
     button(ep.disabled ? 'Enable' : 'Disable', 'secondary', async () => {
@@ -167,6 +169,8 @@ function endpoint(ep: WebhookEndpoint, ctx: Ctx, redraw: () => Promise<void>) {
       ),
     );
   }
+  const refresh = h('button', { type: 'button', class: 'link' }, 'Refresh');
+  refresh.addEventListener('click', () => void act(refresh, error, drawLog));
   const box = h(
     'article',
     { class: 'endpoint' },
@@ -174,7 +178,8 @@ function endpoint(ep: WebhookEndpoint, ctx: Ctx, redraw: () => Promise<void>) {
     h('p', { class: 'muted' }, `Events: ${ep.enabled_events.join(', ')}`),
     h('div', { class: 'row' }, buttons),
     error,
-    h('h4', null, 'Recent deliveries'),
+    notice,
+    h('div', { class: 'row' }, h('h4', null, 'Recent deliveries'), refresh),
     log,
   );
   void drawLog().catch((e) => error.show(e));

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../../src/server.ts';
 import { CARDS, card, cartToken, checkout } from '../support/commerce.ts';
 import { ROOT_TOKEN, testApp } from '../support/harness.ts';
+import { startReceiver } from '../support/receiver.ts';
 
 /**
  * The merchant dashboard at /admin in Debian's chromium (never a downloaded one), against a server this test
@@ -18,7 +19,7 @@ const ARTIFACTS = 'test-artifacts/dashboard';
 const PASSWORD = 'correct horse battery';
 
 describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
-  const t = testApp({ env: { PUBLIC_URL: 'https://shop.example' } });
+  const t = testApp({ env: { PUBLIC_URL: 'https://shop.example', WEBHOOK_ALLOW_PRIVATE: 'loopback' } });
   let browser: Browser;
   let base = '';
   let store: { id: string; pk: string; sk: string };
@@ -383,6 +384,50 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
     await owner.getByRole('button', { name: 'Reload (discard my changes)' }).click();
     await owner.locator('h1', { hasText: 'Canvas Tote Bag' }).waitFor();
     expect(await owner.getByLabel('Title').inputValue()).toBe('Canvas Tote Bag');
+  });
+
+  it('developers: an API key made and revoked, a webhook endpoint with its delivery log and a redelivery, events', async () => {
+    const app = await t;
+    const receiver = await startReceiver();
+    try {
+      await owner.getByRole('link', { name: 'Developers' }).click();
+      await owner.getByLabel('Name').fill('ERP sync');
+      await owner.getByRole('button', { name: 'Create key' }).click();
+      const key = (await owner.locator('#new-key').textContent())!;
+      expect(key).toMatch(/^sk_test_/);
+      expect((await app.request('GET', '/v1/orders?limit=1', { key })).status).toBe(200);
+      const row = owner.locator('#api-keys tbody tr', { hasText: 'ERP sync' });
+      await row.getByRole('button', { name: 'Revoke' }).click();
+      await owner.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
+      await row.getByText('revoked').waitFor();
+      expect((await app.request('GET', '/v1/orders?limit=1', { key })).status).toBe(401);
+
+      await owner.getByLabel('Endpoint URL').fill(receiver.url);
+      await owner.getByRole('button', { name: 'Add endpoint' }).click();
+      const ep = owner.locator('#webhooks article.endpoint', { hasText: receiver.url });
+      await ep.waitFor();
+      await ep.getByRole('button', { name: 'Send test event' }).click();
+      await ep.locator('.deliveries tbody tr', { hasText: 'webhook.test' }).waitFor();
+      await app.webhooks.deliverDue();
+      await receiver.waitFor(1);
+      await owner.reload();
+      const delivered = ep.locator('.deliveries tbody tr', { hasText: 'webhook.test' });
+      await delivered.getByText('succeeded').waitFor();
+      expect(await delivered.textContent()).toContain('200');
+      await delivered.getByRole('button', { name: 'Send again' }).click();
+      await delivered.getByText('pending').waitFor();
+      await app.webhooks.deliverDue();
+      await receiver.waitFor(2);
+      expect(receiver.received[1]!.headers['webhook-id']).toBe(receiver.received[0]!.headers['webhook-id']);
+
+      await owner.getByLabel('Type').fill('order.*');
+      await owner.getByRole('button', { name: 'Filter' }).click();
+      await owner.locator('#events tbody tr', { hasText: 'order.refunded' }).waitFor();
+      expect(await owner.locator('#events tbody tr', { hasText: 'webhook.test' }).count()).toBe(0);
+      await shot(owner, '14-developers');
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('shows no page errors', () => {
