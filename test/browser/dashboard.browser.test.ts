@@ -430,6 +430,28 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
     }
   });
 
+  it('inventory: low stock shown and filtered, a delta and a count applied', async () => {
+    const app = await t;
+    await owner.getByRole('link', { name: 'Inventory' }).click();
+    const navy = owner.locator('#inventory tr[data-sku="CANVAS-TOTE-NAVY"]');
+    await navy.waitFor();
+    // 3 on hand, 2 sold and shipped: 1 left, low.
+    expect(await navy.locator('td').nth(5).textContent()).toBe('1 low');
+    await owner.getByLabel('Only low stock').check();
+    await owner.waitForURL(/low=1/);
+    await navy.waitFor();
+    expect(await owner.locator('#inventory tr[data-sku="CANVAS-TOTE-NATURAL"]').count()).toBe(0);
+    await navy.getByLabel('Units to add or remove for CANVAS-TOTE-NAVY').fill('+10');
+    await navy.getByRole('button', { name: 'Adjust' }).click();
+    await navy.locator('td', { hasText: /^11$/ }).first().waitFor();
+    await navy.getByLabel('New on-hand count of CANVAS-TOTE-NAVY').fill('-4');
+    await navy.getByRole('button', { name: 'Set' }).click();
+    await navy.getByRole('alert').filter({ hasText: 'whole number' }).waitFor();
+    await shot(owner, '15-inventory');
+    const level = await app.request('GET', `/v1/inventory/${variantIds[1]}`, { key: store.sk });
+    expect(level.json).toMatchObject({ on_hand: 11, available: 11 });
+  });
+
   it('shows no page errors', () => {
     expect(pageErrors).toEqual([]);
   });
