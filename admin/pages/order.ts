@@ -87,7 +87,9 @@ function draw(root: HTMLElement, ctx: Ctx, o: Detail) {
         h(
           'tr',
           null,
-          ['Item', 'SKU', 'Price', 'Qty', 'Total'].map((t) => h('th', { scope: 'col' }, t)),
+          ['Item', 'SKU', 'Price', 'Qty', 'Total'].map((t, i) =>
+            h('th', { scope: 'col', class: i > 1 ? 'num' : null }, t),
+          ),
         ),
       ),
       h(

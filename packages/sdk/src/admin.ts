@@ -290,7 +290,10 @@ export function createAdminClient(options: AdminClientOptions = {}) {
           { limit: 50 },
         ),
       retry: (endpointId: string, deliveryId: string) =>
-        post<WebhookDelivery>(`/v1/webhook_endpoints/${id(endpointId)}/deliveries/${id(deliveryId)}/retry`, {}),
+        post<WebhookDelivery>(
+          `/v1/webhook_endpoints/${id(endpointId)}/deliveries/${id(deliveryId)}/retry`,
+          {},
+        ),
       redeliver: (endpointId: string, since: string) =>
         post<{ requeued: number }>(`/v1/webhook_endpoints/${id(endpointId)}/redeliver`, { since }),
       sendTest: (endpointId: string) =>
