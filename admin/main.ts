@@ -8,6 +8,7 @@ import { ordersScreen } from './pages/orders.ts';
 import { overviewScreen } from './pages/overview.ts';
 import { productScreen } from './pages/product.ts';
 import { productsScreen } from './pages/products.ts';
+import { settingsScreen } from './pages/settings.ts';
 import { acceptScreen, signInScreen } from './pages/signin.ts';
 import { staffScreen } from './pages/staff.ts';
 import { fill, h } from './ui.ts';
@@ -35,6 +36,7 @@ const routes: Array<{ pattern: RegExp; screen: Screen; title: string; nav?: stri
     title: 'Developers',
     nav: '/admin/developers',
   },
+  { pattern: /^\/admin\/settings\/?$/, screen: settingsScreen, title: 'Settings', nav: '/admin/settings' },
   { pattern: /^\/admin\/staff\/?$/, screen: staffScreen, title: 'Staff', nav: '/admin/staff' },
 ];
 
@@ -43,6 +45,7 @@ const NAV: Array<[string, string, (c: Ctx) => boolean]> = [
   ['/admin/orders', 'Orders', () => true],
   ['/admin/products', 'Products', () => true],
   ['/admin/inventory', 'Inventory', () => true],
+  ['/admin/settings', 'Settings', () => true],
   ['/admin/developers', 'Developers', (c) => c.isOwner],
   ['/admin/staff', 'Staff', (c) => c.isOwner],
 ];

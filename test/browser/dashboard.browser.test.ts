@@ -452,6 +452,47 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
     expect(level.json).toMatchObject({ on_hand: 11, available: 11 });
   });
 
+  it('settings: store name, a tax rate, a shipping rate and a coupon added; the coupon deleted after a confirmation', async () => {
+    const app = await t;
+    await owner.getByRole('link', { name: 'Settings' }).click();
+    await owner.getByLabel('Store name').fill('Harbour Goods Co.');
+    await owner.getByRole('form', { name: 'Store' }).getByRole('button', { name: 'Save' }).click();
+    await owner.getByRole('form', { name: 'Store' }).getByText('Saved.').waitFor();
+    await owner.getByLabel('Tax name').fill('VAT');
+    await owner.getByLabel('Country', { exact: true }).fill('de');
+    await owner.getByLabel('Rate (%)').fill('19');
+    await owner.getByRole('form', { name: 'Add to tax rates' }).getByRole('button', { name: 'Add' }).click();
+    await owner.locator('#tax-rates tbody tr', { hasText: '19.00%' }).waitFor();
+    await owner.getByLabel('Shipping name').fill('Standard');
+    await owner.getByLabel('Price (USD)').fill('4.50');
+    await owner
+      .getByRole('form', { name: 'Add to shipping rates' })
+      .getByRole('button', { name: 'Add' })
+      .click();
+    await owner.locator('#shipping-rates tbody tr', { hasText: '$4.50' }).waitFor();
+    await owner.getByLabel('Code').fill('WELCOME10');
+    await owner.getByLabel('Value').fill('10');
+    await owner.getByRole('form', { name: 'Add to coupons' }).getByRole('button', { name: 'Add' }).click();
+    const coupon = owner.locator('#coupons tbody tr', { hasText: 'WELCOME10' });
+    await coupon.waitFor();
+    await shot(owner, '16-settings');
+    expect((await app.request('GET', '/v1/store', { key: store.sk })).json.name).toBe('Harbour Goods Co.');
+    expect((await app.request('GET', '/v1/tax-rates', { key: store.sk })).json.data).toMatchObject([
+      { country: 'DE', rate: 1900 },
+    ]);
+    expect((await app.request('GET', '/v1/shipping-rates', { key: store.sk })).json.data).toMatchObject([
+      { amount: 450 },
+    ]);
+    expect((await app.request('GET', '/v1/coupons', { key: store.sk })).json.data).toMatchObject([
+      { code: 'WELCOME10', kind: 'percent', value: 10 },
+    ]);
+
+    await coupon.getByRole('button', { name: 'Delete' }).click();
+    await owner.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await owner.locator('#coupons').getByText('None yet.').waitFor();
+    expect((await app.request('GET', '/v1/coupons', { key: store.sk })).json.data).toEqual([]);
+  });
+
   it('shows no page errors', () => {
     expect(pageErrors).toEqual([]);
   });
