@@ -1,14 +1,16 @@
-// Builds packages/sdk/dist: crowdstart.js (the SDK, ESM, minified), shop.js (the drop-in script, IIFE) and the
+// Builds packages/sdk/dist: crowdstart.js (the SDK, ESM, minified), shop.js (the drop-in script, IIFE), admin.js
+// (the staff client) and the
 // declaration files the package's `types` point at.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
-import { SDK_BUNDLE, SHOP_BUNDLE } from './sdk-build.lib.ts';
+import { ADMIN_BUNDLE, SDK_BUNDLE, SHOP_BUNDLE } from './sdk-build.lib.ts';
 
 const root = new URL('../packages/sdk/', import.meta.url).pathname;
 rmSync(`${root}dist`, { recursive: true, force: true });
 await build({ ...SDK_BUNDLE, outfile: `${root}dist/crowdstart.js` });
 await build({ ...SHOP_BUNDLE, outfile: `${root}dist/shop.js` });
+await build({ ...ADMIN_BUNDLE, outfile: `${root}dist/admin.js` });
 execFileSync(
   'node_modules/.bin/tsc',
   [
@@ -23,7 +25,16 @@ execFileSync(
       '--strict',
       '--skipLibCheck',
     ],
-    ...['--lib', 'es2022,dom', '--types', 'node', '--outDir', `${root}dist`, `${root}src/index.ts`],
+    ...[
+      '--lib',
+      'es2022,dom',
+      '--types',
+      'node',
+      '--outDir',
+      `${root}dist`,
+      `${root}src/index.ts`,
+      `${root}src/admin.ts`,
+    ],
   ],
   { stdio: 'inherit' },
 );

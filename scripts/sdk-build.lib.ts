@@ -17,6 +17,14 @@ export const SDK_BUNDLE: BuildOptions = {
   platform: 'neutral',
 };
 
+/** The staff (admin) client, a separate entry so that storefronts do not carry it: `@crowdstart/sdk/admin`. */
+export const ADMIN_BUNDLE: BuildOptions = {
+  ...common,
+  entryPoints: [`${src}admin.ts`],
+  format: 'esm',
+  platform: 'neutral',
+};
+
 /** The drop-in script: one classic script (IIFE) that mounts the cart drawer. */
 export const SHOP_BUNDLE: BuildOptions = {
   ...common,

@@ -3,6 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
+import { adminRoutes, buildAdminAssets } from './modules/admin/index.ts';
 import {
   ANALYTICS_EVENTS_PATH,
   createAnalyticsModule,
@@ -406,6 +407,9 @@ export function createApp(options: AppOptions) {
   tasks.push(...reportsModule.tasks);
 
   mountOpenApi(app, apiDocument);
+
+  // The merchant dashboard at /admin (a single page app on the staff API), bundled in memory on first use.
+  app.route('/', adminRoutes({ build: buildAdminAssets }));
 
   // The storefront at `/`, after every API route: pages built in memory from this app's own API (in-process).
   const storefront = createStorefrontBuilder({

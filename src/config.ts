@@ -43,6 +43,8 @@ const configSchema = z.object({
   CACHE_POLL_MS: intFrom(250, 20, 60_000),
   SEED_PRODUCTS: intFrom(1000, 0, 1_000_000),
   SEED_ON_START: boolFrom(true),
+  /** Days of demo orders and funnel events the first start gives the demo store (0: none). */
+  SEED_HISTORY_DAYS: intFrom(30, 0, 90),
   SHUTDOWN_TIMEOUT_MS: intFrom(10_000, 0, 600_000),
   CART_SIGNING_KEYS: z
     .string()

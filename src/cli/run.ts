@@ -3,13 +3,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type App, createApp } from '../app.ts';
 import type { Config } from '../config.ts';
-import { seedDemoStore } from '../modules/catalog/index.ts';
+import { type SeedResult, seedDemoStore } from '../modules/catalog/index.ts';
 import { exportStorefront, type StorefrontKeys } from '../modules/storefront/index.ts';
 import { createStoresService } from '../modules/stores/index.ts';
 import { listen } from '../server.ts';
 import { type Database, openDatabase, runMigrations } from '../shared/db.ts';
 import { ids } from '../shared/ids.ts';
 import { lockDataDir } from './data-lock.ts';
+import { seedDemoHistory } from './demo-history.ts';
 import { CliError } from './errors.ts';
 import { assertPortFree } from './port.ts';
 
@@ -57,7 +58,7 @@ function progressBar(label: string) {
 export const DEMO_OWNER_EMAIL = 'owner@example.com';
 
 /** Seeds the demo store and prints its keys (the only time they are shown) unless a store exists. */
-export async function seedIfEmpty(config: Config, database: Database): Promise<string | null> {
+export async function seedIfEmpty(config: Config, database: Database): Promise<SeedResult | null> {
   const stores = createStoresService({ db: database.db, ids });
   const existing = await stores.listStores();
   if (existing.length > 0) {
@@ -80,7 +81,19 @@ export async function seedIfEmpty(config: Config, database: Database): Promise<s
       '  (keys are stored hashed and shown only now; keep them)\n\n' +
       `  curl -H "Authorization: Bearer ${result.publishableKey}" http://localhost:${config.PORT}/v1/products/${result.sampleSlug}\n\n`,
   );
-  return result.storeId;
+  if (config.SEED_HISTORY_DAYS > 0) {
+    const history = await seedDemoHistory({
+      config,
+      database,
+      keys: { publishable: result.publishableKey, secret: result.secretKey },
+      days: config.SEED_HISTORY_DAYS,
+      onProgress: progressBar('Seeding demo orders and visits'),
+    });
+    process.stdout.write(
+      `\n  history: ${history.orders} orders from ${history.sessions} visits over ${config.SEED_HISTORY_DAYS} days (dashboard charts)\n\n`,
+    );
+  }
+  return result;
 }
 
 /**
@@ -171,9 +184,13 @@ export async function runServer(config: Config, opts: { command: 'start' | 'serv
     opts.command === 'start' && config.SEED_ON_START ? await seedIfEmpty(config, database) : null;
   const built = createApp({ config, database });
   if (seeded) {
-    const owner = await built.staff.createOwner({ storeId: seeded, email: DEMO_OWNER_EMAIL, by: 'cli' });
+    const owner = await built.staff.createOwner({
+      storeId: seeded.storeId,
+      email: DEMO_OWNER_EMAIL,
+      by: 'cli',
+    });
     process.stdout.write(
-      `  dashboard owner ${DEMO_OWNER_EMAIL}: set a password and sign in (once, within 24 h):\n  ${owner.link}\n\n`,
+      `  dashboard owner ${DEMO_OWNER_EMAIL} of store ${seeded.storeId}: set a password and sign in (once, within 24 h):\n  ${owner.link}\n\n`,
     );
   }
   await built.start({ worker: opts.command === 'start' });

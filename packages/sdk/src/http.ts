@@ -19,7 +19,8 @@ export interface ApiRequest extends CallOptions {
 }
 
 export interface TransportOptions {
-  key: string;
+  /** The bearer token, or a function giving the current one (a staff access token that is refreshed). */
+  key: string | (() => string);
   baseUrl: string;
   fetch: typeof fetch;
   maxRetries: number;
@@ -87,7 +88,8 @@ export function createTransport(o: TransportOptions): Send {
       const s = q.toString();
       if (s) url += `?${s}`;
     }
-    const headers: Record<string, string> = { Authorization: `Bearer ${o.key}` };
+    const key = typeof o.key === 'function' ? o.key() : o.key;
+    const headers: Record<string, string> = key ? { Authorization: `Bearer ${key}` } : {};
     for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined) headers[k] = v;
     if (r.idempotencyKey) headers['Idempotency-Key'] = r.idempotencyKey;
     let body: string | undefined;

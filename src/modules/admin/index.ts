@@ -1,0 +1,2 @@
+export { type AdminFile, buildAdminAssets } from './admin.assets.ts';
+export { adminRoutes } from './admin.routes.ts';
