@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../../src/server.ts';
+import { CHROMIUM_MISSING, chromiumPresent, inCi, launchChromium } from '../support/chromium.ts';
 import { CARDS, card, cartToken, checkout } from '../support/commerce.ts';
 import { ROOT_TOKEN, testApp } from '../support/harness.ts';
 import { startReceiver } from '../support/receiver.ts';
@@ -12,13 +13,10 @@ import { startReceiver } from '../support/receiver.ts';
  * fulfilment and partial refund, the reports, a read-only user, and an edit conflict between two pages.
  * Skipped only on a machine without chromium outside CI; with CI=true a missing chromium fails the suite.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
 const ARTIFACTS = 'test-artifacts/dashboard';
 const PASSWORD = 'correct horse battery';
 
-describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
+describe.skipIf(!chromiumPresent && !inCi)('merchant dashboard at /admin', () => {
   const t = testApp({ env: { PUBLIC_URL: 'https://shop.example', WEBHOOK_ALLOW_PRIVATE: 'loopback' } });
   let browser: Browser;
   let base = '';
@@ -56,22 +54,12 @@ describe.skipIf(!present && !inCi)('merchant dashboard at /admin', () => {
   };
 
   beforeAll(async () => {
-    expect(present, `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+    expect(chromiumPresent, CHROMIUM_MISSING).toBe(true);
     const app = await t;
     const api = await listen(app, { port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${api.port}`;
     store = await app.createStore({ name: 'Harbour Goods' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
     afterAll(async () => {
       for (const c of contexts) await c.close();

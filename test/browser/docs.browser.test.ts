@@ -1,35 +1,22 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listen } from '../../src/server.ts';
+import { CHROMIUM_MISSING, chromiumPresent, inCi, launchChromium } from '../support/chromium.ts';
 import { testApp } from '../support/harness.ts';
 
 /**
  * The API reference at /docs in a real browser (Debian's chromium, never a downloaded one). Skipped only on a
  * machine without chromium outside CI; with CI=true a missing chromium fails the suite.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
 const SCREENSHOTS = 'test/browser/screenshots';
 
-describe.skipIf(!present && !inCi)('API reference at /docs', () => {
+describe.skipIf(!chromiumPresent && !inCi)('API reference at /docs', () => {
   it('renders the sidebar of operations, finds checkout, links each operation, and loads nothing remote', async () => {
-    expect(present, `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+    expect(chromiumPresent, CHROMIUM_MISSING).toBe(true);
     const t = await testApp();
     const { port, server } = await listen(t, { port: 0, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${port}`;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
     afterAll(async () => {
       await browser.close();
       await new Promise<void>((r) => server.close(() => r()));

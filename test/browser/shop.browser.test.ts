@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shopScript } from '../../scripts/sdk-build.lib.ts';
 import { listen } from '../../src/server.ts';
 import { createProduct } from '../sdk/support.ts';
+import { CHROMIUM_MISSING, chromiumPresent, inCi, launchChromium } from '../support/chromium.ts';
 import { CARDS } from '../support/commerce.ts';
 import { testApp } from '../support/harness.ts';
 
@@ -13,12 +14,9 @@ import { testApp } from '../support/harness.ts';
  * shop.js on a plain HTML page of another origin than the API, in Debian's chromium (never a downloaded one).
  * Skipped only on a machine without chromium outside CI; with CI=true a missing chromium fails the suite.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
 const ARTIFACTS = 'test-artifacts/shop';
 
-describe.skipIf(!present && !inCi)('shop.js on a plain page', () => {
+describe.skipIf(!chromiumPresent && !inCi)('shop.js on a plain page', () => {
   let browser: Browser;
   let pageUrl = '';
   let apiBase = '';
@@ -28,7 +26,7 @@ describe.skipIf(!present && !inCi)('shop.js on a plain page', () => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    expect(present, `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+    expect(chromiumPresent, CHROMIUM_MISSING).toBe(true);
     const app = await t;
     const api = await listen(app, { port: 0, host: '127.0.0.1' });
     apiBase = `http://127.0.0.1:${api.port}`;
@@ -59,17 +57,7 @@ describe.skipIf(!present && !inCi)('shop.js on a plain page', () => {
     });
     await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
     pageUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
     afterAll(async () => {
       await browser.close();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -6,6 +6,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoStore } from '../../src/modules/catalog/index.ts';
 import { listen } from '../../src/server.ts';
+import { CHROMIUM_MISSING, chromiumPresent, inCi, launchChromium } from '../support/chromium.ts';
 import { type TestApp, testApp } from '../support/harness.ts';
 
 /**
@@ -13,12 +14,9 @@ import { type TestApp, testApp } from '../support/harness.ts';
  * starts: browse, search with a typo, choose a variant, add to cart, check out with a declined and then a good
  * card. Screenshots of each step go to test-artifacts/storefront/.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
 const SHOTS = 'test-artifacts/storefront';
 
-describe.skipIf(!present && !inCi)('storefront in a browser', () => {
+describe.skipIf(!chromiumPresent && !inCi)('storefront in a browser', () => {
   let t: TestApp;
   let base: string;
   let browser: Browser;
@@ -59,17 +57,7 @@ describe.skipIf(!present && !inCi)('storefront in a browser', () => {
     const served = await listen(t, { port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${served.port}`;
     close = () => new Promise<void>((r) => served.server.close(() => r()));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
