@@ -54,6 +54,38 @@ function freePort(): Promise<number> {
   });
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A server left running by a process that was killed (SIGKILL skips every exit hook) still holds the
+ * cluster. The caller holds the data-dir lock, so no live process of ours uses it: stop it (fast shutdown).
+ */
+async function stopOrphan(databaseDir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return;
+  }
+  if (!(pid > 0) || !alive(pid)) return;
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    // no /proc: trust the pid file only where it can be checked
+  }
+  if (!cmdline.includes(databaseDir)) return;
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 /** Signals the package's exit hook takes over on import; the caller's graceful shutdown keeps them. */
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -78,8 +110,14 @@ export async function startEmbeddedPostgres(options: {
     saved = { password: randomBytes(24).toString('base64url') };
     rmSync(databaseDir, { recursive: true, force: true }); // a half-made cluster from an interrupted init
   }
+  await stopOrphan(databaseDir);
   const port = await freePort();
-  const log = options.onLog ?? (() => {});
+  const recent: string[] = [];
+  const log = (message: string) => {
+    recent.push(message.trim());
+    if (recent.length > 20) recent.shift();
+    options.onLog?.(message);
+  };
   const server = new EmbeddedPostgresServer({
     databaseDir,
     port,
@@ -99,7 +137,9 @@ export async function startEmbeddedPostgres(options: {
     await server.initialise();
   }
   await server.start().catch((e: unknown) => {
-    throw new Error(`embedded PostgreSQL did not start in ${databaseDir}${e ? `: ${String(e)}` : ''}`);
+    throw new Error(
+      `embedded PostgreSQL did not start in ${databaseDir}${e ? `: ${String(e)}` : ''}\n${recent.join('\n')}`,
+    );
   });
   writeFileSync(stateFile(dataDir), `${JSON.stringify({ ...saved, port, pid: process.pid })}\n`, {
     mode: 0o600,
