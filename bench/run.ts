@@ -1,12 +1,13 @@
 // Load scenarios over loopback against real processes. Usage:
-//   npm run bench -- [--sizes 1000,100000] [--modes pglite,postgres] [--duration 10] [--connections 50]
+//   npm run bench -- [--sizes 1000,100000] [--modes pglite,postgres,embedded-pg] [--duration 10] [--connections 50]
 //     [--skip-money] [--skip-mix] [--mix-rates 200,1000] [--mix-max-in-flight 2000]
 // The paper mix (bench/mix.ts: fixed arrival rate, the seed paper's workload and Table 1) runs for every
 // mode and size unless --skip-mix; its table follows the main one in the report.
 // PostgreSQL mode needs BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); a fresh
-// database is created per catalog size and dropped afterwards.
+// database is created per catalog size and dropped afterwards. `embedded-pg` is `npm start` with
+// EMBEDDED_DB=postgres: a PostgreSQL server of its own in a temporary data directory.
 import { execSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,7 +40,8 @@ const { values } = parseArgs({
   },
 });
 const sizes = values.sizes.split(',').map(Number);
-const modes = values.modes.split(',') as ('pglite' | 'postgres')[];
+type Mode = 'pglite' | 'postgres' | 'embedded-pg';
+const modes = values.modes.split(',') as Mode[];
 const durationSec = Number(values.duration);
 const connections = Number(values.connections);
 const mixRates = values['mix-rates'].split(',').map(Number);
@@ -100,10 +102,34 @@ async function ceiling(bodyBytes: number): Promise<LoadResult> {
   }
 }
 
-async function runMode(mode: 'pglite' | 'postgres', size: number, rows: Row[]) {
+/** Resident and proportional memory (kB) of an embedded cluster's processes: the postmaster and its children. */
+function clusterMemoryKb(dataDir: string): { rss: number; pss: number } {
+  const kb = (file: string, field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(file, 'utf8'))?.[1] ?? 0);
+  const postmaster = readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]!;
+  const children = readdirSync(`/proc/${postmaster}/task`).flatMap((t) =>
+    readFileSync(`/proc/${postmaster}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean),
+  );
+  let rss = 0;
+  let pss = 0;
+  for (const pid of [postmaster, ...children]) {
+    try {
+      rss += kb(`/proc/${pid}/status`, 'VmRSS');
+      pss += kb(`/proc/${pid}/smaps_rollup`, 'Pss');
+    } catch {
+      // a backend that exited meanwhile
+    }
+  }
+  return { rss, pss };
+}
+
+async function runMode(mode: Mode, size: number, rows: Row[]) {
   const p = port++;
   const dbName = `crowdstart_bench_${size}_${Date.now()}`;
-  const dataDir = mode === 'pglite' ? mkdtempSync(path.join(os.tmpdir(), 'crowdstart-bench-')) : '';
+  const embedded = mode === 'pglite' || mode === 'embedded-pg';
+  const dataDir = embedded ? mkdtempSync(path.join(os.tmpdir(), 'crowdstart-bench-')) : '';
+  // Run as root, the embedded cluster belongs to the `postgres` user, which must reach its directory.
+  if (mode === 'embedded-pg') chmodSync(dataDir, 0o755);
   const env: Record<string, string> = {
     PORT: String(p),
     HOST: '127.0.0.1',
@@ -111,7 +137,8 @@ async function runMode(mode: 'pglite' | 'postgres', size: number, rows: Row[]) {
     RATE_LIMIT_PER_SECOND: '1000000',
     RATE_LIMIT_BURST: '1000000',
     CROWDSTART_ROOT_TOKEN: 'bench_root_token_0123456789',
-    ...(mode === 'pglite' ? { CROWDSTART_DATA_DIR: dataDir } : {}),
+    ...(embedded ? { CROWDSTART_DATA_DIR: dataDir } : {}),
+    ...(mode === 'embedded-pg' ? { EMBEDDED_DB: 'postgres' } : {}),
   };
   if (mode === 'postgres') {
     await adminQuery(`create database ${dbName}`);
@@ -131,7 +158,7 @@ async function runMode(mode: 'pglite' | 'postgres', size: number, rows: Row[]) {
     if (!pk || !sk) throw new Error(`seed printed no keys:\n${seedOut}`);
     log(`${mode} ${size}: seeded in ${seedSeconds}s; starting server`);
     server = await startProcess({
-      args: [mode === 'pglite' ? 'start' : 'serve'],
+      args: [embedded ? 'start' : 'serve'],
       env,
       ready: /listening on/,
       url: `http://127.0.0.1:${p}`,
@@ -272,6 +299,21 @@ async function runMode(mode: 'pglite' | 'postgres', size: number, rows: Row[]) {
       note: `${server.rssMb()} MB`,
       rssMb: server.rssMb(),
     });
+    if (mode === 'embedded-pg') {
+      const m = clusterMemoryKb(dataDir);
+      rows.push({
+        mode,
+        size,
+        scenario: 'PostgreSQL processes after the runs',
+        rps: 0,
+        p50: 0,
+        p99: 0,
+        requests: 0,
+        errors: 0,
+        non2xx: 0,
+        note: `RSS ${Math.round(m.rss / 1024)} MB, PSS ${Math.round(m.pss / 1024)} MB`,
+      });
+    }
   } finally {
     await server?.stop();
     if (mode === 'postgres')

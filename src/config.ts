@@ -23,6 +23,11 @@ const configSchema = z.object({
     .optional(),
   DATABASE_POOL_SIZE: intFrom(10, 1, 500),
   CROWDSTART_DATA_DIR: z.string().min(1).default('./.crowdstart'),
+  /**
+   * The database of embedded mode (no DATABASE_URL): `pglite` (in the process) or `postgres` (a PostgreSQL
+   * server started from the bundled binaries, its cluster in `<CROWDSTART_DATA_DIR>/pg`).
+   */
+  EMBEDDED_DB: z.enum(['pglite', 'postgres']).default('pglite'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')

@@ -5,7 +5,7 @@ import { CliError } from './errors.ts';
 /** Commands that run as long-lived servers; others are one-off administration commands. */
 const SERVERS = new Set(['start', 'serve', 'worker']);
 
-interface Holder {
+export interface Holder {
   pid: number;
   command: string;
 }
@@ -35,6 +35,12 @@ function parseHolder(raw: string): Holder | null {
   } catch {
     return null;
   }
+}
+
+/** The live process holding the data directory's lock, if any. */
+export function dataDirHolder(dataDir: string): Holder | null {
+  const holder = parseHolder(readRaw(path.join(path.resolve(dataDir), 'crowdstart.pid')));
+  return holder && holder.pid !== process.pid && isAlive(holder.pid) ? holder : null;
 }
 
 /**

@@ -8,8 +8,9 @@ import { exportStorefront, type StorefrontKeys } from '../modules/storefront/ind
 import { createStoresService } from '../modules/stores/index.ts';
 import { listen } from '../server.ts';
 import { type Database, openDatabase, runMigrations } from '../shared/db.ts';
+import { runningEmbeddedPostgresUrl, startEmbeddedPostgres } from '../shared/embedded-postgres.ts';
 import { ids } from '../shared/ids.ts';
-import { lockDataDir } from './data-lock.ts';
+import { dataDirHolder, lockDataDir } from './data-lock.ts';
 import { seedDemoHistory } from './demo-history.ts';
 import { CliError } from './errors.ts';
 import { assertPortFree } from './port.ts';
@@ -23,12 +24,15 @@ export const dataLocation = (config: Config) =>
  * stops here, before it reads or writes a byte of it.
  */
 export async function openMigrated(config: Config, command: string): Promise<Database> {
-  if (!config.DATABASE_URL) lockDataDir(config.CROWDSTART_DATA_DIR, command);
-  const database = await openDatabase({
-    url: config.DATABASE_URL,
-    dataDir: config.CROWDSTART_DATA_DIR,
-    poolSize: config.DATABASE_POOL_SIZE,
-  });
+  const embeddedPostgres = !config.DATABASE_URL && config.EMBEDDED_DB === 'postgres';
+  if (!config.DATABASE_URL && !embeddedPostgres) lockDataDir(config.CROWDSTART_DATA_DIR, command);
+  const database = embeddedPostgres
+    ? await openEmbeddedPostgres(config, command)
+    : await openDatabase({
+        url: config.DATABASE_URL,
+        dataDir: config.CROWDSTART_DATA_DIR,
+        poolSize: config.DATABASE_POOL_SIZE,
+      });
   try {
     await runMigrations(database);
   } catch (e) {
@@ -37,6 +41,31 @@ export async function openMigrated(config: Config, command: string): Promise<Dat
   }
   return database;
 }
+
+/**
+ * `EMBEDDED_DB=postgres`: a command run while the server is up connects to the PostgreSQL that server
+ * started (its URL is in the data directory); otherwise this process locks the directory, starts the
+ * cluster, and stops it when the database is closed.
+ */
+async function openEmbeddedPostgres(config: Config, command: string): Promise<Database> {
+  const dataDir = config.CROWDSTART_DATA_DIR;
+  const holder = dataDirHolder(dataDir);
+  const running = holder && runningEmbeddedPostgresUrl(dataDir, holder.pid);
+  if (running && !SERVER_COMMANDS.has(command)) {
+    return openDatabase({ url: running, poolSize: Math.min(config.DATABASE_POOL_SIZE, 2) });
+  }
+  lockDataDir(dataDir, command);
+  const server = await startEmbeddedPostgres({ dataDir });
+  try {
+    const database = await openDatabase({ url: server.url, poolSize: config.DATABASE_POOL_SIZE });
+    return { ...database, close: () => database.close().finally(() => server.stop()) };
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+}
+
+const SERVER_COMMANDS: ReadonlySet<string> = new Set(['start', 'serve', 'worker']);
 
 function progressBar(label: string) {
   let last = 0;
