@@ -39,6 +39,8 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
     PORT: '0',
     LOG_LEVEL: 'warn',
     SEED_PRODUCTS: '3',
+    // No demo history: starts stay quick (test/api/demo-history.test.ts covers it).
+    SEED_HISTORY_DAYS: '0',
     ...env,
   };
   for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k];

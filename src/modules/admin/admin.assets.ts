@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -6,13 +7,15 @@ export interface AdminFile {
   body: string;
 }
 
-/** The dashboard's sources (browser TypeScript), next to `src/` at the repository root. */
+/** The dashboard's sources next to `src/`: browser TypeScript in a checkout, its compiled JavaScript in `dist/`. */
 const SOURCES = path.resolve(import.meta.dirname, '../../../admin');
+const ENTRY = ['main.ts', 'main.js'].map((f) => path.join(SOURCES, f)).find((f) => existsSync(f));
 
 /** Bundles the dashboard (one ES module and its stylesheet) into memory with esbuild. */
 export async function buildAdminAssets(): Promise<Map<string, AdminFile>> {
+  if (!ENTRY) throw new Error(`The dashboard's sources are missing from ${SOURCES}`);
   const out = await build({
-    entryPoints: [path.join(SOURCES, 'main.ts')],
+    entryPoints: [ENTRY],
     bundle: true,
     format: 'esm',
     minify: true,
