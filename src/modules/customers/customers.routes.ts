@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
+import { AppError } from '../../shared/app-error.ts';
 import {
   cursorId,
   Deleted,
@@ -17,11 +18,12 @@ import {
   jsonBody,
   jsonContent,
   PUBLISHABLE_KEY,
+  SECRET_KEY,
 } from '../../shared/http/openapi.ts';
 import { cursorParam, limitParam } from '../../shared/http/pagination.ts';
 import { OrderSchema } from '../orders/index.ts';
 import { serializeAddress, serializeCustomer } from './customers.rules.ts';
-import type { CustomersService } from './customers.service.ts';
+import type { CustomerOrderTotals, CustomersService } from './customers.service.ts';
 
 const CustomerSchema = z
   .object({
@@ -36,6 +38,58 @@ const CustomerSchema = z
     updated_at: z.string(),
   })
   .openapi('Customer');
+
+const CustomerOrderTotalsSchema = z
+  .object({
+    currency: z.string(),
+    count: z.number().int().openapi({ description: 'Orders placed, whatever their status.' }),
+    total_spent: z
+      .number()
+      .int()
+      .openapi({ description: 'Totals of the paid orders (paid, fulfilled, completed), before refunds.' }),
+    last_order_id: z.string(),
+    last_order_at: z.string(),
+  })
+  .openapi('CustomerOrderTotals');
+
+const CustomerDetailSchema = CustomerSchema.extend({
+  orders: z.object({
+    count: z.number().int().openapi({ description: 'Orders in every currency, of the key’s mode.' }),
+    last_order_at: z.string().nullable(),
+    last_order_id: z.string().nullable(),
+    by_currency: z.array(CustomerOrderTotalsSchema),
+    recent: z.array(OrderSchema).openapi({ description: 'The latest orders, newest first (at most 10).' }),
+  }),
+}).openapi('CustomerDetail');
+
+const RECENT_ORDERS = 10;
+
+function orderSummary<O>(totals: CustomerOrderTotals[], recent: O[]) {
+  const last = totals.reduce<CustomerOrderTotals | null>(
+    (a, t) => (a === null || t.lastOrderId > a.lastOrderId ? t : a),
+    null,
+  );
+  return {
+    count: totals.reduce((n, t) => n + t.count, 0),
+    last_order_at: last ? last.lastOrderAt.toISOString() : null,
+    last_order_id: last ? last.lastOrderId : null,
+    by_currency: totals.map((t) => ({
+      currency: t.currency,
+      count: t.count,
+      total_spent: t.spent,
+      last_order_id: t.lastOrderId,
+      last_order_at: t.lastOrderAt.toISOString(),
+    })),
+    recent,
+  };
+}
+
+/** Staff routes live beside the shopper's under `/v1/customers`, whose middleware takes any key. */
+function assertSecret(c: Context<AppEnv>) {
+  if (c.get('auth').kind !== 'secret') {
+    throw new AppError('SECRET_KEY_REQUIRED', 'This route needs a secret key (sk_…) or a staff session.');
+  }
+}
 
 const CustomerAddressSchema = z
   .object({
@@ -467,6 +521,77 @@ export function customersRoutes<T>(deps: {
         password: body.password,
       });
       return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/customers',
+      tags,
+      summary: "The store's customers, newest first",
+      description:
+        '`q` keeps the customers whose email or name starts with it (case-insensitive); `verified` keeps those ' +
+        'whose email is (or is not) verified. Secret key or staff session.',
+      security: SECRET_KEY,
+      request: {
+        query: z.object({
+          q: z.string().trim().min(1).max(200).optional().openapi({ description: 'Email or name prefix.' }),
+          verified: z
+            .enum(['true', 'false'])
+            .optional()
+            .transform((v) => (v === undefined ? undefined : v === 'true')),
+          limit: limitParam,
+          cursor: cursorParam,
+        }),
+      },
+      responses: { 200: jsonContent(listOf(CustomerSchema), 'Newest first'), ...errors() },
+    }),
+    async (c) => {
+      assertSecret(c);
+      const q = c.req.valid('query');
+      // A search has its own cursors: a cursor of another search would skip or repeat customers.
+      const listName = `customers:${q.q ?? ''}:${q.verified ?? ''}`;
+      const rows = await customers.list({
+        storeId: storeOf(c),
+        q: q.q,
+        verified: q.verified,
+        beforeId: cursorId(listName, q.cursor),
+        limit: q.limit,
+      });
+      return c.json(idList(listName, rows.map(serializeCustomer), q.limit), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/customers/{id}',
+      tags,
+      summary: 'A customer, with their orders',
+      description:
+        'The account, its order figures (count, spend and last order, per currency, in the key’s mode) and its ' +
+        'latest orders. Orders are those placed signed in, and guest orders with the email once it is verified.',
+      security: SECRET_KEY,
+      request: { params: idParams('customer', 'customer') },
+      responses: { 200: jsonContent(CustomerDetailSchema, 'The customer'), ...errors() },
+    }),
+    async (c) => {
+      assertSecret(c);
+      const auth = c.get('auth');
+      const d = await customers.detail({
+        storeId: auth.storeId,
+        livemode: auth.mode === 'live',
+        customerId: c.req.valid('param').id,
+        recent: RECENT_ORDERS,
+      });
+      return c.json(
+        {
+          ...serializeCustomer(d.customer),
+          orders: orderSummary(d.totals, d.recent.map(deps.serializeOrder)),
+        },
+        200,
+      );
     },
   );
 
