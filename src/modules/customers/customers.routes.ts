@@ -5,16 +5,16 @@ import {
   cursorId,
   Deleted,
   deleted,
+  errorResponses,
   idList,
   idParams,
   listOf,
+  pageQuery,
   resourceVersion,
 } from '../../shared/http/crud.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import {
-  commonErrors,
   createRouter,
-  ErrorSchema,
   jsonBody,
   jsonContent,
   PUBLISHABLE_KEY,
@@ -154,10 +154,6 @@ const customerHeaders = z.object({
 
 const security = [{ publishableKey: [], customerToken: [] }];
 const tags = ['Customers'];
-const errors = (extra: Record<number, string> = {}) => ({
-  ...commonErrors,
-  ...Object.fromEntries(Object.entries(extra).map(([k, d]) => [k, jsonContent(ErrorSchema, d)])),
-});
 
 /** The client's address for rate limits: the first `X-Forwarded-For` hop (set by the proxy), else the socket. */
 function clientAddress(c: Context<AppEnv>): string {
@@ -198,7 +194,7 @@ export function customersRoutes<T>(deps: {
       },
       responses: {
         201: jsonContent(z.object({ customer: CustomerSchema }).openapi('CustomerCreated'), 'The account'),
-        ...errors(),
+        ...errorResponses(),
       },
     }),
     async (c) => {
@@ -225,7 +221,7 @@ export function customersRoutes<T>(deps: {
         'account and per client address (429 with `Retry-After`).',
       security: PUBLISHABLE_KEY,
       request: { body: jsonBody(z.strictObject({ email, password: z.string().min(1).max(256) })) },
-      responses: { 200: jsonContent(SessionSchema, 'A new session'), ...errors() },
+      responses: { 200: jsonContent(SessionSchema, 'A new session'), ...errorResponses() },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -249,7 +245,7 @@ export function customersRoutes<T>(deps: {
         'Presenting a retired refresh token again revokes the whole session (theft detection): 401 `REFRESH_TOKEN_INVALID`.',
       security: PUBLISHABLE_KEY,
       request: { body: jsonBody(z.strictObject({ refresh_token: z.string().min(1).max(512) })) },
-      responses: { 200: jsonContent(SessionSchema, 'The new session'), ...errors() },
+      responses: { 200: jsonContent(SessionSchema, 'The new session'), ...errorResponses() },
     }),
     async (c) => {
       const out = await customers.refresh({
@@ -278,7 +274,7 @@ export function customersRoutes<T>(deps: {
           }),
         ),
       },
-      responses: { 204: { description: 'Signed out' }, ...errors() },
+      responses: { 204: { description: 'Signed out' }, ...errorResponses() },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -299,7 +295,7 @@ export function customersRoutes<T>(deps: {
       summary: 'The signed-in customer',
       security,
       request: { headers: customerHeaders },
-      responses: { 200: jsonContent(CustomerSchema, 'The customer'), ...errors() },
+      responses: { 200: jsonContent(CustomerSchema, 'The customer'), ...errorResponses() },
     }),
     async (c) => {
       const id = await signedIn(c);
@@ -331,7 +327,10 @@ export function customersRoutes<T>(deps: {
             }),
         ),
       },
-      responses: { 200: jsonContent(CustomerSchema, 'The customer'), ...errors({ 409: 'Version conflict' }) },
+      responses: {
+        200: jsonContent(CustomerSchema, 'The customer'),
+        ...errorResponses({ 409: 'Version conflict' }),
+      },
     }),
     async (c) => {
       const id = await signedIn(c);
@@ -357,8 +356,8 @@ export function customersRoutes<T>(deps: {
       tags,
       summary: "The signed-in customer's addresses",
       security,
-      request: { headers: customerHeaders, query: z.object({ limit: limitParam, cursor: cursorParam }) },
-      responses: { 200: jsonContent(listOf(CustomerAddressSchema), 'Newest first'), ...errors() },
+      request: { headers: customerHeaders, query: pageQuery },
+      responses: { 200: jsonContent(listOf(CustomerAddressSchema), 'Newest first'), ...errorResponses() },
     }),
     async (c) => {
       const id = await signedIn(c);
@@ -380,7 +379,7 @@ export function customersRoutes<T>(deps: {
       summary: 'Add an address',
       security,
       request: { headers: customerHeaders, body: jsonBody(AddressCreate) },
-      responses: { 201: jsonContent(CustomerAddressSchema, 'The address'), ...errors() },
+      responses: { 201: jsonContent(CustomerAddressSchema, 'The address'), ...errorResponses() },
     }),
     async (c) => {
       const id = await signedIn(c);
@@ -405,7 +404,7 @@ export function customersRoutes<T>(deps: {
         params: idParams('customerAddress', 'address'),
         body: jsonBody(AddressPatch),
       },
-      responses: { 200: jsonContent(CustomerAddressSchema, 'The address'), ...errors() },
+      responses: { 200: jsonContent(CustomerAddressSchema, 'The address'), ...errorResponses() },
     }),
     async (c) => {
       const customerId = await signedIn(c);
@@ -426,7 +425,7 @@ export function customersRoutes<T>(deps: {
       summary: 'Remove an address',
       security,
       request: { headers: customerHeaders, params: idParams('customerAddress', 'address') },
-      responses: { 200: jsonContent(Deleted, 'Deleted'), ...errors() },
+      responses: { 200: jsonContent(Deleted, 'Deleted'), ...errorResponses() },
     }),
     async (c) => {
       const customerId = await signedIn(c);
@@ -446,8 +445,8 @@ export function customersRoutes<T>(deps: {
         "Orders placed while signed in, and guest orders with the customer's email once that email is verified. " +
         'Orders of the key’s mode only.',
       security,
-      request: { headers: customerHeaders, query: z.object({ limit: limitParam, cursor: cursorParam }) },
-      responses: { 200: jsonContent(listOf(OrderSchema), 'Newest first'), ...errors() },
+      request: { headers: customerHeaders, query: pageQuery },
+      responses: { 200: jsonContent(listOf(OrderSchema), 'Newest first'), ...errorResponses() },
     }),
     async (c) => {
       const customerId = await signedIn(c);
@@ -472,7 +471,7 @@ export function customersRoutes<T>(deps: {
       summary: 'Confirm the email address with the token from the verification email',
       security: PUBLISHABLE_KEY,
       request: { body: jsonBody(z.strictObject({ token: z.string().min(1).max(256) })) },
-      responses: { 200: jsonContent(CustomerSchema, 'The customer, verified'), ...errors() },
+      responses: { 200: jsonContent(CustomerSchema, 'The customer, verified'), ...errorResponses() },
     }),
     async (c) => {
       const row = await customers.verifyEmail({ storeId: storeOf(c), token: c.req.valid('json').token });
@@ -489,7 +488,7 @@ export function customersRoutes<T>(deps: {
       description: 'Always 202, whether or not the email has an account. Limited per client address.',
       security: PUBLISHABLE_KEY,
       request: { body: jsonBody(z.strictObject({ email })) },
-      responses: { 202: { description: 'Accepted' }, ...errors() },
+      responses: { 202: { description: 'Accepted' }, ...errorResponses() },
     }),
     async (c) => {
       await customers.requestPasswordReset({
@@ -511,7 +510,7 @@ export function customersRoutes<T>(deps: {
       description: 'Ends every session of the account; sign in with the new password.',
       security: PUBLISHABLE_KEY,
       request: { body: jsonBody(z.strictObject({ token: z.string().min(1).max(256), password })) },
-      responses: { 204: { description: 'Password changed' }, ...errors() },
+      responses: { 204: { description: 'Password changed' }, ...errorResponses() },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -545,7 +544,7 @@ export function customersRoutes<T>(deps: {
           cursor: cursorParam,
         }),
       },
-      responses: { 200: jsonContent(listOf(CustomerSchema), 'Newest first'), ...errors() },
+      responses: { 200: jsonContent(listOf(CustomerSchema), 'Newest first'), ...errorResponses() },
     }),
     async (c) => {
       assertSecret(c);
@@ -574,7 +573,7 @@ export function customersRoutes<T>(deps: {
         'latest orders. Orders are those placed signed in, and guest orders with the email once it is verified.',
       security: SECRET_KEY,
       request: { params: idParams('customer', 'customer') },
-      responses: { 200: jsonContent(CustomerDetailSchema, 'The customer'), ...errors() },
+      responses: { 200: jsonContent(CustomerDetailSchema, 'The customer'), ...errorResponses() },
     }),
     async (c) => {
       assertSecret(c);
