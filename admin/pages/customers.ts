@@ -1,5 +1,5 @@
 import type { Screen } from '../context.ts';
-import { badge, errorSlot, field, fill, h, money, when } from '../ui.ts';
+import { badge, errorSlot, field, fill, h, listTable, money, when } from '../ui.ts';
 
 const PAGE = 20;
 
@@ -64,33 +64,15 @@ export const customersScreen: Screen = async (root, ctx) => {
     fill(body, h('p', { class: 'empty' }, q || verified ? 'No customers match.' : 'No customers yet.'));
     return;
   }
-  const table = h(
-    'table',
-    { class: 'list', id: 'customers' },
-    h('caption', { class: 'sr-only' }, 'Customers'),
-    h(
-      'thead',
-      null,
-      h(
-        'tr',
-        null,
-        ['Email', 'Name', 'Email status', 'Since'].map((t) => h('th', { scope: 'col' }, t)),
-      ),
-    ),
-    h(
-      'tbody',
-      null,
-      page.data.map((c) =>
-        h(
-          'tr',
-          null,
-          h('td', null, h('a', { href: `/admin/customers/${c.id}` }, c.email)),
-          h('td', null, c.name ?? '—'),
-          h('td', null, badge(c.email_verified ? 'verified' : 'unverified')),
-          h('td', null, when(c.created_at)),
-        ),
-      ),
-    ),
+  const table = listTable(
+    ['Email', 'Name', 'Email status', 'Since'],
+    page.data.map((c) => [
+      h('a', { href: `/admin/customers/${c.id}` }, c.email),
+      c.name ?? '—',
+      badge(c.email_verified ? 'verified' : 'unverified'),
+      when(c.created_at),
+    ]),
+    { id: 'customers' },
   );
   const prevCursor = back.at(-1);
   const pager = h(
@@ -153,33 +135,15 @@ export const customerScreen: Screen = async (root, ctx, params) => {
     h('h2', null, 'Latest orders'),
     o.recent.length === 0
       ? h('p', { class: 'empty' }, 'No orders yet.')
-      : h(
-          'table',
-          { class: 'list', id: 'customer-orders' },
-          h('caption', { class: 'sr-only' }, 'Latest orders'),
-          h(
-            'thead',
-            null,
-            h(
-              'tr',
-              null,
-              ['Order', 'Date', 'Status', 'Total'].map((t) => h('th', { scope: 'col' }, t)),
-            ),
-          ),
-          h(
-            'tbody',
-            null,
-            o.recent.map((r) =>
-              h(
-                'tr',
-                null,
-                h('td', null, h('a', { href: `/admin/orders/${r.id}` }, `#${r.id.slice(-8)}`)),
-                h('td', null, when(r.created_at)),
-                h('td', null, badge(r.status)),
-                h('td', { class: 'num' }, money(r.total, r.currency)),
-              ),
-            ),
-          ),
+      : listTable(
+          ['Order', 'Date', 'Status', 'Total'],
+          o.recent.map((r) => [
+            h('a', { href: `/admin/orders/${r.id}` }, `#${r.id.slice(-8)}`),
+            when(r.created_at),
+            badge(r.status),
+            h('td', { class: 'num' }, money(r.total, r.currency)),
+          ]),
+          { id: 'customer-orders' },
         ),
     o.count > o.recent.length
       ? h(

@@ -9,6 +9,7 @@ import {
   field,
   fill,
   h,
+  listTable,
   money,
   toMinor,
   when,
@@ -216,31 +217,7 @@ function emailsSection(ctx: Ctx, orderId: string) {
 }
 
 function table(id: string, heads: string[], rows: Array<Array<Node | string>>, empty: string) {
-  if (rows.length === 0) return h('p', { class: 'empty', id }, empty);
-  return h(
-    'table',
-    { class: 'list', id },
-    h(
-      'thead',
-      null,
-      h(
-        'tr',
-        null,
-        heads.map((t) => h('th', { scope: 'col' }, t)),
-      ),
-    ),
-    h(
-      'tbody',
-      null,
-      rows.map((r) =>
-        h(
-          'tr',
-          null,
-          r.map((c) => h('td', null, c)),
-        ),
-      ),
-    ),
-  );
+  return rows.length === 0 ? h('p', { class: 'empty', id }, empty) : listTable(heads, rows, { id });
 }
 
 function fulfilForm(ctx: Ctx, o: Detail, done: (o: unknown) => void) {
