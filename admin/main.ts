@@ -1,6 +1,7 @@
 import './styles.css';
 import { createAdminClient } from '../packages/sdk/src/admin.ts';
 import type { Ctx, Screen } from './context.ts';
+import { customerScreen, customersScreen } from './pages/customers.ts';
 import { developersScreen } from './pages/developers.ts';
 import { inventoryScreen } from './pages/inventory.ts';
 import { orderScreen } from './pages/order.ts';
@@ -38,12 +39,25 @@ const routes: Array<{ pattern: RegExp; screen: Screen; title: string; nav?: stri
   },
   { pattern: /^\/admin\/settings\/?$/, screen: settingsScreen, title: 'Settings', nav: '/admin/settings' },
   { pattern: /^\/admin\/staff\/?$/, screen: staffScreen, title: 'Staff', nav: '/admin/staff' },
+  {
+    pattern: /^\/admin\/customers\/?$/,
+    screen: customersScreen,
+    title: 'Customers',
+    nav: '/admin/customers',
+  },
+  {
+    pattern: /^\/admin\/customers\/(?<id>[^/]+)$/,
+    screen: customerScreen,
+    title: 'Customer',
+    nav: '/admin/customers',
+  },
 ];
 
 const NAV: Array<[string, string, (c: Ctx) => boolean]> = [
   ['/admin/', 'Overview', () => true],
   ['/admin/orders', 'Orders', () => true],
   ['/admin/products', 'Products', () => true],
+  ['/admin/customers', 'Customers', () => true],
   ['/admin/inventory', 'Inventory', () => true],
   ['/admin/settings', 'Settings', () => true],
   ['/admin/developers', 'Developers', (c) => c.isOwner],

@@ -132,6 +132,32 @@ export function field(label: string, input: HTMLElement, hint?: string) {
   return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, hintEl);
 }
 
+/**
+ * A `table.list`: a header row of `heads`, then one row per entry of `rows`. A cell that is already a `<td>`
+ * (for its attributes) is kept as it is; anything else is wrapped in one.
+ */
+export function listTable(heads: string[], rows: Child[][], attrs: Attrs = {}) {
+  const cell = (c: Child) => (c instanceof HTMLTableCellElement ? c : h('td', null, c));
+  return h(
+    'table',
+    { ...attrs, class: attrs.class ? `list ${attrs.class}` : 'list' },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        heads.map((t) => h('th', { scope: 'col' }, t)),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      rows.map((r) => h('tr', null, r.map(cell))),
+    ),
+  );
+}
+
 export function badge(text: string) {
   return h('span', { class: `badge badge-${text.replace(/[^a-z_]/g, '')}` }, text.replace(/_/g, ' '));
 }

@@ -22,7 +22,7 @@ import {
   stockStateQuery,
 } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
-import { createMailer, createMailModule, leaseMsFor } from './modules/mail/index.ts';
+import { createMailer, createMailModule, leaseMsFor, serializeEmail } from './modules/mail/index.ts';
 import { createApiDocument, mountOpenApi, opsRoutes } from './modules/ops/index.ts';
 import {
   createOrdersModule,
@@ -298,6 +298,8 @@ export function createApp(options: AppOptions) {
     gateways: payments.gateways,
     stores,
     auth,
+    // The mail module is built below; this runs per request, after it exists.
+    emailsOf: async (scope, orderId) => (await mail.emailsOfOrder(scope, orderId)).map(serializeEmail),
   });
   app.route('/', orders.routes);
   tasks.push(...orders.tasks);
@@ -342,7 +344,10 @@ export function createApp(options: AppOptions) {
     emails: {
       enqueue: (tx, message) => mail.enqueueEmail(tx, { ...message, from: config.MAIL_FROM }),
     },
-    orders: { listForCustomer: orders.service.listForCustomer },
+    orders: {
+      listForCustomer: orders.service.listForCustomer,
+      totalsForCustomer: orders.service.totalsForCustomer,
+    },
     serializeOrder: (r: { order: OrderRow; lines: OrderLineRow[] }) => serializeOrder(r.order, r.lines),
     signInLimits: {
       perAccount: signInLimiter(config.SIGNIN_LIMIT_PER_ACCOUNT),

@@ -1,6 +1,6 @@
 import type { ApiKey, WebhookEndpoint } from '../../packages/sdk/src/admin.ts';
 import type { Ctx, Screen } from '../context.ts';
-import { act, badge, confirmAction, errorSlot, field, fill, h, when } from '../ui.ts';
+import { act, badge, confirmAction, errorSlot, field, fill, h, listTable, when } from '../ui.ts';
 
 /** API keys (owners), webhook endpoints with their delivery log, and the store's events. */
 export const developersScreen: Screen = async (root, ctx) => {
@@ -66,53 +66,35 @@ async function apiKeys(box: HTMLElement, ctx: Ctx) {
     const { data } = await ctx.api.apiKeys.list();
     fill(
       list,
-      h(
-        'table',
-        { class: 'list' },
-        h(
-          'thead',
-          null,
-          h(
-            'tr',
-            null,
-            ['Name', 'Kind', 'Mode', 'Key', 'Created', 'Status', ''].map((t) => h('th', { scope: 'col' }, t)),
-          ),
-        ),
-        h(
-          'tbody',
-          null,
-          data.map((k) => {
-            const revoke = k.revoked_at
-              ? null
-              : h('button', { type: 'button', class: 'secondary' }, 'Revoke');
-            revoke?.addEventListener('click', () => {
-              void (async () => {
-                if (
-                  !(await confirmAction(
-                    `Revoke ${k.name ?? k.hint}? Anything using it stops working at once.`,
-                    'Revoke key',
-                  ))
-                )
-                  return;
-                await act(revoke, error, async () => {
-                  await ctx.api.apiKeys.revoke(k.id);
-                  await draw();
-                });
-              })();
-            });
-            return h(
-              'tr',
-              null,
-              h('td', null, k.name ?? '—'),
-              h('td', null, k.kind),
-              h('td', null, k.mode),
-              h('td', null, h('code', null, k.hint)),
-              h('td', null, when(k.created_at)),
-              h('td', null, badge(k.revoked_at ? 'revoked' : 'active')),
-              h('td', null, revoke),
-            );
-          }),
-        ),
+      listTable(
+        ['Name', 'Kind', 'Mode', 'Key', 'Created', 'Status', ''],
+        data.map((k) => {
+          const revoke = k.revoked_at ? null : h('button', { type: 'button', class: 'secondary' }, 'Revoke');
+          revoke?.addEventListener('click', () => {
+            void (async () => {
+              if (
+                !(await confirmAction(
+                  `Revoke ${k.name ?? k.hint}? Anything using it stops working at once.`,
+                  'Revoke key',
+                ))
+              )
+                return;
+              await act(revoke, error, async () => {
+                await ctx.api.apiKeys.revoke(k.id);
+                await draw();
+              });
+            })();
+          });
+          return [
+            k.name ?? '—',
+            k.kind,
+            k.mode,
+            h('code', null, k.hint),
+            when(k.created_at),
+            badge(k.revoked_at ? 'revoked' : 'active'),
+            revoke,
+          ];
+        }),
       ),
     );
   }
@@ -223,46 +205,29 @@ function endpoint(ep: WebhookEndpoint, ctx: Ctx, redraw: () => Promise<void>) {
     if (data.length === 0) return fill(log, h('p', { class: 'muted' }, 'No deliveries yet.'));
     fill(
       log,
-      h(
-        'table',
-        { class: 'list deliveries' },
-        h(
-          'thead',
-          null,
-          h(
-            'tr',
-            null,
-            ['Event', 'State', 'Attempts', 'Last answer', 'Last attempt', ''].map((t) =>
-              h('th', { scope: 'col' }, t),
-            ),
-          ),
-        ),
-        h(
-          'tbody',
-          null,
-          data.map((d) => {
-            const retry =
-              ctx.canWrite && d.state !== 'pending'
-                ? h('button', { type: 'button', class: 'secondary' }, 'Send again')
-                : null;
-            retry?.addEventListener('click', () => {
-              void act(retry, error, async () => {
-                await ctx.api.webhooks.retry(ep.id, d.id);
-                await drawLog();
-              });
+      listTable(
+        ['Event', 'State', 'Attempts', 'Last answer', 'Last attempt', ''],
+        data.map((d) => {
+          const retry =
+            ctx.canWrite && d.state !== 'pending'
+              ? h('button', { type: 'button', class: 'secondary' }, 'Send again')
+              : null;
+          retry?.addEventListener('click', () => {
+            void act(retry, error, async () => {
+              await ctx.api.webhooks.retry(ep.id, d.id);
+              await drawLog();
             });
-            return h(
-              'tr',
-              null,
-              h('td', null, d.event_type),
-              h('td', null, badge(d.state)),
-              h('td', { class: 'num' }, d.attempts),
-              h('td', null, d.last_status_code ? String(d.last_status_code) : (d.last_error ?? '—')),
-              h('td', null, when(d.last_attempt_at)),
-              h('td', null, retry),
-            );
-          }),
-        ),
+          });
+          return [
+            d.event_type,
+            badge(d.state),
+            h('td', { class: 'num' }, d.attempts),
+            d.last_status_code ? String(d.last_status_code) : (d.last_error ?? '—'),
+            when(d.last_attempt_at),
+            retry,
+          ];
+        }),
+        { class: 'deliveries' },
       ),
     );
   }
@@ -309,39 +274,18 @@ async function eventList(box: HTMLElement, ctx: Ctx) {
     if (data.length === 0) return fill(list, h('p', { class: 'empty' }, 'No events.'));
     fill(
       list,
-      h(
-        'table',
-        { class: 'list' },
-        h(
-          'thead',
-          null,
-          h(
-            'tr',
+      listTable(
+        ['Type', 'Object', 'When', 'Event ID'],
+        data.map((ev) => {
+          const obj = ev.data.object as { id?: string };
+          const details = h(
+            'details',
             null,
-            ['Type', 'Object', 'When', 'Event ID'].map((t) => h('th', { scope: 'col' }, t)),
-          ),
-        ),
-        h(
-          'tbody',
-          null,
-          data.map((ev) => {
-            const obj = ev.data.object as { id?: string };
-            const details = h(
-              'details',
-              null,
-              h('summary', null, obj.id ?? '—'),
-              h('pre', null, JSON.stringify(ev.data.object, null, 2)),
-            );
-            return h(
-              'tr',
-              null,
-              h('td', null, h('code', null, ev.type)),
-              h('td', null, details),
-              h('td', null, when(ev.created)),
-              h('td', null, h('code', null, ev.id)),
-            );
-          }),
-        ),
+            h('summary', null, obj.id ?? '—'),
+            h('pre', null, JSON.stringify(ev.data.object, null, 2)),
+          );
+          return [h('code', null, ev.type), details, when(ev.created), h('code', null, ev.id)];
+        }),
       ),
     );
   }

@@ -1,6 +1,19 @@
 import type { Order } from '../../packages/sdk/src/admin.ts';
 import type { Ctx, Screen } from '../context.ts';
-import { act, badge, confirmAction, errorSlot, field, fill, h, money, toMinor, when } from '../ui.ts';
+import {
+  act,
+  badge,
+  confirmAction,
+  describe,
+  errorSlot,
+  field,
+  fill,
+  h,
+  listTable,
+  money,
+  toMinor,
+  when,
+} from '../ui.ts';
 
 type Detail = Order & {
   events?: Array<{
@@ -156,6 +169,8 @@ function draw(root: HTMLElement, ctx: Ctx, o: Detail) {
       ]),
       'Not shipped yet.',
     ),
+    h('h2', null, 'Emails'),
+    emailsSection(ctx, o.id),
     h('h2', null, 'History'),
     h(
       'ol',
@@ -175,32 +190,34 @@ function draw(root: HTMLElement, ctx: Ctx, o: Detail) {
   );
 }
 
-function table(id: string, heads: string[], rows: Array<Array<Node | string>>, empty: string) {
-  if (rows.length === 0) return h('p', { class: 'empty', id }, empty);
-  return h(
-    'table',
-    { class: 'list', id },
-    h(
-      'thead',
-      null,
-      h(
-        'tr',
-        null,
-        heads.map((t) => h('th', { scope: 'col' }, t)),
-      ),
-    ),
-    h(
-      'tbody',
-      null,
-      rows.map((r) =>
-        h(
-          'tr',
-          null,
-          r.map((c) => h('td', null, c)),
+/** The emails sent (or waiting) about the order, loaded beside the rest of the page. */
+function emailsSection(ctx: Ctx, orderId: string) {
+  const box = h('div', { id: 'emails-box' }, h('p', { class: 'muted' }, 'Loading emails…'));
+  ctx.api.orders.emails(orderId).then(
+    (list) =>
+      fill(
+        box,
+        table(
+          'emails',
+          ['Email', 'To', 'Subject', 'Status', 'Attempts', 'Sent'],
+          list.data.map((e) => [
+            e.kind.replace(/_/g, ' '),
+            e.to,
+            e.subject,
+            e.last_error ? h('span', { title: e.last_error }, badge(e.status)) : badge(e.status),
+            String(e.attempts),
+            when(e.sent_at),
+          ]),
+          'No emails about this order.',
         ),
       ),
-    ),
+    (e) => fill(box, h('p', { class: 'error', role: 'alert' }, describe(e))),
   );
+  return box;
+}
+
+function table(id: string, heads: string[], rows: Array<Array<Node | string>>, empty: string) {
+  return rows.length === 0 ? h('p', { class: 'empty', id }, empty) : listTable(heads, rows, { id });
 }
 
 function fulfilForm(ctx: Ctx, o: Detail, done: (o: unknown) => void) {

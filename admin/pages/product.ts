@@ -1,7 +1,7 @@
 import type { AdminProduct } from '../../packages/sdk/src/admin.ts';
 import { CrowdstartError } from '../../packages/sdk/src/errors.ts';
 import type { Ctx, Screen } from '../context.ts';
-import { act, confirmAction, errorSlot, field, fill, h, money, toMinor } from '../ui.ts';
+import { act, confirmAction, describe, errorSlot, field, fill, h, money, toMinor, when } from '../ui.ts';
 
 interface OptionRow {
   name: string;
@@ -432,6 +432,7 @@ function editor(
         )
       : null,
     form,
+    product ? historySection(ctx, product.id) : null,
     del
       ? h(
           'section',
@@ -446,6 +447,57 @@ function editor(
     notice.textContent = 'Saved.';
     notice.hidden = false;
   }
+}
+
+const ACTIONS: Record<string, string> = {
+  'product.created': 'Created the product',
+  'product.updated': 'Edited the product',
+  'product.deleted': 'Deleted the product',
+  'variant.created': 'Added a variant',
+  'variant.updated': 'Edited a variant',
+  'variant.deleted': 'Removed a variant',
+  'collection.product_added': 'Added to a collection',
+};
+
+/**
+ * Who changed the product, newest first. `staff:<id>` is shown as the person's email: the owner sees every
+ * staff user's (the staff list is theirs), others see their own.
+ */
+function historySection(ctx: Ctx, productId: string) {
+  const list = h('ol', { class: 'timeline', id: 'product-history' }, h('li', { class: 'muted' }, 'Loading…'));
+  const me = ctx.session.user;
+  void Promise.all([
+    ctx.api.products.history(productId, { limit: 50 }),
+    ctx.isOwner ? ctx.api.staff.list().catch(() => null) : Promise.resolve(null),
+  ]).then(
+    ([entries, staff]) => {
+      const emails = new Map<string, string>([[me.id, me.email]]);
+      for (const u of staff?.data ?? []) emails.set(u.id, u.email);
+      const who = (actor: string) => {
+        const [kind, actorId] = actor.split(':');
+        if (kind === 'staff') return emails.get(actorId ?? '') ?? `staff ${actorId}`;
+        if (kind === 'key') return `API key ${actorId}`;
+        return 'the system';
+      };
+      fill(
+        list,
+        entries.data.length === 0
+          ? h('li', { class: 'muted' }, 'No changes recorded.')
+          : entries.data.map((e) =>
+              h(
+                'li',
+                null,
+                h('time', { datetime: e.created_at }, when(e.created_at)),
+                ' ',
+                h('strong', null, ACTIONS[e.action] ?? e.action),
+                h('span', { class: 'muted' }, ` by ${who(e.actor)}`),
+              ),
+            ),
+      );
+    },
+    (e) => fill(list, h('li', { class: 'error', role: 'alert' }, describe(e))),
+  );
+  return h('section', { class: 'panel', style: 'margin-top:1.5rem' }, h('h2', null, 'History'), list);
 }
 
 function button(label: string, disabled: boolean, onClick: () => void) {

@@ -1,6 +1,6 @@
 import type { components } from '../../packages/sdk/src/api.d.ts';
 import type { Ctx, Screen } from '../context.ts';
-import { act, badge, confirmAction, errorSlot, field, fill, h, money, toMinor } from '../ui.ts';
+import { act, badge, confirmAction, errorSlot, field, fill, h, listTable, money, toMinor } from '../ui.ts';
 
 type S = components['schemas'];
 type List<T> = { data: T[] };
@@ -182,43 +182,24 @@ async function listSection<T extends { id: string }>(
     if (data.length === 0) return fill(list, h('p', { class: 'empty' }, 'None yet.'));
     fill(
       list,
-      h(
-        'table',
-        { class: 'list' },
-        h(
-          'thead',
-          null,
-          h(
-            'tr',
-            null,
-            [...o.heads, ''].map((t) => h('th', { scope: 'col' }, t)),
-          ),
-        ),
-        h(
-          'tbody',
-          null,
-          data.map((row) => {
-            const del = ctx.canWrite ? h('button', { type: 'button', class: 'secondary' }, 'Delete') : null;
-            del?.addEventListener('click', () => {
-              void (async () => {
-                if (!(await confirmAction(`Delete ${o.label(row)}?`, 'Delete'))) return;
-                await act(del, error, async () => {
-                  await ctx.api.request({
-                    method: 'DELETE',
-                    path: `${o.path}/${encodeURIComponent(row.id)}`,
-                  });
-                  await draw();
+      listTable(
+        [...o.heads, ''],
+        data.map((row) => {
+          const del = ctx.canWrite ? h('button', { type: 'button', class: 'secondary' }, 'Delete') : null;
+          del?.addEventListener('click', () => {
+            void (async () => {
+              if (!(await confirmAction(`Delete ${o.label(row)}?`, 'Delete'))) return;
+              await act(del, error, async () => {
+                await ctx.api.request({
+                  method: 'DELETE',
+                  path: `${o.path}/${encodeURIComponent(row.id)}`,
                 });
-              })();
-            });
-            return h(
-              'tr',
-              null,
-              o.cells(row).map((c) => h('td', null, c)),
-              h('td', null, del),
-            );
-          }),
-        ),
+                await draw();
+              });
+            })();
+          });
+          return [...o.cells(row), del];
+        }),
       ),
     );
   }

@@ -170,7 +170,7 @@ export const ERROR_CODES = {
   CUSTOMER_NOT_FOUND: {
     status: 404,
     type: 'not_found_error',
-    description: 'The signed-in customer no longer exists.',
+    description: 'No such customer in the store, or the signed-in customer no longer exists.',
   },
   ADDRESS_NOT_FOUND: {
     status: 404,

@@ -273,6 +273,40 @@ describe.skipIf(!chromiumPresent && !inCi)('merchant dashboard at /admin', () =>
     );
   });
 
+  it('lists the shopper among customers, the order confirmation on the order, and who changed the product', async () => {
+    const app = await t;
+    const signUp = await app.request('POST', '/v1/customers', {
+      key: store.pk,
+      body: { email: 'shopper@example.com', password: 'correct horse 1', name: 'Shay Shopper' },
+    });
+    expect(signUp.status).toBe(201);
+    await app.events.drain(); // the worker's turn: order events become emails
+
+    await owner.getByRole('link', { name: 'Customers' }).click();
+    await owner.getByLabel('Email or name starts with').fill('SHAY');
+    await owner.getByRole('button', { name: 'Search' }).click();
+    await owner.waitForURL(/q=SHAY/);
+    const row = owner.locator('#customers tbody tr', { hasText: 'shopper@example.com' });
+    await row.waitFor();
+    expect(await owner.locator('#customers tbody tr').count()).toBe(1);
+    await shot(owner, '06b-customers');
+    await row.getByRole('link').click();
+    await owner.locator('#customer-facts').waitFor();
+    expect(await owner.locator('#order-count').textContent()).toBe('0'); // a guest order counts once verified
+
+    await owner.goto(`${base}/admin/orders/${orderId}`);
+    const confirmation = owner.locator('#emails tbody tr', { hasText: 'order confirmation' });
+    await confirmation.waitFor();
+    expect(await confirmation.textContent()).toContain('shopper@example.com');
+    await shot(owner, '08b-order-emails');
+
+    await owner.goto(`${base}/admin/products/${productId}`);
+    const created = owner.locator('#product-history li', { hasText: 'Created the product' });
+    await created.waitFor();
+    expect(await created.textContent()).toContain('by owner@example.com');
+    await shot(owner, '05b-product-history');
+  });
+
   it('the overview shows the sale, the conversion and the funnel from the reports', async () => {
     const app = await t;
     expect(await app.reports.rollups.rollupRecent()).toBeGreaterThan(0);

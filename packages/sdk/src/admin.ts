@@ -46,6 +46,11 @@ export type OverviewReport = Ok<'/v1/reports/overview', 'get'>;
 export type FunnelReport = Ok<'/v1/reports/funnel', 'get'>;
 export type SalesReport = Ok<'/v1/reports/sales', 'get'>;
 export type TopProductsReport = Ok<'/v1/reports/top_products', 'get'>;
+export type Customer = Schemas['Customer'];
+export type CustomerDetail = Schemas['CustomerDetail'];
+export type CustomerList = Ok<'/v1/customers', 'get'>;
+export type OrderEmail = Schemas['Email'];
+export type ProductHistoryEntry = Schemas['CatalogHistoryEntry'];
 
 /** The signed-in staff user's session as kept in storage. */
 export interface AdminSession {
@@ -224,6 +229,8 @@ export function createAdminClient(options: AdminClientOptions = {}) {
       cancel: (orderId: string, reason?: string) =>
         post<OrderDetail>(`/v1/orders/${id(orderId)}/cancel`, reason ? { reason } : {}),
       complete: (orderId: string) => post<OrderDetail>(`/v1/orders/${id(orderId)}/complete`, {}),
+      emails: (orderId: string) =>
+        get<Ok<'/v1/orders/{id}/emails', 'get'>>(`/v1/orders/${id(orderId)}/emails`),
     },
     products: {
       list: (q: QueryOf<'/v1/products', 'get'>, o?: CallOptions) =>
@@ -243,6 +250,14 @@ export function createAdminClient(options: AdminClientOptions = {}) {
         patch<AdminVariant>(`/v1/variants/${id(variantId)}`, input, ifMatch(version)),
       removeVariant: (variantId: string) =>
         send<unknown>({ method: 'DELETE', path: `/v1/variants/${id(variantId)}` }),
+      history: (productId: string, q: QueryOf<'/v1/products/{id}/history', 'get'> = {}) =>
+        get<Ok<'/v1/products/{id}/history', 'get'>>(`/v1/products/${id(productId)}/history`, q as Query),
+    },
+    customers: {
+      /** Newest first; `q` searches email and name prefixes, `verified` filters. */
+      list: (q: QueryOf<'/v1/customers', 'get'> = {}, o?: CallOptions) =>
+        get<CustomerList>('/v1/customers', q as Query, o),
+      get: (customerId: string) => get<CustomerDetail>(`/v1/customers/${id(customerId)}`),
     },
     inventory: {
       get: (variantId: string) => get<InventoryLevel>(`/v1/inventory/${id(variantId)}`),

@@ -567,6 +567,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/products/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who changed a product, its variants and its collections, newest first
+         * @description One entry per change made through the API: `action` (`product.updated`, `variant.created`, …), `subject_id` (the variant or collection concerned) and `actor` (`staff:<id>`, `key:<id>` or `system`).
+         */
+        get: operations["getProductsByIdHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/products/search": {
         parameters: {
             query?: never;
@@ -916,6 +936,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orders/{id}/emails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The emails sent (or waiting to be sent) about an order, oldest first
+         * @description Confirmation, shipping notice and one per refund, with their delivery status and attempts.
+         */
+        get: operations["getOrdersByIdEmails"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -943,7 +983,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The store's customers, newest first
+         * @description `q` keeps the customers whose email or name starts with it (case-insensitive); `verified` keeps those whose email is (or is not) verified. Secret key or staff session.
+         */
+        get: operations["getCustomers"];
         put?: never;
         /**
          * Create a customer account
@@ -1144,6 +1188,26 @@ export interface paths {
          * @description Ends every session of the account; sign in with the new password.
          */
         post: operations["confirmCustomerPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer, with their orders
+         * @description The account, its order figures (count, spend and last order, per currency, in the key’s mode) and its latest orders. Orders are those placed signed in, and guest orders with the email once it is verified.
+         */
+        get: operations["getCustomersById"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1792,6 +1856,16 @@ export interface components {
                 next_cursor: string | null;
             };
         };
+        CatalogHistoryEntry: {
+            id: string;
+            /** @enum {string} */
+            object: "catalog_history_entry";
+            action: string;
+            subject_id: string | null;
+            /** @description `staff:<id>`, `key:<id>` or `system`. */
+            actor: string;
+            created_at: string;
+        };
         ProductSearchResult: {
             /** @enum {string} */
             object: "list";
@@ -2040,6 +2114,26 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        OrderEmails: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["Email"][];
+        };
+        Email: {
+            id: string;
+            /** @enum {string} */
+            object: "email";
+            /** @description `order_confirmation`, `order_shipped`, `order_refunded`, … */
+            kind: string;
+            to: string;
+            subject: string;
+            /** @enum {string} */
+            status: "queued" | "sent" | "failed";
+            attempts: number;
+            last_error: string | null;
+            sent_at: string | null;
+            created_at: string;
+        };
         JSONWebKeySet: {
             keys: ({
                 kty: string;
@@ -2087,6 +2181,26 @@ export interface components {
             phone: string | null;
             created_at: string;
             updated_at: string;
+        };
+        CustomerDetail: components["schemas"]["Customer"] & {
+            orders: {
+                /** @description Orders in every currency, of the key’s mode. */
+                count: number;
+                last_order_at: string | null;
+                last_order_id: string | null;
+                by_currency: components["schemas"]["CustomerOrderTotals"][];
+                /** @description The latest orders, newest first (at most 10). */
+                recent: components["schemas"]["Order"][];
+            };
+        };
+        CustomerOrderTotals: {
+            currency: string;
+            /** @description Orders placed, whatever their status. */
+            count: number;
+            /** @description Totals of the paid orders (paid, fulfilled, completed), before refunds. */
+            total_spent: number;
+            last_order_id: string;
+            last_order_at: string;
         };
         StaffUser: {
             id: string;
@@ -15620,6 +15734,219 @@ export interface operations {
             };
         };
     };
+    getProductsByIdHistory: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "id",
+                     *           "object": "catalog_history_entry",
+                     *           "action": "action",
+                     *           "subject_id": "sub_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *           "actor": "actor",
+                     *           "created_at": "2026-03-14T15:09:26.000Z"
+                     *         }
+                     *       ],
+                     *       "has_more": false,
+                     *       "next_cursor": "eyJ2IjpbIjAxIl19"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: components["schemas"]["CatalogHistoryEntry"][];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     searchProducts: {
         parameters: {
             query?: {
@@ -22537,6 +22864,212 @@ export interface operations {
             };
         };
     };
+    getOrdersByIdEmails: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Oldest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "id",
+                     *           "object": "email",
+                     *           "kind": "kind",
+                     *           "to": "to",
+                     *           "subject": "subject",
+                     *           "status": "queued",
+                     *           "attempts": 1,
+                     *           "last_error": "last_error",
+                     *           "sent_at": "2026-03-14T15:09:26.000Z",
+                     *           "created_at": "2026-03-14T15:09:26.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OrderEmails"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getJsonWebKeySet: {
         parameters: {
             query?: never;
@@ -22567,6 +23100,223 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["JSONWebKeySet"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCustomers: {
+        parameters: {
+            query?: {
+                /** @description Email or name prefix. */
+                q?: string;
+                verified?: "true" | "false";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "id",
+                     *           "object": "customer",
+                     *           "email": "shopper@example.com",
+                     *           "name": "Jane Doe",
+                     *           "email_verified": true,
+                     *           "email_verified_at": "2026-03-14T15:09:26.000Z",
+                     *           "version": 3,
+                     *           "created_at": "2026-03-14T15:09:26.000Z",
+                     *           "updated_at": "2026-03-14T15:09:26.000Z"
+                     *         }
+                     *       ],
+                     *       "has_more": false,
+                     *       "next_cursor": "eyJ2IjpbIjAxIl19"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: components["schemas"]["Customer"][];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unexpected error; it is logged with the request id */
@@ -26089,6 +26839,254 @@ export interface operations {
             };
             /** @description The `Idempotency-Key` was used with a different request */
             422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCustomersById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "customer",
+                     *       "email": "shopper@example.com",
+                     *       "name": "Jane Doe",
+                     *       "email_verified": true,
+                     *       "email_verified_at": "2026-03-14T15:09:26.000Z",
+                     *       "version": 3,
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "updated_at": "2026-03-14T15:09:26.000Z",
+                     *       "orders": {
+                     *         "count": 1,
+                     *         "last_order_at": "2026-03-14T15:09:26.000Z",
+                     *         "last_order_id": "las_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "by_currency": [
+                     *           {
+                     *             "currency": "USD",
+                     *             "count": 1,
+                     *             "total_spent": 2500,
+                     *             "last_order_id": "las_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *             "last_order_at": "2026-03-14T15:09:26.000Z"
+                     *           }
+                     *         ],
+                     *         "recent": [
+                     *           {
+                     *             "id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *             "object": "order",
+                     *             "livemode": false,
+                     *             "status": "paid",
+                     *             "payment_status": "paid",
+                     *             "fulfillment_status": "unfulfilled",
+                     *             "currency": "USD",
+                     *             "email": "shopper@example.com",
+                     *             "subtotal": 2500,
+                     *             "discount_total": 250,
+                     *             "shipping_total": 2500,
+                     *             "tax_total": 2500,
+                     *             "total": 2500,
+                     *             "lines": [
+                     *               {
+                     *                 "object": "order_line",
+                     *                 "variant_id": "var_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *                 "product_id": "prod_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *                 "sku": "SHIRT-M-BLUE",
+                     *                 "product_title": "Linen shirt",
+                     *                 "title": "Linen shirt",
+                     *                 "unit_price": 2500,
+                     *                 "quantity": 2,
+                     *                 "subtotal": 2500,
+                     *                 "discount": 250,
+                     *                 "tax": 2500,
+                     *                 "total": 2500
+                     *               }
+                     *             ],
+                     *             "created_at": "2026-03-14T15:09:26.000Z"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomerDetail"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     traceparent: components["headers"]["traceparent"];

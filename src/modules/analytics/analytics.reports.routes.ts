@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { AppError } from '../../shared/app-error.ts';
+import { idParam } from '../../shared/http/crud.ts';
 import type { AppEnv, AuthContext } from '../../shared/http/env.ts';
 import { commonErrors, createRouter, jsonContent, SECRET_KEY } from '../../shared/http/openapi.ts';
 import type { Reports } from './analytics.reports.ts';
@@ -51,14 +52,10 @@ export function reportsRoutes(deps: { reports: Reports; secret: readonly Middlew
       request: {
         query: z.object({
           ...range,
-          product_id: z
-            .string()
-            .regex(/^prod_[0-9a-z]{26}$/, 'must be a product id (prod_…)')
-            .optional()
-            .openapi({
-              description:
-                'Only sessions that viewed or added this product (checkouts and orders: that added it).',
-            }),
+          product_id: idParam('product', 'product').optional().openapi({
+            description:
+              'Only sessions that viewed or added this product (checkouts and orders: that added it).',
+          }),
         }),
       },
       responses: {

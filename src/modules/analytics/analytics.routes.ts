@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../../shared/app-error.ts';
 import { authenticateKey, bearer, type KeyResolver } from '../../shared/http/auth.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
-import { ANY_KEY, commonErrors, createRouter, jsonContent } from '../../shared/http/openapi.ts';
+import { ANY_KEY, commonErrors, createRouter, ErrorSchema, jsonContent } from '../../shared/http/openapi.ts';
 import {
   batchRefusal,
   type FunnelBatch,
@@ -47,7 +47,7 @@ const route = createRoute({
   responses: {
     202: jsonContent(z.object({ accepted: z.number().int() }).openapi('FunnelEventsAccepted'), 'Stored'),
     ...commonErrors,
-    413: jsonContent(z.object({ error: z.any() }), 'The batch is larger than 32 KB'),
+    413: jsonContent(ErrorSchema, 'The batch is larger than 32 KB'),
   },
 });
 

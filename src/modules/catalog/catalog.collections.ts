@@ -23,6 +23,15 @@ export interface CollectionInput {
 }
 export type CollectionPatch = Partial<Omit<CollectionInput, 'product_ids'>>;
 
+/** A product's history entry for a collection change that concerns it. */
+const collectedIn = (storeId: string, productId: string, collectionId: string, action: string) => ({
+  storeId,
+  entity: 'product' as const,
+  entityId: productId,
+  action,
+  subjectId: collectionId,
+});
+
 /** Collections: ordered sets of products, their storefront pages and their writes. */
 export function createCollections(deps: {
   db: Executor;
@@ -146,10 +155,10 @@ export function createCollections(deps: {
       return storePage(args.storeId, `l\n${args.limit}\n${args.cursor ?? ''}`, () => listCollections(args));
     },
 
-    async createCollection(storeId: string, input: CollectionInput): Promise<CollectionJson> {
+    async createCollection(storeId: string, input: CollectionInput, actor?: string): Promise<CollectionJson> {
       if (input.slug !== undefined) assertSlug(input.slug);
       try {
-        return await write(async (tx, changes) => {
+        return await write(async (tx, changes, history) => {
           const id = ids('collection');
           const slug = input.slug ?? (await freeSlug(tx, 'collection', storeId, input.title));
           const c = await repo.insertCollection(tx, {
@@ -164,40 +173,56 @@ export function createCollections(deps: {
             const productIds = [...new Set(input.product_ids)];
             await assertProductsExist(tx, storeId, productIds, 'product_ids');
             await repo.replaceCollectionProducts(tx, { storeId, collectionId: id, productIds });
+            for (const p of productIds) history.push(collectedIn(storeId, p, id, 'collection.product_added'));
           }
           changes.push({ storeId, entity: 'collection', entityId: id });
+          history.push({ storeId, entity: 'collection', entityId: id, action: 'collection.created' });
           return serializeCollection(c);
-        });
+        }, actor);
       } catch (e) {
         mapUniqueViolation(e, {});
       }
     },
 
-    async updateCollection(storeId: string, id: string, version: number | undefined, patch: CollectionPatch) {
+    async updateCollection(
+      storeId: string,
+      id: string,
+      version: number | undefined,
+      patch: CollectionPatch,
+      actor?: string,
+    ) {
       const expectedVersion = requireVersion(version);
       if (patch.slug !== undefined) assertSlug(patch.slug);
       try {
-        return await write(async (tx, changes) => {
+        return await write(async (tx, changes, history) => {
           const c = await repo.updateCollectionIfVersion(tx, { storeId, id, expectedVersion, patch });
           if (!c) return collectionNotFoundOrConflict(tx, storeId, id, expectedVersion);
           changes.push({ storeId, entity: 'collection', entityId: id });
+          history.push({ storeId, entity: 'collection', entityId: id, action: 'collection.updated' });
           return serializeCollection(c);
-        });
+        }, actor);
       } catch (e) {
         mapUniqueViolation(e, {});
       }
     },
 
-    async deleteCollection(storeId: string, id: string, version?: number) {
-      return write(async (tx, changes) => {
+    async deleteCollection(storeId: string, id: string, version?: number, actor?: string) {
+      return write(async (tx, changes, history) => {
         const c = await repo.deleteCollection(tx, { storeId, id, expectedVersion: version });
         if (!c) return collectionNotFoundOrConflict(tx, storeId, id, version);
         changes.push({ storeId, entity: 'collection', entityId: id });
+        history.push({ storeId, entity: 'collection', entityId: id, action: 'collection.deleted' });
         return { id, object: 'collection' as const, deleted: true as const };
-      });
+      }, actor);
     },
 
-    async setCollectionProducts(storeId: string, id: string, productIds: string[], version?: number) {
+    async setCollectionProducts(
+      storeId: string,
+      id: string,
+      productIds: string[],
+      version?: number,
+      actor?: string,
+    ) {
       const seen = new Set<string>();
       productIds.forEach((p, i) => {
         if (seen.has(p)) {
@@ -208,7 +233,7 @@ export function createCollections(deps: {
         seen.add(p);
       });
       try {
-        return await write(async (tx, changes) => {
+        return await write(async (tx, changes, history) => {
           const c = await repo.updateCollectionIfVersion(tx, {
             storeId,
             id,
@@ -219,8 +244,9 @@ export function createCollections(deps: {
           await assertProductsExist(tx, storeId, productIds, 'product_ids');
           await repo.replaceCollectionProducts(tx, { storeId, collectionId: id, productIds });
           changes.push({ storeId, entity: 'collection', entityId: id });
+          history.push({ storeId, entity: 'collection', entityId: id, action: 'collection.products_set' });
           return serializeCollection(c);
-        });
+        }, actor);
       } catch (e) {
         // A product deleted between the check and the insert.
         if (pgErrorCode(e) === '23503') {

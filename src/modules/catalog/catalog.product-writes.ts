@@ -173,7 +173,7 @@ export function createProductWrites(deps: {
 
     // ------------------------------------------------------------ product writes
 
-    async createProduct(storeId: string, input: ProductInput): Promise<ProductJson> {
+    async createProduct(storeId: string, input: ProductInput, actor?: string): Promise<ProductJson> {
       const options = input.options ?? [];
       assertOptions(options);
       const variants = input.variants ?? [];
@@ -183,7 +183,7 @@ export function createProductWrites(deps: {
       );
       if (input.slug !== undefined) assertSlug(input.slug);
       try {
-        return await write(async (tx, changes) => {
+        return await write(async (tx, changes, history) => {
           const id = ids('product');
           const slug = input.slug ?? (await freeSlug(tx, 'product', storeId, input.title));
           const prices = variants.map((v) => v.price).filter(isPrice);
@@ -212,21 +212,28 @@ export function createProductWrites(deps: {
             for (const c of collectionIds) changes.push({ storeId, entity: 'collection', entityId: c });
           }
           changes.push({ storeId, entity: 'product', entityId: id });
+          history.push({ storeId, entity: 'product', entityId: id, action: 'product.created' });
           const json = await renderOne(tx, storeId, p);
           await publish(tx, storeId, 'product.created', json);
           return json;
-        });
+        }, actor);
       } catch (e) {
         mapUniqueViolation(e, { slug: 'slug', sku: 'variants' });
       }
     },
 
-    async updateProduct(storeId: string, id: string, version: number | undefined, patch: ProductPatch) {
+    async updateProduct(
+      storeId: string,
+      id: string,
+      version: number | undefined,
+      patch: ProductPatch,
+      actor?: string,
+    ) {
       const expectedVersion = requireVersion(version);
       if (patch.options) assertOptions(patch.options);
       if (patch.slug !== undefined) assertSlug(patch.slug);
       try {
-        return await write(async (tx, changes) => {
+        return await write(async (tx, changes, history) => {
           const p = await repo.updateProductIfVersion(tx, {
             storeId,
             id,
@@ -253,17 +260,18 @@ export function createProductWrites(deps: {
             );
           }
           changes.push({ storeId, entity: 'product', entityId: id });
+          history.push({ storeId, entity: 'product', entityId: id, action: 'product.updated' });
           const json = await renderOne(tx, storeId, p);
           await publish(tx, storeId, 'product.updated', json);
           return json;
-        });
+        }, actor);
       } catch (e) {
         mapUniqueViolation(e, {});
       }
     },
 
-    async deleteProduct(storeId: string, id: string, version?: number) {
-      return write(async (tx, changes) => {
+    async deleteProduct(storeId: string, id: string, version?: number, actor?: string) {
+      return write(async (tx, changes, history) => {
         // The event carries the product as it was: rendered before the delete (the row lock keeps it still).
         const before = await repo.findProductById(tx, storeId, id);
         const json = before && (await renderOne(tx, storeId, before));
@@ -271,15 +279,22 @@ export function createProductWrites(deps: {
         if (!p || !json) return notFoundOrConflict(tx, storeId, id, version);
         await publish(tx, storeId, 'product.deleted', json);
         changes.push({ storeId, entity: 'product', entityId: id });
+        history.push({ storeId, entity: 'product', entityId: id, action: 'product.deleted' });
         return { id, object: 'product' as const, deleted: true as const };
-      });
+      }, actor);
     },
 
     // ------------------------------------------------------------ variant writes
 
-    async createVariant(storeId: string, productId: string, input: VariantInput, version?: number) {
+    async createVariant(
+      storeId: string,
+      productId: string,
+      input: VariantInput,
+      version?: number,
+      actor?: string,
+    ) {
       try {
-        return await write(async (tx, changes) => {
+        return await write(async (tx, changes, history) => {
           const p = await lockProduct(tx, storeId, productId, version);
           assertOptionValues(p.options, input.option_values ?? {});
           const existing = await repo.variantsOf(tx, storeId, [productId]);
@@ -293,10 +308,17 @@ export function createProductWrites(deps: {
           ]);
           await repo.refreshPriceRange(tx, storeId, productId);
           changes.push({ storeId, entity: 'product', entityId: productId });
+          history.push({
+            storeId,
+            entity: 'product',
+            entityId: productId,
+            action: 'variant.created',
+            subjectId: v!.id,
+          });
           await publishUpdated(tx, storeId, productId);
           const stock = await stockOf(tx, storeId, [v!]);
           return serializeVariant(v!, stock.get(v!.id), await currencyOf(tx, storeId));
-        });
+        }, actor);
       } catch (e) {
         if (
           e instanceof AppError &&
@@ -312,9 +334,15 @@ export function createProductWrites(deps: {
       }
     },
 
-    async updateVariant(storeId: string, variantId: string, patch: VariantPatch, version?: number) {
+    async updateVariant(
+      storeId: string,
+      variantId: string,
+      patch: VariantPatch,
+      version?: number,
+      actor?: string,
+    ) {
       try {
-        return await write(async (tx, changes) => {
+        return await write(async (tx, changes, history) => {
           const current = await loadVariantProduct(tx, storeId, variantId);
           const p = await lockProduct(tx, storeId, current.productId, version);
           const v0 = (await repo.findVariant(tx, storeId, { id: variantId })) ?? current;
@@ -358,26 +386,40 @@ export function createProductWrites(deps: {
           if (!v) throw new AppError('VARIANT_NOT_FOUND', `No variant ${variantId}.`, { param: 'id' });
           await repo.refreshPriceRange(tx, storeId, p.id);
           changes.push({ storeId, entity: 'product', entityId: p.id });
+          history.push({
+            storeId,
+            entity: 'product',
+            entityId: p.id,
+            action: 'variant.updated',
+            subjectId: variantId,
+          });
           await publishUpdated(tx, storeId, p.id);
           const stock = await stockOf(tx, storeId, [v]);
           return serializeVariant(v, stock.get(v.id), await currencyOf(tx, storeId));
-        });
+        }, actor);
       } catch (e) {
         mapUniqueViolation(e, { sku: 'sku' });
       }
     },
 
-    async deleteVariant(storeId: string, variantId: string, version?: number) {
-      return write(async (tx, changes) => {
+    async deleteVariant(storeId: string, variantId: string, version?: number, actor?: string) {
+      return write(async (tx, changes, history) => {
         const current = await loadVariantProduct(tx, storeId, variantId);
         await lockProduct(tx, storeId, current.productId, version);
         const v = await repo.deleteVariant(tx, storeId, variantId);
         if (!v) throw new AppError('VARIANT_NOT_FOUND', `No variant ${variantId}.`, { param: 'id' });
         await repo.refreshPriceRange(tx, storeId, current.productId);
         changes.push({ storeId, entity: 'product', entityId: current.productId });
+        history.push({
+          storeId,
+          entity: 'product',
+          entityId: current.productId,
+          action: 'variant.deleted',
+          subjectId: variantId,
+        });
         await publishUpdated(tx, storeId, current.productId);
         return { id: variantId, object: 'variant' as const, deleted: true as const };
-      });
+      }, actor);
     },
   };
 }

@@ -1,6 +1,14 @@
-import { and, asc, eq, gt, inArray, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import { type Executor, rows } from '../../shared/db.ts';
-import { catalogChange, collection, collectionProduct, product, variant } from './catalog.tables.ts';
+import {
+  type CatalogHistoryRow,
+  catalogChange,
+  catalogHistory,
+  collection,
+  collectionProduct,
+  product,
+  variant,
+} from './catalog.tables.ts';
 
 export type ProductRow = typeof product.$inferSelect;
 export type VariantRow = typeof variant.$inferSelect;
@@ -519,4 +527,26 @@ export async function pruneChanges(tx: Executor, olderThan: Date): Promise<numbe
         select count(*)::int as n from d`,
   );
   return r[0]?.n ?? 0;
+}
+
+export type HistoryEntry = Omit<typeof catalogHistory.$inferInsert, 'seq' | 'actor' | 'createdAt'>;
+
+export async function insertHistory(tx: Executor, entries: HistoryEntry[], actor: string, at: Date) {
+  if (entries.length === 0) return;
+  await tx.insert(catalogHistory).values(entries.map((e) => ({ ...e, actor, createdAt: at })));
+}
+
+/** One product's (or collection's) history, newest first; reads one past `limit`. */
+export async function listHistory(
+  db: Executor,
+  args: { storeId: string; entityId: string; beforeSeq: number | null; limit: number },
+): Promise<CatalogHistoryRow[]> {
+  const conditions = [eq(catalogHistory.storeId, args.storeId), eq(catalogHistory.entityId, args.entityId)];
+  if (args.beforeSeq !== null) conditions.push(lt(catalogHistory.seq, args.beforeSeq));
+  return db
+    .select()
+    .from(catalogHistory)
+    .where(and(...conditions))
+    .orderBy(desc(catalogHistory.seq))
+    .limit(args.limit + 1);
 }

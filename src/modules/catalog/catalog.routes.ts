@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../../shared/app-error.ts';
-import { Deleted, idParam, listOf } from '../../shared/http/crud.ts';
-import type { AppEnv } from '../../shared/http/env.ts';
+import { cursorId, Deleted, idList, idParam, listOf } from '../../shared/http/crud.ts';
+import { type AppEnv, actorOf } from '../../shared/http/env.ts';
 import { type CurrentRepresentation, expectedVersion } from '../../shared/http/if-match.ts';
 import {
   ANY_KEY,
@@ -222,6 +222,17 @@ function versionOf(
   return expectedVersion({ bodyVersion, ifMatch: c.req.header('if-match'), current });
 }
 
+const HistoryEntrySchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('catalog_history_entry'),
+    action: z.string(),
+    subject_id: z.string().nullable(),
+    actor: z.string().openapi({ description: '`staff:<id>`, `key:<id>` or `system`.' }),
+    created_at: z.string(),
+  })
+  .openapi('CatalogHistoryEntry');
+
 export function catalogRoutes(deps: {
   service: CatalogService;
   metrics: Metrics;
@@ -349,7 +360,11 @@ export function catalogRoutes(deps: {
       responses: { 201: jsonContent(ProductSchema, 'The product'), ...conflict, ...commonErrors },
     }),
     async (c) => {
-      const p = await service.createProduct(c.get('auth').storeId, c.req.valid('json'));
+      const p = await service.createProduct(
+        c.get('auth').storeId,
+        c.req.valid('json'),
+        actorOf(c.get('auth')),
+      );
       c.header('Cache-Control', 'private, no-store');
       return c.json(p, 201);
     },
@@ -409,6 +424,7 @@ export function catalogRoutes(deps: {
         c.req.valid('param').id,
         await versionOf(c, bodyVersion, productNow(c.get('auth').storeId, c.req.valid('param').id)),
         patch,
+        actorOf(c.get('auth')),
       );
       c.header('Cache-Control', 'private, no-store');
       return c.json(p, 200);
@@ -432,6 +448,7 @@ export function catalogRoutes(deps: {
           c.get('auth').storeId,
           c.req.valid('param').id,
           await versionOf(c, undefined, productNow(c.get('auth').storeId, c.req.valid('param').id)),
+          actorOf(c.get('auth')),
         ),
         200,
       ),
@@ -456,6 +473,7 @@ export function catalogRoutes(deps: {
         c.req.valid('param').id,
         c.req.valid('json'),
         await versionOf(c, undefined, productNow(c.get('auth').storeId, c.req.valid('param').id)),
+        actorOf(c.get('auth')),
       );
       return c.json(v, 201);
     },
@@ -527,6 +545,7 @@ export function catalogRoutes(deps: {
         c.req.valid('param').id,
         patch,
         await versionOf(c, bodyVersion, productOfVariantNow(c.get('auth').storeId, c.req.valid('param').id)),
+        actorOf(c.get('auth')),
       );
       return c.json(v, 200);
     },
@@ -549,6 +568,7 @@ export function catalogRoutes(deps: {
           c.get('auth').storeId,
           c.req.valid('param').id,
           await versionOf(c, undefined, productOfVariantNow(c.get('auth').storeId, c.req.valid('param').id)),
+          actorOf(c.get('auth')),
         ),
         200,
       ),
@@ -598,7 +618,11 @@ export function catalogRoutes(deps: {
       request: { body: jsonBody(collectionCreate) },
       responses: { 201: jsonContent(CollectionSchema, 'The collection'), ...conflict, ...commonErrors },
     }),
-    async (c) => c.json(await service.createCollection(c.get('auth').storeId, c.req.valid('json')), 201),
+    async (c) =>
+      c.json(
+        await service.createCollection(c.get('auth').storeId, c.req.valid('json'), actorOf(c.get('auth'))),
+        201,
+      ),
   );
 
   app.openapi(
@@ -671,6 +695,7 @@ export function catalogRoutes(deps: {
         c.req.valid('param').id,
         await versionOf(c, bodyVersion),
         patch,
+        actorOf(c.get('auth')),
       );
       return c.json(col, 200);
     },
@@ -693,6 +718,7 @@ export function catalogRoutes(deps: {
           c.get('auth').storeId,
           c.req.valid('param').id,
           await versionOf(c, undefined),
+          actorOf(c.get('auth')),
         ),
         200,
       ),
@@ -722,8 +748,47 @@ export function catalogRoutes(deps: {
         c.req.valid('param').id,
         product_ids,
         await versionOf(c, bodyVersion),
+        actorOf(c.get('auth')),
       );
       return c.json(col, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/products/{id}/history',
+      tags: ['Catalog'],
+      summary: 'Who changed a product, its variants and its collections, newest first',
+      description:
+        'One entry per change made through the API: `action` (`product.updated`, `variant.created`, …), ' +
+        '`subject_id` (the variant or collection concerned) and `actor` (`staff:<id>`, `key:<id>` or `system`).',
+      security: SECRET_KEY,
+      middleware: secret,
+      request: {
+        params: z.object({ id: productId }),
+        query: z.object({ limit: limitParam, cursor: cursorParam }),
+      },
+      responses: { 200: jsonContent(listOf(HistoryEntrySchema), 'Newest first'), ...commonErrors },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const before = cursorId('product_history', q.cursor);
+      const rows = await service.productHistory({
+        storeId: c.get('auth').storeId,
+        productId: c.req.valid('param').id,
+        beforeSeq: before === null ? null : Number(before),
+        limit: q.limit,
+      });
+      const entries = rows.map((r) => ({
+        id: String(r.seq),
+        object: 'catalog_history_entry' as const,
+        action: r.action,
+        subject_id: r.subjectId,
+        actor: r.actor,
+        created_at: r.createdAt.toISOString(),
+      }));
+      return c.json(idList('product_history', entries, q.limit), 200);
     },
   );
 

@@ -1,3 +1,4 @@
+import { AppError } from '../../shared/app-error.ts';
 import type { Executor } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import type { CatalogCache, CatalogChange } from './catalog.cache.ts';
@@ -42,6 +43,27 @@ export function createCatalogService(deps: {
     ...reads,
     ...createProductWrites({ ids: deps.ids, write, renderer, stockState: deps.stockState }),
     ...createCollections({ db: deps.db, ids: deps.ids, write, renderer, storePage: reads.storePage }),
+    /** Who changed a product (and its variants), newest first: `catalog_history`. */
+    async productHistory(args: {
+      storeId: string;
+      productId: string;
+      beforeSeq: number | null;
+      limit: number;
+    }) {
+      if (!(await repo.findProductById(deps.db, args.storeId, args.productId))) {
+        const rows = await repo.listHistory(deps.db, {
+          ...args,
+          entityId: args.productId,
+          beforeSeq: null,
+          limit: 0,
+        });
+        // A deleted product keeps its history; one that never existed is a 404.
+        if (rows.length === 0) {
+          throw new AppError('PRODUCT_NOT_FOUND', `No product ${args.productId}.`, { param: 'id' });
+        }
+      }
+      return repo.listHistory(deps.db, { ...args, entityId: args.productId });
+    },
   };
 }
 

@@ -153,3 +153,26 @@ export const catalogChange = pgTable(
   },
   (t) => [index('catalog_change_created_idx').on(t.createdAt)],
 );
+
+/**
+ * Who changed what in the catalog, kept for the dashboard's history (the change feed above is pruned, events
+ * last 30 days). `entity_id` is the product (or collection) the change is about; `subject_id` the variant of a
+ * variant change. `actor` is `staff:<id>`, `key:<id>` or `system`.
+ */
+export const catalogHistory = pgTable(
+  'catalog_history',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    storeId: text('store_id').notNull(),
+    entity: text('entity', { enum: ['product', 'collection'] }).notNull(),
+    entityId: text('entity_id').notNull(),
+    action: text('action').notNull(),
+    subjectId: text('subject_id'),
+    actor: text('actor').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  // GET /v1/products/{id}/history: one product's entries, newest first.
+  (t) => [index('catalog_history_entity_idx').on(t.storeId, t.entityId, t.seq)],
+);
+
+export type CatalogHistoryRow = typeof catalogHistory.$inferSelect;

@@ -193,6 +193,69 @@ describe('products: admin CRUD', () => {
   });
 });
 
+describe('products: history', () => {
+  it('records who changed a product, its variants and its collections, newest first', async () => {
+    const s = await t.createStore();
+    const p = await createProduct(s.sk);
+    const upd = await t.request('PATCH', `/v1/products/${p.id}`, {
+      key: s.sk,
+      body: { title: 'Renamed', version: p.version },
+    });
+    expect(upd.status).toBe(200);
+    const v = await t.request('POST', `/v1/products/${p.id}/variants`, {
+      key: s.sk,
+      body: { sku: `H-${uniq()}`, price: 100, option_values: { Size: 'L', Color: 'White' } },
+    });
+    expect(v.status).toBe(201);
+    expect(
+      (await t.request('PATCH', `/v1/variants/${v.json.id}`, { key: s.sk, body: { price: 150 } })).status,
+    ).toBe(200);
+    const col = await t.request('POST', '/v1/collections', {
+      key: s.sk,
+      body: { title: `History ${uniq()}`, product_ids: [p.id] },
+    });
+    expect(col.status).toBe(201);
+    // A failed write (version conflict) leaves nothing.
+    const stale = await t.request('PATCH', `/v1/products/${p.id}`, {
+      key: s.sk,
+      body: { title: 'x', version: 1 },
+    });
+    expect(stale.status).toBe(409);
+
+    const h = await t.request('GET', `/v1/products/${p.id}/history`, { key: s.sk });
+    expect(h.status).toBe(200);
+    expect(
+      h.json.data.map((e: { action: string; subject_id: string | null }) => [e.action, e.subject_id]),
+    ).toEqual([
+      ['collection.product_added', col.json.id],
+      ['variant.updated', v.json.id],
+      ['variant.created', v.json.id],
+      ['product.updated', null],
+      ['product.created', null],
+    ]);
+    for (const e of h.json.data) {
+      expect(e.actor).toMatch(/^key:key_[0-9a-z]{26}$/);
+      expect(e.object).toBe('catalog_history_entry');
+    }
+    // Pages, and the history outlives the product.
+    const page = await t.request('GET', `/v1/products/${p.id}/history?limit=2`, { key: s.sk });
+    const rest = await t.request('GET', `/v1/products/${p.id}/history?cursor=${page.json.next_cursor}`, {
+      key: s.sk,
+    });
+    expect([...page.json.data, ...rest.json.data]).toEqual(h.json.data);
+    expect((await t.request('DELETE', `/v1/products/${p.id}`, { key: s.sk })).status).toBe(200);
+    const after = await t.request('GET', `/v1/products/${p.id}/history?limit=1`, { key: s.sk });
+    expect(after.json.data[0].action).toBe('product.deleted');
+
+    // Another store sees no history; publishable keys are refused.
+    const other = await t.createStore();
+    const foreign = await t.request('GET', `/v1/products/${p.id}/history`, { key: other.sk });
+    expect(foreign.status).toBe(404);
+    expect(foreign.json.error.code).toBe('PRODUCT_NOT_FOUND');
+    expect((await t.request('GET', `/v1/products/${p.id}/history`, { key: s.pk })).status).toBe(403);
+  });
+});
+
 describe('products: validation', () => {
   it('names the parameter at fault', async () => {
     const s = await t.createStore();

@@ -4,26 +4,37 @@ import type { CatalogChange } from './catalog.cache.ts';
 import * as repo from './catalog.repo.ts';
 import { isUsableSlug, nextFreeSlug, slugify } from './catalog.rules.ts';
 
-/** Runs a catalog write: the callback pushes what it changed, in one transaction with those change rows. */
-export type CatalogWrite = <T>(fn: (tx: Tx, changes: CatalogChange[]) => Promise<T>) => Promise<T>;
+/**
+ * Runs a catalog write: the callback pushes what it changed (`changes`, for the caches) and what the history
+ * should say (`history`), in one transaction with those rows; `actor` is who asked (`system` when unsaid).
+ */
+export type CatalogWrite = <T>(
+  fn: (tx: Tx, changes: CatalogChange[], history: repo.HistoryEntry[]) => Promise<T>,
+  actor?: string,
+) => Promise<T>;
 
 /**
- * Every write runs in one transaction that also appends to `catalog_change`; after commit `committed`
- * invalidates this process's cache and tells the others.
+ * Every write runs in one transaction that also appends to `catalog_change` and `catalog_history`; after
+ * commit `committed` invalidates this process's cache and tells the others.
  */
 export function createCatalogWrite(deps: {
   db: Executor;
   committed: (changes: CatalogChange[]) => void;
 }): CatalogWrite {
-  return async function write<T>(fn: (tx: Tx, changes: CatalogChange[]) => Promise<T>): Promise<T> {
+  return async function write<T>(
+    fn: (tx: Tx, changes: CatalogChange[], history: repo.HistoryEntry[]) => Promise<T>,
+    actor = 'system',
+  ): Promise<T> {
     let changes: CatalogChange[] = [];
     const result = await inTransaction(deps.db, async (tx) => {
       changes = [];
-      const r = await fn(tx, changes);
+      const history: repo.HistoryEntry[] = [];
+      const r = await fn(tx, changes, history);
       const seqs = await repo.insertChanges(tx, changes);
       changes.forEach((c, i) => {
         c.seq = seqs[i];
       });
+      await repo.insertHistory(tx, history, actor, new Date());
       return r;
     });
     deps.committed(changes);

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../../shared/db.ts';
 import {
   type CustomerAddressRow,
@@ -140,4 +140,35 @@ export async function deleteAddress(
     .where(and(eq(customerAddress.customerId, args.customerId), eq(customerAddress.id, args.id)))
     .returning({ id: customerAddress.id });
   return r.length > 0;
+}
+
+/** `like` pattern for a prefix: the user's `%`, `_` and `\\` match themselves. */
+const prefixPattern = (q: string) => `${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * A store's customers, newest first (index `customer_store_id_idx`). `q` keeps those whose email or name
+ * starts with it, case-insensitively (indexes `customer_store_email_prefix_idx` and `customer_store_name_prefix_idx`,
+ * combined by a bitmap or); `verified` keeps those whose email is (or is not) verified. Reads one past `limit`.
+ */
+export async function listCustomers(
+  db: Executor,
+  args: { storeId: string; q?: string; verified?: boolean; beforeId: string | null; limit: number },
+): Promise<CustomerRow[]> {
+  const conditions: SQL[] = [eq(customer.storeId, args.storeId)];
+  if (args.q) {
+    const pattern = prefixPattern(args.q.toLowerCase());
+    conditions.push(
+      or(sql`${customer.email} like ${pattern}`, sql`lower(${customer.name}) like ${pattern}`)!,
+    );
+  }
+  if (args.verified !== undefined) {
+    conditions.push(args.verified ? isNotNull(customer.emailVerifiedAt) : isNull(customer.emailVerifiedAt));
+  }
+  if (args.beforeId) conditions.push(lt(customer.id, args.beforeId));
+  return db
+    .select()
+    .from(customer)
+    .where(and(...conditions))
+    .orderBy(desc(customer.id))
+    .limit(args.limit + 1);
 }

@@ -1,27 +1,29 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
+import { AppError } from '../../shared/app-error.ts';
 import {
   cursorId,
   Deleted,
   deleted,
+  errorResponses,
   idList,
   idParams,
   listOf,
+  pageQuery,
   resourceVersion,
 } from '../../shared/http/crud.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import {
-  commonErrors,
   createRouter,
-  ErrorSchema,
   jsonBody,
   jsonContent,
   PUBLISHABLE_KEY,
+  SECRET_KEY,
 } from '../../shared/http/openapi.ts';
 import { cursorParam, limitParam } from '../../shared/http/pagination.ts';
 import { OrderSchema } from '../orders/index.ts';
 import { serializeAddress, serializeCustomer } from './customers.rules.ts';
-import type { CustomersService } from './customers.service.ts';
+import type { CustomerOrderTotals, CustomersService } from './customers.service.ts';
 
 const CustomerSchema = z
   .object({
@@ -36,6 +38,58 @@ const CustomerSchema = z
     updated_at: z.string(),
   })
   .openapi('Customer');
+
+const CustomerOrderTotalsSchema = z
+  .object({
+    currency: z.string(),
+    count: z.number().int().openapi({ description: 'Orders placed, whatever their status.' }),
+    total_spent: z
+      .number()
+      .int()
+      .openapi({ description: 'Totals of the paid orders (paid, fulfilled, completed), before refunds.' }),
+    last_order_id: z.string(),
+    last_order_at: z.string(),
+  })
+  .openapi('CustomerOrderTotals');
+
+const CustomerDetailSchema = CustomerSchema.extend({
+  orders: z.object({
+    count: z.number().int().openapi({ description: 'Orders in every currency, of the key’s mode.' }),
+    last_order_at: z.string().nullable(),
+    last_order_id: z.string().nullable(),
+    by_currency: z.array(CustomerOrderTotalsSchema),
+    recent: z.array(OrderSchema).openapi({ description: 'The latest orders, newest first (at most 10).' }),
+  }),
+}).openapi('CustomerDetail');
+
+const RECENT_ORDERS = 10;
+
+function orderSummary<O>(totals: CustomerOrderTotals[], recent: O[]) {
+  const last = totals.reduce<CustomerOrderTotals | null>(
+    (a, t) => (a === null || t.lastOrderId > a.lastOrderId ? t : a),
+    null,
+  );
+  return {
+    count: totals.reduce((n, t) => n + t.count, 0),
+    last_order_at: last ? last.lastOrderAt.toISOString() : null,
+    last_order_id: last ? last.lastOrderId : null,
+    by_currency: totals.map((t) => ({
+      currency: t.currency,
+      count: t.count,
+      total_spent: t.spent,
+      last_order_id: t.lastOrderId,
+      last_order_at: t.lastOrderAt.toISOString(),
+    })),
+    recent,
+  };
+}
+
+/** Staff routes live beside the shopper's under `/v1/customers`, whose middleware takes any key. */
+function assertSecret(c: Context<AppEnv>) {
+  if (c.get('auth').kind !== 'secret') {
+    throw new AppError('SECRET_KEY_REQUIRED', 'This route needs a secret key (sk_…) or a staff session.');
+  }
+}
 
 const CustomerAddressSchema = z
   .object({
@@ -100,10 +154,6 @@ const customerHeaders = z.object({
 
 const security = [{ publishableKey: [], customerToken: [] }];
 const tags = ['Customers'];
-const errors = (extra: Record<number, string> = {}) => ({
-  ...commonErrors,
-  ...Object.fromEntries(Object.entries(extra).map(([k, d]) => [k, jsonContent(ErrorSchema, d)])),
-});
 
 /** The client's address for rate limits: the first `X-Forwarded-For` hop (set by the proxy), else the socket. */
 function clientAddress(c: Context<AppEnv>): string {
@@ -144,7 +194,7 @@ export function customersRoutes<T>(deps: {
       },
       responses: {
         201: jsonContent(z.object({ customer: CustomerSchema }).openapi('CustomerCreated'), 'The account'),
-        ...errors(),
+        ...errorResponses(),
       },
     }),
     async (c) => {
@@ -171,7 +221,7 @@ export function customersRoutes<T>(deps: {
         'account and per client address (429 with `Retry-After`).',
       security: PUBLISHABLE_KEY,
       request: { body: jsonBody(z.strictObject({ email, password: z.string().min(1).max(256) })) },
-      responses: { 200: jsonContent(SessionSchema, 'A new session'), ...errors() },
+      responses: { 200: jsonContent(SessionSchema, 'A new session'), ...errorResponses() },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -195,7 +245,7 @@ export function customersRoutes<T>(deps: {
         'Presenting a retired refresh token again revokes the whole session (theft detection): 401 `REFRESH_TOKEN_INVALID`.',
       security: PUBLISHABLE_KEY,
       request: { body: jsonBody(z.strictObject({ refresh_token: z.string().min(1).max(512) })) },
-      responses: { 200: jsonContent(SessionSchema, 'The new session'), ...errors() },
+      responses: { 200: jsonContent(SessionSchema, 'The new session'), ...errorResponses() },
     }),
     async (c) => {
       const out = await customers.refresh({
@@ -224,7 +274,7 @@ export function customersRoutes<T>(deps: {
           }),
         ),
       },
-      responses: { 204: { description: 'Signed out' }, ...errors() },
+      responses: { 204: { description: 'Signed out' }, ...errorResponses() },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -245,7 +295,7 @@ export function customersRoutes<T>(deps: {
       summary: 'The signed-in customer',
       security,
       request: { headers: customerHeaders },
-      responses: { 200: jsonContent(CustomerSchema, 'The customer'), ...errors() },
+      responses: { 200: jsonContent(CustomerSchema, 'The customer'), ...errorResponses() },
     }),
     async (c) => {
       const id = await signedIn(c);
@@ -277,7 +327,10 @@ export function customersRoutes<T>(deps: {
             }),
         ),
       },
-      responses: { 200: jsonContent(CustomerSchema, 'The customer'), ...errors({ 409: 'Version conflict' }) },
+      responses: {
+        200: jsonContent(CustomerSchema, 'The customer'),
+        ...errorResponses({ 409: 'Version conflict' }),
+      },
     }),
     async (c) => {
       const id = await signedIn(c);
@@ -303,8 +356,8 @@ export function customersRoutes<T>(deps: {
       tags,
       summary: "The signed-in customer's addresses",
       security,
-      request: { headers: customerHeaders, query: z.object({ limit: limitParam, cursor: cursorParam }) },
-      responses: { 200: jsonContent(listOf(CustomerAddressSchema), 'Newest first'), ...errors() },
+      request: { headers: customerHeaders, query: pageQuery },
+      responses: { 200: jsonContent(listOf(CustomerAddressSchema), 'Newest first'), ...errorResponses() },
     }),
     async (c) => {
       const id = await signedIn(c);
@@ -326,7 +379,7 @@ export function customersRoutes<T>(deps: {
       summary: 'Add an address',
       security,
       request: { headers: customerHeaders, body: jsonBody(AddressCreate) },
-      responses: { 201: jsonContent(CustomerAddressSchema, 'The address'), ...errors() },
+      responses: { 201: jsonContent(CustomerAddressSchema, 'The address'), ...errorResponses() },
     }),
     async (c) => {
       const id = await signedIn(c);
@@ -351,7 +404,7 @@ export function customersRoutes<T>(deps: {
         params: idParams('customerAddress', 'address'),
         body: jsonBody(AddressPatch),
       },
-      responses: { 200: jsonContent(CustomerAddressSchema, 'The address'), ...errors() },
+      responses: { 200: jsonContent(CustomerAddressSchema, 'The address'), ...errorResponses() },
     }),
     async (c) => {
       const customerId = await signedIn(c);
@@ -372,7 +425,7 @@ export function customersRoutes<T>(deps: {
       summary: 'Remove an address',
       security,
       request: { headers: customerHeaders, params: idParams('customerAddress', 'address') },
-      responses: { 200: jsonContent(Deleted, 'Deleted'), ...errors() },
+      responses: { 200: jsonContent(Deleted, 'Deleted'), ...errorResponses() },
     }),
     async (c) => {
       const customerId = await signedIn(c);
@@ -392,8 +445,8 @@ export function customersRoutes<T>(deps: {
         "Orders placed while signed in, and guest orders with the customer's email once that email is verified. " +
         'Orders of the key’s mode only.',
       security,
-      request: { headers: customerHeaders, query: z.object({ limit: limitParam, cursor: cursorParam }) },
-      responses: { 200: jsonContent(listOf(OrderSchema), 'Newest first'), ...errors() },
+      request: { headers: customerHeaders, query: pageQuery },
+      responses: { 200: jsonContent(listOf(OrderSchema), 'Newest first'), ...errorResponses() },
     }),
     async (c) => {
       const customerId = await signedIn(c);
@@ -418,7 +471,7 @@ export function customersRoutes<T>(deps: {
       summary: 'Confirm the email address with the token from the verification email',
       security: PUBLISHABLE_KEY,
       request: { body: jsonBody(z.strictObject({ token: z.string().min(1).max(256) })) },
-      responses: { 200: jsonContent(CustomerSchema, 'The customer, verified'), ...errors() },
+      responses: { 200: jsonContent(CustomerSchema, 'The customer, verified'), ...errorResponses() },
     }),
     async (c) => {
       const row = await customers.verifyEmail({ storeId: storeOf(c), token: c.req.valid('json').token });
@@ -435,7 +488,7 @@ export function customersRoutes<T>(deps: {
       description: 'Always 202, whether or not the email has an account. Limited per client address.',
       security: PUBLISHABLE_KEY,
       request: { body: jsonBody(z.strictObject({ email })) },
-      responses: { 202: { description: 'Accepted' }, ...errors() },
+      responses: { 202: { description: 'Accepted' }, ...errorResponses() },
     }),
     async (c) => {
       await customers.requestPasswordReset({
@@ -457,7 +510,7 @@ export function customersRoutes<T>(deps: {
       description: 'Ends every session of the account; sign in with the new password.',
       security: PUBLISHABLE_KEY,
       request: { body: jsonBody(z.strictObject({ token: z.string().min(1).max(256), password })) },
-      responses: { 204: { description: 'Password changed' }, ...errors() },
+      responses: { 204: { description: 'Password changed' }, ...errorResponses() },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -467,6 +520,77 @@ export function customersRoutes<T>(deps: {
         password: body.password,
       });
       return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/customers',
+      tags,
+      summary: "The store's customers, newest first",
+      description:
+        '`q` keeps the customers whose email or name starts with it (case-insensitive); `verified` keeps those ' +
+        'whose email is (or is not) verified. Secret key or staff session.',
+      security: SECRET_KEY,
+      request: {
+        query: z.object({
+          q: z.string().trim().min(1).max(200).optional().openapi({ description: 'Email or name prefix.' }),
+          verified: z
+            .enum(['true', 'false'])
+            .optional()
+            .transform((v) => (v === undefined ? undefined : v === 'true')),
+          limit: limitParam,
+          cursor: cursorParam,
+        }),
+      },
+      responses: { 200: jsonContent(listOf(CustomerSchema), 'Newest first'), ...errorResponses() },
+    }),
+    async (c) => {
+      assertSecret(c);
+      const q = c.req.valid('query');
+      // A search has its own cursors: a cursor of another search would skip or repeat customers.
+      const listName = `customers:${q.q ?? ''}:${q.verified ?? ''}`;
+      const rows = await customers.list({
+        storeId: storeOf(c),
+        q: q.q,
+        verified: q.verified,
+        beforeId: cursorId(listName, q.cursor),
+        limit: q.limit,
+      });
+      return c.json(idList(listName, rows.map(serializeCustomer), q.limit), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/customers/{id}',
+      tags,
+      summary: 'A customer, with their orders',
+      description:
+        'The account, its order figures (count, spend and last order, per currency, in the key’s mode) and its ' +
+        'latest orders. Orders are those placed signed in, and guest orders with the email once it is verified.',
+      security: SECRET_KEY,
+      request: { params: idParams('customer', 'customer') },
+      responses: { 200: jsonContent(CustomerDetailSchema, 'The customer'), ...errorResponses() },
+    }),
+    async (c) => {
+      assertSecret(c);
+      const auth = c.get('auth');
+      const d = await customers.detail({
+        storeId: auth.storeId,
+        livemode: auth.mode === 'live',
+        customerId: c.req.valid('param').id,
+        recent: RECENT_ORDERS,
+      });
+      return c.json(
+        {
+          ...serializeCustomer(d.customer),
+          orders: orderSummary(d.totals, d.recent.map(deps.serializeOrder)),
+        },
+        200,
+      );
     },
   );
 

@@ -34,6 +34,22 @@ export interface CustomerOrders<T> {
     beforeId: string | null;
     limit: number;
   }): Promise<T[]>;
+  /** Count, spend and last order per currency, of the same orders. */
+  totalsForCustomer(args: {
+    storeId: string;
+    livemode: boolean;
+    customerId: string;
+    verifiedEmail: string | null;
+  }): Promise<CustomerOrderTotals[]>;
+}
+
+/** One currency's figures of a customer's orders. */
+export interface CustomerOrderTotals {
+  currency: string;
+  count: number;
+  spent: number;
+  lastOrderId: string;
+  lastOrderAt: Date;
 }
 
 export interface CustomersDeps<T> {
@@ -373,6 +389,30 @@ export function createCustomersService<T>(deps: CustomersDeps<T>) {
         ...input,
         verifiedEmail: c.emailVerifiedAt ? c.email : null,
       });
+    },
+
+    /** The staff list: newest first, searchable by email or name prefix, filtered by verification. */
+    list(input: { storeId: string; q?: string; verified?: boolean; beforeId: string | null; limit: number }) {
+      return repo.listCustomers(db, input);
+    },
+
+    /** A customer for staff: the account, its order figures (per currency) and its latest orders. */
+    async detail(input: { storeId: string; livemode: boolean; customerId: string; recent: number }) {
+      const c = await repo.findById(db, input.storeId, input.customerId);
+      if (!c) {
+        throw new AppError('CUSTOMER_NOT_FOUND', `No customer ${input.customerId}.`, { param: 'id' });
+      }
+      const mine = {
+        storeId: input.storeId,
+        livemode: input.livemode,
+        customerId: c.id,
+        verifiedEmail: c.emailVerifiedAt ? c.email : null,
+      };
+      const [totals, recent] = await Promise.all([
+        deps.orders.totalsForCustomer(mine),
+        deps.orders.listForCustomer({ ...mine, beforeId: null, limit: input.recent }),
+      ]);
+      return { customer: c, totals, recent: recent.slice(0, input.recent) };
     },
   };
 }

@@ -19,7 +19,14 @@ export const customer = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('customer_store_email_uq').on(t.storeId, t.email)],
+  (t) => [
+    uniqueIndex('customer_store_email_uq').on(t.storeId, t.email),
+    // The staff list (GET /v1/customers): a store's customers, newest first.
+    index('customer_store_id_idx').on(t.storeId, t.id),
+    // Its search by prefix (`?q=`): pattern operators, so `like 'ann%'` is a range scan whatever the collation.
+    index('customer_store_email_prefix_idx').on(t.storeId, t.email.op('text_pattern_ops')),
+    index('customer_store_name_prefix_idx').on(t.storeId, sql`lower(${t.name}) text_pattern_ops`),
+  ],
 );
 
 export const customerAddress = pgTable(

@@ -485,4 +485,145 @@ describe(`customers (${DB_KIND})`, () => {
     const orderRows = await count(t, sql`select count(*)::int as n from "order" where store_id = ${s.id}`);
     expect(all).toHaveLength(orderRows);
   });
+
+  it('lists customers for staff: newest first, searched by email or name prefix, filtered by verification', async () => {
+    const s = await t.createStore();
+    const other = await t.createStore();
+    await signUp(t, other.pk, 'zoe@example.com'); // another store's customer never shows
+    await verified(t, s.pk, 'zoe@example.com');
+    for (const [email, name] of [
+      ['adam@example.com', 'Adam Smith'],
+      ['bea@example.com', 'Zelda Jones'],
+      ['a_b@example.com', null],
+    ] as const) {
+      const r = await t.request('POST', '/v1/customers', {
+        key: s.pk,
+        body: { email, password: 'pw-123456', name },
+      });
+      expect(r.status).toBe(201);
+    }
+    const list = async (query: string) => {
+      const r = await t.request('GET', `/v1/customers${query}`, { key: s.sk });
+      expect(r.status, r.text).toBe(200);
+      return r.json as {
+        data: { email: string; email_verified: boolean }[];
+        has_more: boolean;
+        next_cursor: string | null;
+      };
+    };
+    expect((await list('')).data.map((c) => c.email)).toEqual([
+      'a_b@example.com',
+      'bea@example.com',
+      'adam@example.com',
+      'zoe@example.com',
+    ]);
+    // Email prefix, name prefix (any case), both at once, and LIKE wildcards taken literally.
+    expect((await list('?q=AD')).data.map((c) => c.email)).toEqual(['adam@example.com']);
+    // zoe's name is Ann.
+    expect((await list('?q=a')).data.map((c) => c.email)).toEqual([
+      'a_b@example.com',
+      'adam@example.com',
+      'zoe@example.com',
+    ]);
+    expect((await list('?q=zel')).data.map((c) => c.email)).toEqual(['bea@example.com']);
+    expect((await list('?q=z')).data.map((c) => c.email)).toEqual(['bea@example.com', 'zoe@example.com']);
+    expect((await list('?q=a_')).data.map((c) => c.email)).toEqual(['a_b@example.com']);
+    expect((await list('?q=%25')).data).toEqual([]);
+    expect((await list('?verified=true')).data.map((c) => c.email)).toEqual(['zoe@example.com']);
+    expect((await list('?verified=false&q=b')).data.map((c) => c.email)).toEqual(['bea@example.com']);
+
+    // Pages of one search; a cursor of another search is refused.
+    const first = await list('?limit=2');
+    expect(first.has_more).toBe(true);
+    const second = await list(`?limit=2&cursor=${first.next_cursor}`);
+    expect([...first.data, ...second.data].map((c) => c.email)).toHaveLength(4);
+    expect(second.has_more).toBe(false);
+    const foreign = await t.request('GET', `/v1/customers?q=a&cursor=${first.next_cursor}`, { key: s.sk });
+    expect(foreign.status).toBe(400);
+    expect(foreign.json.error.code).toBe('INVALID_CURSOR');
+
+    // Publishable keys and bad parameters are refused.
+    const pk = await t.request('GET', '/v1/customers', { key: s.pk });
+    expect(pk.status).toBe(403);
+    expect(pk.json.error.code).toBe('SECRET_KEY_REQUIRED');
+    const bad = await t.request('GET', '/v1/customers?verified=yes', { key: s.sk });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.param).toBe('verified');
+    const empty = await t.request('GET', '/v1/customers?q=', { key: s.sk });
+    expect(empty.status).toBe(400);
+    expect(empty.json.error.param).toBe('q');
+  });
+
+  it('shows a customer to staff with order count, spend and latest orders', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { price: 1500, onHand: 20 });
+    const email = 'detail@example.com';
+    const session = await verified(t, s.pk, email);
+    const id = session.customer.id;
+    const fresh = await t.request('GET', `/v1/customers/${id}`, { key: s.sk });
+    expect(fresh.status).toBe(200);
+    expect(fresh.json).toMatchObject({
+      id,
+      email,
+      email_verified: true,
+      orders: { count: 0, last_order_id: null, last_order_at: null, by_currency: [], recent: [] },
+    });
+
+    // A guest order with the verified email, a signed-in order, and a declined one (counted, not spent).
+    const guest = await checkout(t, s.pk, await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }], email));
+    expect(guest.status).toBe(201);
+    const signedIn = await t.request('POST', '/v1/checkout', {
+      key: s.pk,
+      body: {
+        cart_token: await cartToken(t, s.pk, [{ variant_id: v, quantity: 2 }], email),
+        payment: { card: { number: '4242424242424242', exp_month: 12, exp_year: 2099, cvc: '123' } },
+      },
+      headers: { 'idempotency-key': `detail-${Date.now()}`, 'customer-token': session.access_token },
+    });
+    expect(signedIn.status).toBe(201);
+    const declined = await checkout(
+      t,
+      s.pk,
+      await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }], email),
+      { card: { number: '4000000000000002', exp_month: 12, exp_year: 2099, cvc: '123' } },
+    );
+    expect(declined.status).toBe(402);
+    // Another customer's order does not count.
+    expect(
+      (
+        await checkout(
+          t,
+          s.pk,
+          await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }], 'else@example.com'),
+        )
+      ).status,
+    ).toBe(201);
+
+    const d = await t.request('GET', `/v1/customers/${id}`, { key: s.sk });
+    expect(d.status).toBe(200);
+    const paid = guest.json.order.total + signedIn.json.order.total;
+    expect(d.json.orders).toMatchObject({
+      count: 3,
+      by_currency: [{ count: 3, total_spent: paid }],
+    });
+    const ids = d.json.orders.recent.map((o: { id: string }) => o.id);
+    expect(ids).toHaveLength(3);
+    expect(ids).toEqual([...ids].sort().reverse());
+    expect(ids).toContain(guest.json.order.id);
+    expect(ids).toContain(signedIn.json.order.id);
+    expect(d.json.orders.last_order_id).toBe(ids[0]);
+    expect(d.json.orders.last_order_at).toBe(d.json.orders.recent[0].created_at);
+
+    // Unknown, malformed, another store's customer, and publishable keys.
+    const other = await t.createStore();
+    expect((await t.request('GET', `/v1/customers/${id}`, { key: other.sk })).json.error.code).toBe(
+      'CUSTOMER_NOT_FOUND',
+    );
+    const malformed = await t.request('GET', '/v1/customers/nope', { key: s.sk });
+    expect(malformed.status).toBe(400);
+    expect(malformed.json.error.param).toBe('id');
+    expect((await t.request('GET', `/v1/customers/${id}`, { key: s.pk })).status).toBe(403);
+    // The shopper's own route still answers the shopper.
+    expect((await t.request('GET', '/v1/customers/me', as(s.pk, session.access_token))).json.id).toBe(id);
+  });
 });

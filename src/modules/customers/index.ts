@@ -11,7 +11,12 @@ import { customersRoutes } from './customers.routes.ts';
 import { type CustomersDeps, createCustomersService } from './customers.service.ts';
 
 export type { EmailMessage } from './customers.rules.ts';
-export type { CustomerOrders, CustomersService, EmailQueue } from './customers.service.ts';
+export type {
+  CustomerOrders,
+  CustomerOrderTotals,
+  CustomersService,
+  EmailQueue,
+} from './customers.service.ts';
 
 export function createCustomersModule<T>(
   deps: CustomersDeps<T> & {

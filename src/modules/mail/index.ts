@@ -23,6 +23,7 @@ export {
   retryDelayMs,
   SEND_LEASE_MS,
 } from './mail.rules.ts';
+export { EmailSchema, serializeEmail } from './mail.serialize.ts';
 export type { EnqueueEmailInput, MailEvent, MailService, SendOutcome } from './mail.service.ts';
 export { escapeHtml } from './mail.templates.ts';
 
@@ -39,6 +40,7 @@ export function createMailModule(deps: MailDeps) {
     enqueueEmail: service.enqueueEmail,
     sendDue: service.sendDue,
     deleteExpired: service.deleteExpired,
+    emailsOfOrder: service.emailsOfOrder,
     tasks,
   };
 }

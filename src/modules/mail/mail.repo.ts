@@ -99,3 +99,21 @@ export async function deleteFinishedBefore(
   const r = await db.delete(email).where(inArray(email.id, old)).returning({ id: email.id });
   return r.length;
 }
+
+/** The emails about one order, oldest first (index `email_store_order_idx`). */
+export async function emailsOfOrder(
+  db: Executor,
+  args: { storeId: string; livemode: boolean; orderId: string },
+): Promise<EmailRow[]> {
+  return db
+    .select()
+    .from(email)
+    .where(
+      and(
+        eq(email.storeId, args.storeId),
+        eq(email.orderId, args.orderId),
+        eq(email.livemode, args.livemode),
+      ),
+    )
+    .orderBy(asc(email.createdAt), asc(email.id));
+}

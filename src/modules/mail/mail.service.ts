@@ -110,7 +110,15 @@ export function createMailService(deps: MailDeps) {
   }
 
   function row(
-    input: { storeId: string; livemode: boolean; kind: string; dedupeKey: string; from: string; to: string },
+    input: {
+      storeId: string;
+      livemode: boolean;
+      kind: string;
+      dedupeKey: string;
+      from: string;
+      to: string;
+      orderId?: string | null;
+    },
     content: RenderedEmail,
   ): NewEmailRow {
     const now = clock.now();
@@ -120,6 +128,7 @@ export function createMailService(deps: MailDeps) {
       livemode: input.livemode,
       kind: input.kind,
       dedupeKey: input.dedupeKey,
+      orderId: input.orderId ?? null,
       fromAddress: input.from,
       toAddress: input.to,
       subject: content.subject,
@@ -178,6 +187,7 @@ export function createMailService(deps: MailDeps) {
               dedupeKey: intent.dedupeKey,
               from,
               to: intent.to,
+              orderId: typeof orderId === 'string' ? orderId : null,
             },
             content,
           ),
@@ -302,7 +312,12 @@ export function createMailService(deps: MailDeps) {
     return total;
   }
 
-  return { consumer, enqueueEmail, sendDue, deleteExpired };
+  /** The emails about one order in a mode (confirmation, shipping, refunds), oldest first. */
+  function emailsOfOrder(scope: { storeId: string; livemode: boolean }, orderId: string) {
+    return repo.emailsOfOrder(db, { ...scope, orderId });
+  }
+
+  return { consumer, enqueueEmail, sendDue, deleteExpired, emailsOfOrder };
 }
 
 export type MailService = ReturnType<typeof createMailService>;

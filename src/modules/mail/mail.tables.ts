@@ -15,6 +15,8 @@ export const email = pgTable(
     /** What the email is for: `order_confirmation`, `order_shipped`, `order_refunded`, or a caller's own kind. */
     kind: text('kind').notNull(),
     dedupeKey: text('dedupe_key').notNull(),
+    /** The order an order email is about (confirmation, shipping, refund), for the order's email list. */
+    orderId: text('order_id'),
     fromAddress: text('from_address').notNull(),
     toAddress: text('to_address').notNull(),
     subject: text('subject').notNull(),
@@ -35,6 +37,8 @@ export const email = pgTable(
   (t) => [
     uniqueIndex('email_store_dedupe_key_idx').on(t.storeId, t.dedupeKey),
     index('email_due_idx').on(t.runAt).where(sql`state = 'queued'`),
+    // GET /v1/orders/{id}/emails
+    index('email_store_order_idx').on(t.storeId, t.orderId).where(sql`order_id is not null`),
   ],
 );
 

@@ -188,6 +188,33 @@ describe('order emails', () => {
     await deliver();
     expect(arrived(id, 'refund')).toHaveLength(2);
     expect(await emailsOf(s.id, 'order_refunded')).toBe(2);
+
+    // Staff see the order's emails: the confirmation and both refunds, sent, oldest first.
+    const listed = await t.request('GET', `/v1/orders/${id}/emails`, { key: s.sk });
+    expect(listed.status).toBe(200);
+    expect(listed.json.data.map((e: { kind: string }) => e.kind)).toEqual([
+      'order_confirmation',
+      'order_refunded',
+      'order_refunded',
+    ]);
+    expect(listed.json.data[0]).toMatchObject({
+      object: 'email',
+      to: 'shopper@example.com',
+      subject: expect.stringContaining(id),
+      status: 'sent',
+      attempts: 1,
+      last_error: null,
+    });
+    expect(Date.parse(listed.json.data[0].sent_at)).toBeGreaterThan(0);
+    // Another order's emails, another store's order, a test key for a live order: none of them.
+    const { s: s2, id: id2 } = await paidOrder({ email: 'other@example.com' });
+    await t.events.drain();
+    const queued = await t.request('GET', `/v1/orders/${id2}/emails`, { key: s2.sk });
+    expect(queued.json.data).toMatchObject([{ kind: 'order_confirmation', status: 'queued', sent_at: null }]);
+    const foreign = await t.request('GET', `/v1/orders/${id2}/emails`, { key: s.sk });
+    expect(foreign.status).toBe(404);
+    expect(foreign.json.error.code).toBe('ORDER_NOT_FOUND');
+    expect((await t.request('GET', `/v1/orders/${id}/emails`, { key: s.pk })).status).toBe(403);
   });
 
   it('the confirmation waits for the SMTP server and is delivered once it is back', async () => {

@@ -16,6 +16,7 @@ import { createOrdersService, type OrdersDeps } from './orders.service.ts';
 
 export { callGateway, type GatewayCall } from './orders.gateway.ts';
 export { fulfillmentsAndRefunds } from './orders.queries.ts';
+export type { CustomerOrderTotals } from './orders.repo.ts';
 export { ORDER_ID, OrderSchema, orderScope } from './orders.routes.ts';
 export { assertTransition, gatewayKeys, ORDER_TRANSITIONS, settlementFor } from './orders.rules.ts';
 export { type DailySales, salesByDay, storesWithSales } from './orders.sales.ts';
@@ -37,6 +38,7 @@ export function createOrdersModule(
     clock: Clock;
     logger: Logger;
     auth: { secret: readonly MiddlewareHandler<AppEnv>[]; any: readonly MiddlewareHandler<AppEnv>[] };
+    emailsOf: Parameters<typeof ordersRoutes>[0]['emailsOf'];
   },
 ) {
   const service = createOrdersService(deps);
@@ -51,5 +53,9 @@ export function createOrdersModule(
     },
     { name: 'orders.sweep_reservations', everyMs: 30_000, run: () => service.sweepReservations() },
   ];
-  return { service, tasks, routes: ordersRoutes({ orders: service, auth: deps.auth }) };
+  return {
+    service,
+    tasks,
+    routes: ordersRoutes({ orders: service, auth: deps.auth, emailsOf: deps.emailsOf }),
+  };
 }

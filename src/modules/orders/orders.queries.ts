@@ -45,6 +45,16 @@ export function createOrderQueries(ctx: OrdersContext) {
     return withLines(await repo.listCustomerOrders(db, { ...input, guestEmail: input.verifiedEmail }));
   }
 
+  /** A customer's order count, spend and last order per currency (same orders as `listForCustomer`). */
+  async function totalsForCustomer(input: {
+    storeId: string;
+    livemode: boolean;
+    customerId: string;
+    verifiedEmail: string | null;
+  }) {
+    return repo.customerOrderTotals(db, { ...input, guestEmail: input.verifiedEmail });
+  }
+
   async function detail(scope: OrderScope, id: string) {
     const o = await mustFindInMode(scope, id);
     const [lines, events, p, refunds, fulfillments] = await Promise.all([
@@ -67,7 +77,16 @@ export function createOrderQueries(ctx: OrdersContext) {
     return { order: o, lines, fulfillments };
   }
 
-  return { findByCheckoutKey, paymentOf, linesOf, list, listForCustomer, detail, publicView };
+  return {
+    findByCheckoutKey,
+    paymentOf,
+    linesOf,
+    list,
+    listForCustomer,
+    totalsForCustomer,
+    detail,
+    publicView,
+  };
 }
 
 export type OrderQueries = ReturnType<typeof createOrderQueries>;

@@ -201,6 +201,54 @@ export async function listOrders(tx: Executor, input: OrderListQuery): Promise<O
  * A customer's orders in one mode, newest first: those placed signed in, and guest orders with the customer's
  * verified email (`guestEmail`).
  */
+/** A customer's orders: placed signed in, or as a guest with the customer's verified email. */
+function mine(input: { customerId: string; guestEmail: string | null }): SQL {
+  return input.guestEmail
+    ? or(
+        eq(order.customerId, input.customerId),
+        and(isNull(order.customerId), eq(order.email, input.guestEmail)),
+      )!
+    : eq(order.customerId, input.customerId);
+}
+
+export interface CustomerOrderTotals {
+  currency: string;
+  count: number;
+  /** The totals of the orders that were paid (paid, fulfilled, completed), before refunds. */
+  spent: number;
+  lastOrderId: string;
+  lastOrderAt: Date;
+}
+
+/**
+ * A customer's order count, spend and last order per currency, in one aggregate over the rows the indexes
+ * `order_store_mode_customer_id_idx` and `order_store_mode_email_id_idx` find (a customer's own orders only).
+ */
+export async function customerOrderTotals(
+  tx: Executor,
+  input: { storeId: string; livemode: boolean; customerId: string; guestEmail: string | null },
+): Promise<CustomerOrderTotals[]> {
+  const rows = await tx
+    .select({
+      currency: order.currency,
+      count: sql<number>`count(*)::int`,
+      spent: sql<number>`coalesce(sum(${order.total}) filter (where ${order.status} in ('paid', 'fulfilled', 'completed')), 0)::bigint`,
+      lastOrderId: sql<string>`max(${order.id})`,
+      lastOrderAt: sql<Date>`max(${order.createdAt})`.mapWith(order.createdAt),
+    })
+    .from(order)
+    .where(and(eq(order.storeId, input.storeId), eq(order.livemode, input.livemode), mine(input)))
+    .groupBy(order.currency)
+    .orderBy(asc(order.currency));
+  return rows.map((r) => ({
+    currency: r.currency,
+    count: Number(r.count),
+    spent: Number(r.spent),
+    lastOrderId: r.lastOrderId,
+    lastOrderAt: r.lastOrderAt,
+  }));
+}
+
 export async function listCustomerOrders(
   tx: Executor,
   input: {
@@ -212,13 +260,11 @@ export async function listCustomerOrders(
     limit: number;
   },
 ): Promise<OrderRow[]> {
-  const mine = input.guestEmail
-    ? or(
-        eq(order.customerId, input.customerId),
-        and(isNull(order.customerId), eq(order.email, input.guestEmail)),
-      )!
-    : eq(order.customerId, input.customerId);
-  const conditions: SQL[] = [eq(order.storeId, input.storeId), eq(order.livemode, input.livemode), mine];
+  const conditions: SQL[] = [
+    eq(order.storeId, input.storeId),
+    eq(order.livemode, input.livemode),
+    mine(input),
+  ];
   if (input.beforeId) conditions.push(lt(order.id, input.beforeId));
   return tx
     .select()

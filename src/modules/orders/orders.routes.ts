@@ -4,6 +4,7 @@ import { every } from 'hono/combine';
 import { type AppEnv, type AuthContext, actorOf } from '../../shared/http/env.ts';
 import { commonErrors, createRouter, jsonBody, jsonContent, SECRET_KEY } from '../../shared/http/openapi.ts';
 import { cursorParam, decodeCursor, encodeCursor, limitParam, list } from '../../shared/http/pagination.ts';
+import { EmailSchema } from '../mail/index.ts';
 import {
   serializeEvent,
   serializeFulfillment,
@@ -99,6 +100,8 @@ function detailBody(d: Awaited<ReturnType<OrdersService['detail']>>) {
 export function ordersRoutes(deps: {
   orders: OrdersService;
   auth: { secret: readonly MiddlewareHandler<AppEnv>[]; any: readonly MiddlewareHandler<AppEnv>[] };
+  /** The emails sent (or queued) about an order, from the mail module. */
+  emailsOf: (scope: OrderScope, orderId: string) => Promise<z.infer<typeof EmailSchema>[]>;
 }) {
   const { orders } = deps;
   const app = createRouter();
@@ -309,6 +312,32 @@ export function ordersRoutes(deps: {
     }),
     async (c) =>
       c.json(detailBody(await orders.complete(orderScope(c.get('auth')), c.req.valid('param').id)), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/orders/{id}/emails',
+      tags: ['Orders'],
+      summary: 'The emails sent (or waiting to be sent) about an order, oldest first',
+      description:
+        'Confirmation, shipping notice and one per refund, with their delivery status and attempts.',
+      security: SECRET_KEY,
+      request: { params: idParams },
+      responses: {
+        200: jsonContent(
+          z.object({ object: z.literal('list'), data: z.array(EmailSchema) }).openapi('OrderEmails'),
+          'Oldest first',
+        ),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const scope = orderScope(c.get('auth'));
+      const { id } = c.req.valid('param');
+      await orders.mustFindInMode(scope, id);
+      return c.json({ object: 'list' as const, data: await deps.emailsOf(scope, id) }, 200);
+    },
   );
 
   return app;

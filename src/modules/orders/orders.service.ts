@@ -38,6 +38,7 @@ export function createOrdersService(deps: OrdersDeps) {
     findByCheckoutKey: queries.findByCheckoutKey,
     gatewayOf: ctx.gatewayOf,
     mustFind: ctx.mustFind,
+    mustFindInMode: ctx.mustFindInMode,
 
     /** Settles one order now (gateway webhook of that mode): asks the gateway for the authoritative state. */
     async reconcileNow(scope: OrderScope, orderId: string) {
@@ -52,6 +53,7 @@ export function createOrdersService(deps: OrdersDeps) {
     linesOf: queries.linesOf,
     list: queries.list,
     listForCustomer: queries.listForCustomer,
+    totalsForCustomer: queries.totalsForCustomer,
     detail: queries.detail,
     publicView: queries.publicView,
 

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { assertOwnerOrKey } from '../../shared/http/auth.ts';
+import { idParams, resourceVersion } from '../../shared/http/crud.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import {
   commonErrors,
@@ -48,7 +49,6 @@ const modeField = z.enum(['test', 'live']).default('test').openapi({
   description: 'Whether the session acts on test or live data (like a `sk_test_` / `sk_live_` key).',
 });
 const password = z.string().min(10).max(200);
-const staffIdParam = z.string().regex(/^stf_[0-9a-z]{26}$/, 'must be a staff user id (stf_…)');
 const storeIdField = z.string().regex(/^store_[0-9a-z]{26}$/, 'must be a store id (store_…)');
 
 /**
@@ -272,12 +272,12 @@ export function staffRoutes(deps: {
       summary: "Change a staff user's role or name (owner); takes effect at their next refresh",
       security: SECRET_KEY,
       request: {
-        params: z.object({ id: staffIdParam }),
+        params: idParams('staffUser', 'staff user'),
         body: jsonBody(
           z.strictObject({
             role: z.enum(STAFF_ROLES).optional(),
             name: z.string().trim().min(1).max(200).nullable().optional(),
-            version: z.number().int().min(1).optional(),
+            version: resourceVersion.optional(),
           }),
         ),
       },
@@ -297,7 +297,7 @@ export function staffRoutes(deps: {
       tags: ['Staff'],
       summary: 'Remove a staff user (owner): their sessions end',
       security: SECRET_KEY,
-      request: { params: z.object({ id: staffIdParam }) },
+      request: { params: idParams('staffUser', 'staff user') },
       responses: { 200: jsonContent(StaffUserSchema, 'The removed staff user'), ...commonErrors },
     }),
     async (c) =>

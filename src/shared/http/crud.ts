@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { ID_PREFIXES, type IdKind } from '../ids.ts';
 import type { AppEnv } from './env.ts';
 import { expectedVersion } from './if-match.ts';
-import { commonErrors, jsonBody, jsonContent } from './openapi.ts';
+import { commonErrors, ErrorSchema, jsonBody, jsonContent } from './openapi.ts';
 import { cursorParam, decodeCursor, encodeCursor, limitParam, list } from './pagination.ts';
 
 /**
@@ -70,6 +70,14 @@ export function versionETag(c: Context<AppEnv>, row: { version: number }): void 
 export const pageQuery = z.object({ limit: limitParam, cursor: cursorParam });
 
 type Responses = RouteConfig['responses'];
+
+/** The common error responses plus a route's own, e.g. `errorResponses({ 409: 'Version conflict' })`. */
+export function errorResponses(extra: Record<number, string> = {}) {
+  return {
+    ...commonErrors,
+    ...Object.fromEntries(Object.entries(extra).map(([status, d]) => [status, jsonContent(ErrorSchema, d)])),
+  };
+}
 
 /**
  * The five route shapes of an admin resource at `path` and `path/{id}`: each call names only what differs
