@@ -357,6 +357,9 @@ async function measure(
   return { n: s.length, p50: r(pct(s, 50)), p95: r(pct(s, 95)), p99: r(pct(s, 99)) };
 }
 
+const cell = (m: Awaited<ReturnType<typeof measure>>) =>
+  m.n === 0 ? 'none within the budget' : `${m.p50} / ${m.p95} / ${m.p99} (${m.n})`;
+
 const procs: Server[] = [];
 try {
   const port = 3991;
@@ -470,7 +473,7 @@ try {
         : one.p99 <= k.goal && ten.p99 <= k.goal
           ? `≤ ${k.goal} ms: met`
           : `≤ ${k.goal} ms: **not met**`;
-    const row = `| ${k.name} | ${one.p50} / ${one.p95} / ${one.p99} (${one.n}) | ${ten.p50} / ${ten.p95} / ${ten.p99} (${ten.n}) | ${met} |`;
+    const row = `| ${k.name} | ${cell(one)} | ${cell(ten)} | ${met} |`;
     log(row);
     results.push(row);
   }
