@@ -126,6 +126,25 @@ describe(`reports (${DB_KIND})`, () => {
     expect(publishable.status).toBe(403);
   });
 
+  it('overview: today live, the days before from their rollups', async () => {
+    const s = await t.createStore();
+    const threeDaysAgo = at(3 * 86_400_000);
+    await send(s.pk, 'sess_past', [{ type: 'page_viewed', occurred_at: threeDaysAgo, path: '/' }]);
+    await send(s.pk, 'sess_now', [{ type: 'page_viewed', occurred_at: at(1000), path: '/' }]);
+    const sessions = async () => {
+      const r = await t.request('GET', '/v1/reports/overview', { key: s.sk });
+      expect(r.status).toBe(200);
+      return [r.json.today.sessions, r.json.last_30_days.sessions];
+    };
+    // The earlier day counts once rolled up; today never waits for a rollup.
+    expect(await sessions()).toEqual([1, 1]);
+    await t.reports.rollups.rollupDay(s.id, threeDaysAgo.slice(0, 10));
+    expect(await sessions()).toEqual([1, 2]);
+    // Today's rollup does not count today twice.
+    await t.reports.rollups.rollupDay(s.id, TODAY);
+    expect(await sessions()).toEqual([1, 2]);
+  });
+
   it('rollups are idempotent: run again, or twice at once, the numbers stay', async () => {
     const { s } = await scriptedStore();
     const counts = async () =>

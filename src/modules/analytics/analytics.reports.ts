@@ -223,40 +223,72 @@ export function createReports(deps: {
     },
 
     /**
-     * Today and the last 30 days (today included), computed live: sales from the orders, conversion from the
-     * raw events (sessions with `order_completed` / sessions with `page_viewed`).
+     * Today and the last 30 days (today included). Today is computed live: sales from the orders, conversion
+     * from the raw events (sessions with `order_completed` / sessions with `page_viewed`); the days before come
+     * from the daily rollups, so the report reads a day of raw rows whatever the store's history. Sessions are
+     * counted per day (a session spanning midnight counts on both days, as in the funnel).
      */
     async overview(scope: ReportScope) {
       const now = clock.now();
       const today = startOfDay(dayOf(now));
-      const windows = [
-        { name: 'today' as const, from: today },
-        { name: 'last_30_days' as const, from: new Date(today.getTime() - 29 * DAY_MS) },
-      ];
-      const to = new Date(today.getTime() + DAY_MS);
-      const out: Record<string, unknown> = { object: 'overview_report', generated_at: now.toISOString() };
-      for (const w of windows) {
-        const sales = await deps.salesByDay(db, { ...scope, from: w.from, to });
+      const tomorrow = new Date(today.getTime() + DAY_MS);
+      const monthStart = new Date(today.getTime() - 29 * DAY_MS);
+      const liveSales = await deps.salesByDay(db, { ...scope, from: today, to: tomorrow });
+      const [live] = await rows<{ viewed: number; ordered: number }>(
+        db,
+        sql`select count(distinct session_id) filter (where type = 'page_viewed')::int as viewed,
+                   count(distinct session_id) filter (where type = 'order_completed')::int as ordered
+              from ${analyticsEvent}
+             where store_id = ${scope.storeId} and livemode = ${scope.livemode}
+               and occurred_at >= ${today.toISOString()} and occurred_at < ${tomorrow.toISOString()}
+               and type in ('page_viewed', 'order_completed')`,
+      );
+      const before = { from: dayOf(monthStart), to: dayOf(new Date(today.getTime() - DAY_MS)) };
+      const pastSales = await db
+        .select({
+          currency: analyticsDailySales.currency,
+          orders: sql<number>`sum(${analyticsDailySales.orders})::int`,
+          revenue: sql<number>`sum(${analyticsDailySales.revenue})::bigint`,
+        })
+        .from(analyticsDailySales)
+        .where(
+          and(
+            eq(analyticsDailySales.storeId, scope.storeId),
+            eq(analyticsDailySales.livemode, scope.livemode),
+            between(analyticsDailySales.day, before.from, before.to),
+          ),
+        )
+        .groupBy(analyticsDailySales.currency);
+      const [past] = await db
+        .select({
+          viewed: sql<number>`coalesce(sum(${analyticsDaily.sessions}) filter (where ${analyticsDaily.type} = 'page_viewed'), 0)::int`,
+          ordered: sql<number>`coalesce(sum(${analyticsDaily.sessions}) filter (where ${analyticsDaily.type} = 'order_completed'), 0)::int`,
+        })
+        .from(analyticsDaily)
+        .where(
+          and(
+            eq(analyticsDaily.storeId, scope.storeId),
+            eq(analyticsDaily.livemode, scope.livemode),
+            isNull(analyticsDaily.productId),
+            between(analyticsDaily.day, before.from, before.to),
+            inArray(analyticsDaily.type, ['page_viewed', 'order_completed']),
+          ),
+        );
+      const window = (
+        from: Date,
+        sales: { currency: string; orders: number; revenue: number }[][],
+        n: number[],
+      ) => {
         const byCurrency = new Map<string, { orders: number; revenue: number }>();
-        for (const s of sales) {
+        for (const s of sales.flat()) {
           const t = byCurrency.get(s.currency) ?? { orders: 0, revenue: 0 };
-          t.orders += s.orders;
-          t.revenue += s.revenue;
+          t.orders += Number(s.orders);
+          t.revenue += Number(s.revenue);
           byCurrency.set(s.currency, t);
         }
-        const [sessions] = await rows<{ viewed: number; ordered: number }>(
-          db,
-          sql`select count(distinct session_id) filter (where type = 'page_viewed')::int as viewed,
-                     count(distinct session_id) filter (where type = 'order_completed')::int as ordered
-                from ${analyticsEvent}
-               where store_id = ${scope.storeId} and livemode = ${scope.livemode}
-                 and occurred_at >= ${w.from.toISOString()} and occurred_at < ${to.toISOString()}
-                 and type in ('page_viewed', 'order_completed')`,
-        );
-        const viewed = Number(sessions?.viewed ?? 0);
-        const ordered = Number(sessions?.ordered ?? 0);
-        out[w.name] = {
-          from: dayOf(w.from),
+        const [viewed, ordered] = n as [number, number];
+        return {
+          from: dayOf(from),
           sales: [...byCurrency].map(([currency, t]) => ({
             currency,
             orders: t.orders,
@@ -267,8 +299,19 @@ export function createReports(deps: {
           converted_sessions: ordered,
           conversion_rate: rate(ordered, viewed),
         };
-      }
-      return out;
+      };
+      const liveViewed = Number(live?.viewed ?? 0);
+      const liveOrdered = Number(live?.ordered ?? 0);
+      return {
+        object: 'overview_report',
+        generated_at: now.toISOString(),
+        today: window(today, [liveSales], [liveViewed, liveOrdered]),
+        last_30_days: window(
+          monthStart,
+          [liveSales, pastSales],
+          [liveViewed + Number(past?.viewed ?? 0), liveOrdered + Number(past?.ordered ?? 0)],
+        ),
+      } as Record<string, unknown>;
     },
   };
 }

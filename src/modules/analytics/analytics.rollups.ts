@@ -63,8 +63,11 @@ export function createRollups(deps: RollupDeps) {
         .where(and(eq(analyticsDailySales.storeId, storeId), eq(analyticsDailySales.day, day)));
       await tx.execute(sql`
         with e as (
+          -- Both modes named: the (store, mode, time) index then reads the day's range of each mode, where a
+          -- condition on the store alone would scan every event of the store (a sequential scan at scale).
           select * from ${analyticsEvent}
-           where store_id = ${storeId} and occurred_at >= ${from.toISOString()} and occurred_at < ${to.toISOString()}
+           where store_id = ${storeId} and livemode in (false, true)
+             and occurred_at >= ${from.toISOString()} and occurred_at < ${to.toISOString()}
         ),
         added as (
           select distinct livemode, session_id, product_id from e

@@ -82,6 +82,9 @@ export const analyticsDaily = pgTable(
       t.type,
       sql`coalesce(${t.productId}, '')`,
     ),
+    // The funnel of the store (product_id is null) or of one product over a range of days: the key above has
+    // the product last, so without this a store's funnel would read every product's rows of those days.
+    index('analytics_daily_product_day_idx').on(t.storeId, t.livemode, t.productId, t.day),
   ],
 );
 

@@ -182,18 +182,29 @@ export interface OrderListQuery {
   limit: number;
 }
 
+/**
+ * Newest first by (created_at, id), each filter served by an index of the same order (orders.tables.ts): a page
+ * reads `limit + 1` index entries whatever the store's size, and the cursor (the last order's id) resumes after
+ * that order's creation time without counting or skipping rows.
+ */
 export async function listOrders(tx: Executor, input: OrderListQuery): Promise<OrderRow[]> {
   const conditions: SQL[] = [eq(order.storeId, input.storeId), eq(order.livemode, input.livemode)];
   if (input.status) conditions.push(eq(order.status, input.status));
   if (input.email) conditions.push(eq(order.email, input.email.toLowerCase()));
   if (input.createdFrom) conditions.push(gte(order.createdAt, input.createdFrom));
   if (input.createdTo) conditions.push(lt(order.createdAt, input.createdTo));
-  if (input.beforeId) conditions.push(lt(order.id, input.beforeId));
+  if (input.beforeId) {
+    // An id of another store or mode matches no row: an empty page, as for any cursor past the end.
+    conditions.push(
+      sql`(${order.createdAt}, ${order.id}) < (select c.created_at, c.id from ${order} c
+            where c.id = ${input.beforeId} and c.store_id = ${input.storeId} and c.livemode = ${input.livemode})`,
+    );
+  }
   return tx
     .select()
     .from(order)
     .where(and(...conditions))
-    .orderBy(desc(order.id))
+    .orderBy(desc(order.createdAt), desc(order.id))
     .limit(input.limit + 1);
 }
 

@@ -213,6 +213,38 @@ describe('order reads', () => {
     expect(future.json.data).toHaveLength(0);
     const bad = await t.request('GET', '/v1/orders?cursor=nope', { key: s.sk });
     expect(bad.json.error.code).toBe('INVALID_CURSOR');
+
+    // Newest first means by creation time (then id): an order dated back goes last, and a page at a time
+    // within a date range, one order per page, still sees each order once.
+    const newest = ids[0]!;
+    await t.database.db.execute(
+      sql`update "order" set created_at = '2020-06-15T12:00:00Z' where id = ${newest}`,
+    );
+    const seen: string[] = [];
+    let cursor = '';
+    for (let i = 0; i < 6; i++) {
+      const page = await t.request('GET', `/v1/orders?limit=1${cursor}`, { key: s.sk });
+      seen.push(...page.json.data.map((o: { id: string }) => o.id));
+      if (!page.json.has_more) break;
+      cursor = `&cursor=${page.json.next_cursor}`;
+    }
+    expect(seen).toEqual([...ids.slice(1), newest]);
+    const june = await t.request(
+      'GET',
+      '/v1/orders?created_from=2020-06-01T00:00:00Z&created_to=2020-07-01T00:00:00Z',
+      { key: s.sk },
+    );
+    expect(june.json.data.map((o: { id: string }) => o.id)).toEqual([newest]);
+    const since = await t.request('GET', '/v1/orders?created_from=2021-01-01T00:00:00Z&limit=2', {
+      key: s.sk,
+    });
+    const rest = await t.request(
+      'GET',
+      `/v1/orders?created_from=2021-01-01T00:00:00Z&limit=2&cursor=${since.json.next_cursor}`,
+      { key: s.sk },
+    );
+    expect([...since.json.data, ...rest.json.data].map((o: { id: string }) => o.id)).toEqual(ids.slice(1));
+    expect(rest.json.has_more).toBe(false);
   });
 
   it('keeps stores apart', async () => {
