@@ -1,5 +1,6 @@
 import type { Executor } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
+import { createBulkProductWrites } from './catalog.bulk.ts';
 import type { CatalogCache, CatalogChange } from './catalog.cache.ts';
 import { createCollections } from './catalog.collections.ts';
 import { createProductWrites } from './catalog.product-writes.ts';
@@ -42,6 +43,7 @@ export function createCatalogService(deps: {
     ...reads,
     ...createProductWrites({ ids: deps.ids, write, renderer, stockState: deps.stockState }),
     ...createCollections({ db: deps.db, ids: deps.ids, write, renderer, storePage: reads.storePage }),
+    ...createBulkProductWrites({ ids: deps.ids, write, currencyOf: renderer.currencyOf }),
   };
 }
 
