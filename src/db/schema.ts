@@ -17,3 +17,4 @@ export * from '../modules/sessions/sessions.tables.ts';
 export * from '../modules/staff/staff.tables.ts';
 export * from '../modules/stores/stores.tables.ts';
 export * from '../modules/webhooks/webhooks.tables.ts';
+export * from '../modules/bulk/bulk.tables.ts';
