@@ -1,6 +1,7 @@
 import './styles.css';
 import { createAdminClient } from '../packages/sdk/src/admin.ts';
 import type { Ctx, Screen } from './context.ts';
+import { bulkScreen } from './pages/bulk.ts';
 import { developersScreen } from './pages/developers.ts';
 import { inventoryScreen } from './pages/inventory.ts';
 import { orderScreen } from './pages/order.ts';
@@ -38,6 +39,7 @@ const routes: Array<{ pattern: RegExp; screen: Screen; title: string; nav?: stri
   },
   { pattern: /^\/admin\/settings\/?$/, screen: settingsScreen, title: 'Settings', nav: '/admin/settings' },
   { pattern: /^\/admin\/staff\/?$/, screen: staffScreen, title: 'Staff', nav: '/admin/staff' },
+  { pattern: /^\/admin\/bulk\/?$/, screen: bulkScreen, title: 'Import & export', nav: '/admin/bulk' },
 ];
 
 const NAV: Array<[string, string, (c: Ctx) => boolean]> = [
@@ -45,6 +47,7 @@ const NAV: Array<[string, string, (c: Ctx) => boolean]> = [
   ['/admin/orders', 'Orders', () => true],
   ['/admin/products', 'Products', () => true],
   ['/admin/inventory', 'Inventory', () => true],
+  ['/admin/bulk', 'Import & export', () => true],
   ['/admin/settings', 'Settings', () => true],
   ['/admin/developers', 'Developers', (c) => c.isOwner],
   ['/admin/staff', 'Staff', (c) => c.isOwner],
