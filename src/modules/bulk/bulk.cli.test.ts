@@ -10,7 +10,12 @@ const GOOD = [
   'tee,Tee,Size,S,TEE-S,10.00,3',
   'tee,,,M,TEE-M,11.50,4',
 ].join('\n');
-const BAD = ['Handle,Title,Variant SKU,Variant Price', 'cup,"Cup', 'large",CUP-1,zz', 'bowl,Bowl,BOWL-1,4'].join('\n');
+const BAD = [
+  'Handle,Title,Variant SKU,Variant Price',
+  'cup,"Cup',
+  'large",CUP-1,zz',
+  'bowl,Bowl,BOWL-1,4',
+].join('\n');
 
 describe('crowdstart import products / export products', () => {
   const dir = tempDataDir();
@@ -43,6 +48,9 @@ describe('crowdstart import products / export products', () => {
     expect(lines[2]).toMatch(/^tee,,.*,M,.*,TEE-M,0,shopify,4,deny,11\.50,/);
 
     const missing = await runCli(['import', 'products', path.join(dir, 'nope.csv')], env);
-    expect([missing.code, missing.stderr.trim()]).toEqual([1, `cannot read ${path.join(dir, 'nope.csv')}: no such file`]);
+    expect([missing.code, missing.stderr.trim()]).toEqual([
+      1,
+      `cannot read ${path.join(dir, 'nope.csv')}: no such file`,
+    ]);
   }, 300_000);
 });
