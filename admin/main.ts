@@ -2,6 +2,7 @@ import './styles.css';
 import { createAdminClient } from '../packages/sdk/src/admin.ts';
 import type { Ctx, Screen } from './context.ts';
 import { customerScreen, customersScreen } from './pages/customers.ts';
+import { bulkScreen } from './pages/bulk.ts';
 import { developersScreen } from './pages/developers.ts';
 import { inventoryScreen } from './pages/inventory.ts';
 import { orderScreen } from './pages/order.ts';
@@ -51,6 +52,7 @@ const routes: Array<{ pattern: RegExp; screen: Screen; title: string; nav?: stri
     title: 'Customer',
     nav: '/admin/customers',
   },
+  { pattern: /^\/admin\/bulk\/?$/, screen: bulkScreen, title: 'Import & export', nav: '/admin/bulk' },
 ];
 
 const NAV: Array<[string, string, (c: Ctx) => boolean]> = [
@@ -59,6 +61,7 @@ const NAV: Array<[string, string, (c: Ctx) => boolean]> = [
   ['/admin/products', 'Products', () => true],
   ['/admin/customers', 'Customers', () => true],
   ['/admin/inventory', 'Inventory', () => true],
+  ['/admin/bulk', 'Import & export', () => true],
   ['/admin/settings', 'Settings', () => true],
   ['/admin/developers', 'Developers', (c) => c.isOwner],
   ['/admin/staff', 'Staff', (c) => c.isOwner],

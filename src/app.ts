@@ -9,6 +9,7 @@ import {
   createAnalyticsModule,
   createReportsModule,
 } from './modules/analytics/index.ts';
+import { BULK_IMPORT_MAX_BYTES, BULK_IMPORTS_PATH, createBulkModule } from './modules/bulk/index.ts';
 import { createCartModule } from './modules/cart/index.ts';
 import { createCatalogFastPath, createCatalogModule } from './modules/catalog/index.ts';
 import { createCheckoutModule } from './modules/checkout/index.ts';
@@ -19,6 +20,7 @@ import {
   createInventoryModule,
   getAvailability,
   listExpiredReservations,
+  setStockLevels,
   stockStateQuery,
 } from './modules/inventory/index.ts';
 import { createWorker, type PeriodicTask } from './modules/jobs/index.ts';
@@ -124,6 +126,12 @@ export function createApp(options: AppOptions) {
       throw new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.');
     },
   });
+  const limitImportBody = bodyLimit({
+    maxSize: BULK_IMPORT_MAX_BYTES,
+    onError: () => {
+      throw new AppError('PAYLOAD_TOO_LARGE', 'The CSV is larger than 50 MB.');
+    },
+  });
   // Only requests that carry a body pay for the size limit and the content-type check.
   app.use('/v1/*', async (c, next) => {
     const method = c.req.method;
@@ -134,10 +142,19 @@ export function createApp(options: AppOptions) {
       (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
     // Funnel events may come from navigator.sendBeacon, whose only preflight-free JSON is a text/plain body.
     const textAllowed = c.req.path === ANALYTICS_EVENTS_PATH && /^text\/plain\s*(;|$)/i.test(type ?? '');
-    if (hasBody && type && !textAllowed && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
+    // Product imports take a CSV body (or JSON with the CSV in it), far larger than any other request.
+    const isImport = c.req.path === BULK_IMPORTS_PATH;
+    const csvAllowed = isImport && /^text\/csv\s*(;|$)/i.test(type ?? '');
+    if (
+      hasBody &&
+      type &&
+      !textAllowed &&
+      !csvAllowed &&
+      !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)
+    ) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
     }
-    return limitBody(c, next);
+    return (isImport ? limitImportBody : limitBody)(c, next);
   });
   app.use('/v1/*', rejectNul);
   // Browsers may call publishable-key routes directly; secret and root routes stay same-origin only.
@@ -303,6 +320,30 @@ export function createApp(options: AppOptions) {
   });
   app.route('/', orders.routes);
   tasks.push(...orders.tasks);
+
+  // Bulk import (Shopify product CSV) and CSV exports, run by the worker's `bulk.run` task.
+  const bulk = createBulkModule({
+    db,
+    ids,
+    clock,
+    logger,
+    secret: auth.secret,
+    progressOutsideTx: database.kind === 'postgres',
+    leaseMs: 5 * 60_000,
+    pollMs: config.WORKER_POLL_MS,
+    ports: {
+      createProductsInBulk: (storeId, products, options) =>
+        catalog.service.createProductsInBulk(storeId, products, {
+          ...options,
+          setStock: (tx, rows) => setStockLevels(tx, rows, catalog.onStockChange),
+        }),
+      listProducts: (args) => catalog.service.listProducts(args),
+      listOrders: async (args) =>
+        (await orders.service.list(args)).map((r) => serializeOrder(r.order, r.lines)),
+    },
+  });
+  app.route('/', bulk.routes);
+  tasks.push(...bulk.tasks);
 
   // Customer accounts and their sessions (audience `customer`); the signing keys are shared through the database.
   const sessionsModule = createSessionsModule({
@@ -482,6 +523,8 @@ export function createApp(options: AppOptions) {
     },
     /** Staff accounts (the CLI's `staff create-owner`, the first start's demo owner link). */
     staff,
+    /** Bulk imports and exports (the CLI's `import`/`export`; tests run jobs by hand). */
+    bulk: bulk.service,
     /** Analytics rollups and reports (the worker's task; tests run it by hand). */
     reports: reportsModule,
     async start(opts: { worker: boolean }) {

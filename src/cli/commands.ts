@@ -128,4 +128,49 @@ export const COMMANDS: Command[] = [
     run: async (v, config) =>
       (await actions()).runStaffCreateOwner(config, { storeId: v.store as string, email: v.email as string }),
   },
+  {
+    name: 'import products',
+    summary: 'import a Shopify product CSV into a store (all or nothing), showing progress',
+    argument: { name: 'file', description: 'the CSV file (Shopify product export layout)' },
+    options: {
+      store: { value: 'ID', description: 'the store id, store_… (default: the only store)' },
+    },
+    run: async (v, config) =>
+      (await actions()).runImportProducts(config, {
+        file: v.file as string,
+        storeId: v.store as string | undefined,
+      }),
+  },
+  {
+    name: 'export products',
+    summary: "write a store's products to a Shopify product CSV",
+    argument: { name: 'file', description: 'the CSV file to write' },
+    options: { store: { value: 'ID', description: 'the store id, store_… (default: the only store)' } },
+    run: async (v, config) =>
+      (await actions()).runExport(config, {
+        kind: 'products',
+        file: v.file as string,
+        storeId: v.store as string | undefined,
+      }),
+  },
+  {
+    name: 'export orders',
+    summary: "write a store's orders to CSV, one row per order line",
+    argument: { name: 'file', description: 'the CSV file to write' },
+    options: {
+      store: { value: 'ID', description: 'the store id, store_… (default: the only store)' },
+      mode: {
+        value: 'MODE',
+        description: 'test or live orders (default test)',
+        parse: oneOf('test', 'live'),
+      },
+    },
+    run: async (v, config) =>
+      (await actions()).runExport(config, {
+        kind: 'orders',
+        file: v.file as string,
+        storeId: v.store as string | undefined,
+        mode: (v.mode as 'test' | 'live' | undefined) ?? 'test',
+      }),
+  },
 ];

@@ -1,8 +1,10 @@
 import cluster from 'node:cluster';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type App, createApp } from '../app.ts';
 import type { Config } from '../config.ts';
+import type { BulkJobJson } from '../modules/bulk/index.ts';
 import { type SeedResult, seedDemoStore } from '../modules/catalog/index.ts';
 import { exportStorefront, type StorefrontKeys } from '../modules/storefront/index.ts';
 import { createStoresService } from '../modules/stores/index.ts';
@@ -309,6 +311,97 @@ export async function runStaffCreateOwner(config: Config, input: { storeId: stri
     const r = await built.staff.createOwner({ ...input, by: 'cli' });
     process.stdout.write(
       `${JSON.stringify({ id: r.user.id, email: r.user.email, role: r.user.role, url: r.link, expires_at: r.expiresAt.toISOString() })}\n`,
+    );
+  } finally {
+    await built.close();
+    await database.close();
+  }
+}
+
+/** The store a bulk command acts on: the one named, or the only one. */
+async function bulkStore(built: App, storeId: string | undefined): Promise<string> {
+  const stores = await built.deps.stores.listStores();
+  if (storeId) {
+    if (!stores.some((s) => s.id === storeId)) throw new CliError(`no store ${storeId}`);
+    return storeId;
+  }
+  if (stores.length === 1) return stores[0]!.id;
+  throw new CliError(
+    stores.length === 0
+      ? 'no store yet: run `crowdstart seed` or `crowdstart stores create` first'
+      : '--store is required: the database has several stores',
+  );
+}
+
+/**
+ * Runs a queued bulk job here (or, when a running worker claimed it first, waits for that one), printing its
+ * progress; returns the job as it ended.
+ */
+async function followJob(built: App, storeId: string, job: BulkJobJson, label: string): Promise<BulkJobJson> {
+  const bar = progressBar(label);
+  const ran = built.bulk.runJob(job.id);
+  let shown = -1;
+  for (;;) {
+    const current = await built.bulk.get(storeId, job.id);
+    const { done, total } = current.progress;
+    if (total > 0 && done !== shown) {
+      bar(done, total);
+      shown = done;
+    }
+    if (current.status === 'succeeded' || current.status === 'failed') {
+      if (shown >= 0 && done !== total) process.stderr.write('\n');
+      await ran;
+      return current;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** `import products <file>`: the import job, run here; bad rows are printed `line N: field: message`. */
+export async function runImportProducts(config: Config, input: { file: string; storeId?: string }) {
+  const csv = await readFile(input.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot read ${input.file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  });
+  const database = await openMigrated(config, 'import products');
+  const built = createApp({ config: { ...config, STOREFRONT_PUBLISHABLE_KEY: undefined }, database });
+  try {
+    const storeId = await bulkStore(built, input.storeId);
+    const auth = { storeId, keyId: 'cli', kind: 'secret' as const, mode: 'test' as const };
+    const queued = await built.bulk.createImport({ auth, csv, fileName: path.basename(input.file) });
+    const job = await followJob(built, storeId, queued, 'Importing rows');
+    if (job.status === 'failed') {
+      for (const e of job.errors) {
+        process.stderr.write(
+          `${e.line === null ? '' : `line ${e.line}: `}${e.field ? `${e.field}: ` : ''}${e.message}\n`,
+        );
+      }
+      throw new CliError(`import failed (${job.errors.length} problem(s)); nothing was imported`);
+    }
+    process.stdout.write(`${JSON.stringify({ job: job.id, store: storeId, ...job.result })}\n`);
+  } finally {
+    await built.close();
+    await database.close();
+  }
+}
+
+/** `export products|orders <file>`: the export job, run here, and its CSV written to the file. */
+export async function runExport(
+  config: Config,
+  input: { kind: 'products' | 'orders'; file: string; storeId?: string; mode?: 'test' | 'live' },
+) {
+  const database = await openMigrated(config, `export ${input.kind}`);
+  const built = createApp({ config: { ...config, STOREFRONT_PUBLISHABLE_KEY: undefined }, database });
+  try {
+    const storeId = await bulkStore(built, input.storeId);
+    const auth = { storeId, keyId: 'cli', kind: 'secret' as const, mode: input.mode ?? ('test' as const) };
+    const queued = await built.bulk.createExport({ auth, kind: input.kind });
+    const job = await followJob(built, storeId, queued, `Exporting ${input.kind}`);
+    if (job.status === 'failed')
+      throw new CliError(`export failed: ${job.errors[0]?.message ?? 'unknown error'}`);
+    const file = await built.bulk.file(storeId, job.id);
+    await writeFile(input.file, file.csv);
+    process.stdout.write(
+      `${JSON.stringify({ job: job.id, store: storeId, file: input.file, ...job.result })}\n`,
     );
   } finally {
     await built.close();

@@ -1,6 +1,7 @@
 // Every table, for drizzle-kit. Modules own their tables; this file only gathers them.
 
 export * from '../modules/analytics/analytics.tables.ts';
+export * from '../modules/bulk/bulk.tables.ts';
 export * from '../modules/cart/cart.tables.ts';
 export * from '../modules/catalog/catalog.tables.ts';
 export * from '../modules/customers/customers.tables.ts';

@@ -431,6 +431,17 @@ export const ERROR_CODES = {
     type: 'not_found_error',
     description: 'No delivery with this id for the webhook endpoint.',
   },
+  BULK_JOB_NOT_FOUND: {
+    status: 404,
+    type: 'not_found_error',
+    description: 'No bulk import or export job with this id in the store.',
+  },
+  BULK_FILE_NOT_READY: {
+    status: 409,
+    type: 'conflict_error',
+    description:
+      'The job has no file to download: it is an import, or an export that has not succeeded (yet).',
+  },
   // server
   SERVICE_UNAVAILABLE: {
     status: 503,

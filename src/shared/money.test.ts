@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocate, currencyExponent, formatMinor, roundHalfUp } from './money.ts';
+import { allocate, currencyExponent, formatMinor, parseMinor, roundHalfUp } from './money.ts';
 
 describe('money', () => {
   it('knows the minor-unit exponent of zero-, two- and three-decimal currencies', () => {
@@ -57,5 +57,17 @@ describe('money', () => {
         });
       }
     }
+  });
+
+  it('reads decimal amounts into minor units exactly, refusing what the currency cannot hold', () => {
+    expect(['19.99', '20', '20.5', '0.10', '1234567.89'].map((t) => parseMinor(t, 'USD'))).toEqual([
+      1999, 2000, 2050, 10, 123456789,
+    ]);
+    expect(parseMinor('500', 'JPY')).toBe(500);
+    expect(parseMinor('500.00', 'JPY')).toBe(500);
+    expect(parseMinor('1.234', 'KWD')).toBe(1234);
+    for (const bad of ['19.999', '-1', '1,000.00', 'abc', '', '1e3', '.5'])
+      expect(parseMinor(bad, 'USD'), bad).toBeNull();
+    expect(parseMinor('0.5', 'JPY')).toBeNull();
   });
 });

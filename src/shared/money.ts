@@ -100,3 +100,18 @@ export function allocate(total: number, weights: number[]): number[] {
   }
   return floors.map((x) => x * sign);
 }
+
+/**
+ * Reads a decimal amount written for humans ("19.99", "20", "1,234.50" is refused) into minor units of the
+ * currency, exactly (no floating point): null when it is not a plain non-negative decimal with at most the
+ * currency's digits after the point.
+ */
+export function parseMinor(text: string, currency: string): number | null {
+  const exp = currencyExponent(currency);
+  const m = /^(\d{1,15})(?:\.(\d*))?$/.exec(text.trim());
+  if (!m) return null;
+  const fraction = (m[2] ?? '').replace(/0+$/, '');
+  if (fraction.length > exp) return null;
+  const minor = Number(m[1]) * 10 ** exp + Number(fraction.padEnd(exp, '0') || '0');
+  return Number.isSafeInteger(minor) ? minor : null;
+}

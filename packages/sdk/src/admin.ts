@@ -36,6 +36,7 @@ export type InventoryLevel = Schemas['InventoryLevel'];
 export type ApiKey = Schemas['ApiKey'];
 export type WebhookEndpoint = Schemas['WebhookEndpoint'];
 export type WebhookDelivery = Schemas['WebhookDelivery'];
+export type BulkJob = Schemas['BulkJob'];
 export type StoreEvent = Schemas['Event'];
 export type OrderList = Ok<'/v1/orders', 'get'>;
 export type ProductCreate = In<'/v1/products', 'post'>;
@@ -316,6 +317,39 @@ export function createAdminClient(options: AdminClientOptions = {}) {
     },
     events: {
       list: (q: QueryOf<'/v1/events', 'get'> = {}) => get<Ok<'/v1/events', 'get'>>('/v1/events', q as Query),
+    },
+    bulk: {
+      /** Queues a product import from a Shopify product CSV; poll `job(id)` for its progress and errors. */
+      importProducts: (csv: string, fileName?: string) =>
+        post<BulkJob>('/v1/bulk/imports', { csv, ...(fileName ? { file_name: fileName } : {}) }),
+      /** Queues a CSV export of the store's products or (the session mode's) orders. */
+      export: (kind: 'products' | 'orders') => post<BulkJob>('/v1/bulk/exports', { kind }),
+      jobs: (q: QueryOf<'/v1/bulk/jobs', 'get'> = {}) =>
+        get<Ok<'/v1/bulk/jobs', 'get'>>('/v1/bulk/jobs', q as Query),
+      job: (jobId: string) => get<BulkJob>(`/v1/bulk/jobs/${id(jobId)}`),
+      /** The CSV of a succeeded export, as text. */
+      async download(jobId: string): Promise<string> {
+        const s = read();
+        if (s && s.expiresAt - EARLY_MS < Date.now()) await refresh();
+        const res = await doFetch(`${baseUrl}/v1/bulk/jobs/${id(jobId)}/file`, {
+          headers: { Authorization: `Bearer ${read()?.accessToken ?? ''}` },
+        });
+        if (!res.ok) {
+          const body = (await res.json().catch(() => null)) as {
+            error?: ConstructorParameters<typeof CrowdstartError>[1];
+          } | null;
+          throw new CrowdstartError(
+            res.status,
+            body?.error ?? {
+              type: 'api_error',
+              code: 'INTERNAL_ERROR',
+              message: `Download failed (${res.status})`,
+            },
+            res.headers.get('x-request-id') ?? undefined,
+          );
+        }
+        return res.text();
+      },
     },
     /** Any other call, with the session's token: `{ method, path, query, body }`. */
     request: send,

@@ -956,6 +956,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/bulk/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import products from a Shopify product CSV, in the worker
+         * @description Send the CSV as the body (`Content-Type: text/csv`, up to 50 MB) or as JSON `{ "csv": "…" }`. The whole file is checked before anything is written: one bad row fails the job with every bad row and its line, and no product is created. Handles or SKUs the store already has are such errors (nothing is updated).
+         */
+        post: operations["postBulkImports"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bulk/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Export products or orders as CSV, in the worker */
+        post: operations["postBulkExports"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bulk/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List bulk jobs, newest first */
+        get: operations["getBulkJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bulk/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve a bulk job and its progress */
+        get: operations["getBulkJobsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bulk/jobs/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download the CSV of a succeeded export */
+        get: operations["getBulkJobsByIdFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -1567,7 +1655,7 @@ export interface components {
                  * @description A code from the catalogue (docs/errors.md); branch on this.
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "INVALID_CURSOR" | "INVALID_ID" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "AUTH_REQUIRED" | "INVALID_API_KEY" | "INVALID_ROOT_TOKEN" | "INVALID_METRICS_TOKEN" | "SECRET_KEY_REQUIRED" | "LIVE_KEY_REQUIRED" | "RATE_LIMITED" | "INVALID_STAFF_TOKEN" | "STAFF_ROLE_FORBIDDEN" | "STAFF_NOT_FOUND" | "STAFF_TOKEN_REQUIRED" | "STAFF_EMAIL_TAKEN" | "STAFF_LAST_OWNER" | "STAFF_INVITATION_INVALID" | "CUSTOMER_AUTH_REQUIRED" | "CUSTOMER_TOKEN_INVALID" | "INVALID_CREDENTIALS" | "REFRESH_TOKEN_INVALID" | "EMAIL_TOKEN_INVALID" | "CUSTOMER_NOT_FOUND" | "ADDRESS_NOT_FOUND" | "STORE_NOT_FOUND" | "API_KEY_NOT_FOUND" | "PRODUCT_NOT_FOUND" | "VARIANT_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "SLUG_TAKEN" | "SKU_TAKEN" | "VERSION_CONFLICT" | "INVALID_OPTION_VALUES" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE" | "CART_TOKEN_MISSING" | "CART_TOKEN_MALFORMED" | "CART_TOKEN_INVALID_SIGNATURE" | "CART_TOKEN_EXPIRED" | "CART_TOKEN_WRONG_STORE" | "CART_TOKEN_TOO_LARGE" | "CART_LINE_NOT_FOUND" | "CART_TOO_MANY_LINES" | "CART_EMPTY" | "VARIANT_UNAVAILABLE" | "CURRENCY_MISMATCH" | "INSUFFICIENT_STOCK" | "INVENTORY_NOT_FOUND" | "COUPON_NOT_FOUND" | "COUPON_CODE_TAKEN" | "COUPON_NOT_APPLICABLE" | "COUPON_EXHAUSTED" | "SHIPPING_RATE_NOT_FOUND" | "TAX_RATE_NOT_FOUND" | "TAX_RATE_EXISTS" | "SHIPPING_REQUIRED" | "EMAIL_REQUIRED" | "PAYMENT_DECLINED" | "PAYMENT_FAILED" | "GATEWAY_UNAVAILABLE" | "GATEWAY_NOT_CONFIGURED" | "LIVE_GATEWAY_NOT_CONFIGURED" | "TEST_CARD_IN_LIVE_MODE" | "CART_ALREADY_CHECKED_OUT" | "INVALID_WEBHOOK_SIGNATURE" | "EVENT_NOT_FOUND" | "ORDER_NOT_FOUND" | "INVALID_ORDER_TRANSITION" | "REFUND_EXCEEDS_CAPTURED" | "WEBHOOK_URL_NOT_ALLOWED" | "WEBHOOK_ENDPOINT_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FOUND" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "INVALID_CURSOR" | "INVALID_ID" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "AUTH_REQUIRED" | "INVALID_API_KEY" | "INVALID_ROOT_TOKEN" | "INVALID_METRICS_TOKEN" | "SECRET_KEY_REQUIRED" | "LIVE_KEY_REQUIRED" | "RATE_LIMITED" | "INVALID_STAFF_TOKEN" | "STAFF_ROLE_FORBIDDEN" | "STAFF_NOT_FOUND" | "STAFF_TOKEN_REQUIRED" | "STAFF_EMAIL_TAKEN" | "STAFF_LAST_OWNER" | "STAFF_INVITATION_INVALID" | "CUSTOMER_AUTH_REQUIRED" | "CUSTOMER_TOKEN_INVALID" | "INVALID_CREDENTIALS" | "REFRESH_TOKEN_INVALID" | "EMAIL_TOKEN_INVALID" | "CUSTOMER_NOT_FOUND" | "ADDRESS_NOT_FOUND" | "STORE_NOT_FOUND" | "API_KEY_NOT_FOUND" | "PRODUCT_NOT_FOUND" | "VARIANT_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "SLUG_TAKEN" | "SKU_TAKEN" | "VERSION_CONFLICT" | "INVALID_OPTION_VALUES" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE" | "CART_TOKEN_MISSING" | "CART_TOKEN_MALFORMED" | "CART_TOKEN_INVALID_SIGNATURE" | "CART_TOKEN_EXPIRED" | "CART_TOKEN_WRONG_STORE" | "CART_TOKEN_TOO_LARGE" | "CART_LINE_NOT_FOUND" | "CART_TOO_MANY_LINES" | "CART_EMPTY" | "VARIANT_UNAVAILABLE" | "CURRENCY_MISMATCH" | "INSUFFICIENT_STOCK" | "INVENTORY_NOT_FOUND" | "COUPON_NOT_FOUND" | "COUPON_CODE_TAKEN" | "COUPON_NOT_APPLICABLE" | "COUPON_EXHAUSTED" | "SHIPPING_RATE_NOT_FOUND" | "TAX_RATE_NOT_FOUND" | "TAX_RATE_EXISTS" | "SHIPPING_REQUIRED" | "EMAIL_REQUIRED" | "PAYMENT_DECLINED" | "PAYMENT_FAILED" | "GATEWAY_UNAVAILABLE" | "GATEWAY_NOT_CONFIGURED" | "LIVE_GATEWAY_NOT_CONFIGURED" | "TEST_CARD_IN_LIVE_MODE" | "CART_ALREADY_CHECKED_OUT" | "INVALID_WEBHOOK_SIGNATURE" | "EVENT_NOT_FOUND" | "ORDER_NOT_FOUND" | "INVALID_ORDER_TRANSITION" | "REFUND_EXCEEDS_CAPTURED" | "WEBHOOK_URL_NOT_ALLOWED" | "WEBHOOK_ENDPOINT_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FOUND" | "BULK_JOB_NOT_FOUND" | "BULK_FILE_NOT_READY" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
                 /** @description For people: may change between versions. */
                 message: string;
                 /** @description The parameter, field (dotted path) or header at fault. */
@@ -2133,6 +2221,40 @@ export interface components {
             last_error: string | null;
             sent_at: string | null;
             created_at: string;
+        };
+        BulkJob: {
+            id: string;
+            /** @enum {string} */
+            object: "bulk_job";
+            /** @enum {string} */
+            kind: "import_products" | "export_products" | "export_orders";
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed";
+            livemode: boolean;
+            progress: {
+                /** @description Rows written (imports: CSV rows; exports: products or orders). */
+                done: number;
+                total: number;
+            };
+            /** @description Why the job failed; for an import, every bad row (up to 200), and nothing was written. */
+            errors: {
+                /** @description The 1-based line of the file where the row starts. */
+                line: number | null;
+                /** @description The CSV column, e.g. `Variant Price`. */
+                field: string | null;
+                message: string;
+            }[];
+            /** @description Counts once succeeded: `products_created`, `variants_created`; or `products`/`orders` and `bytes`. */
+            result: {
+                [key: string]: number;
+            } | null;
+            file_name: string | null;
+            /** @description Where a succeeded export downloads (CSV). */
+            file_url: string | null;
+            attempts: number;
+            created_at: string;
+            started_at: string | null;
+            finished_at: string | null;
         };
         JSONWebKeySet: {
             keys: ({
@@ -22976,6 +23098,1251 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postBulkImports: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example string */
+                "text/csv": string;
+                /**
+                 * @example {
+                 *       "kind": "products",
+                 *       "csv": "csv",
+                 *       "file_name": "file_name"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @default products
+                     * @enum {string}
+                     */
+                    kind?: "products";
+                    /** @description A Shopify product CSV export. */
+                    csv: string;
+                    file_name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The job, queued: poll it until `succeeded` or `failed` */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "bulk_job",
+                     *       "kind": "import_products",
+                     *       "status": "queued",
+                     *       "livemode": true,
+                     *       "progress": {
+                     *         "done": 2500,
+                     *         "total": 2500
+                     *       },
+                     *       "errors": [
+                     *         {
+                     *           "line": 2500,
+                     *           "field": "field",
+                     *           "message": "The card was declined."
+                     *         }
+                     *       ],
+                     *       "result": {},
+                     *       "file_name": "file_name",
+                     *       "file_url": "https://shop.example.com/images/linen-shirt.jpg",
+                     *       "attempts": 1,
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "started_at": "2026-03-14T15:09:26.000Z",
+                     *       "finished_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BulkJob"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The CSV is larger than 50 MB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postBulkExports: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key and request answer the stored response (with `Idempotent-Replayed: true`); a different request with the key is `422 IDEMPOTENCY_KEY_REUSED`; while the first is in flight, `409 IDEMPOTENCY_KEY_IN_USE`. Kept 24 h per API key.
+                 * @example a3f1c2e4-7b9d-4f0a-9c1e-2d3b4a5c6d7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "products"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description `products`: Shopify product CSV (imports back); `orders`: one row per order line, of the key’s mode.
+                     * @enum {string}
+                     */
+                    kind: "products" | "orders";
+                };
+            };
+        };
+        responses: {
+            /** @description The job, queued: poll it until `succeeded` or `failed` */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "bulk_job",
+                     *       "kind": "import_products",
+                     *       "status": "queued",
+                     *       "livemode": true,
+                     *       "progress": {
+                     *         "done": 2500,
+                     *         "total": 2500
+                     *       },
+                     *       "errors": [
+                     *         {
+                     *           "line": 2500,
+                     *           "field": "field",
+                     *           "message": "The card was declined."
+                     *         }
+                     *       ],
+                     *       "result": {},
+                     *       "file_name": "file_name",
+                     *       "file_url": "https://shop.example.com/images/linen-shirt.jpg",
+                     *       "attempts": 1,
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "started_at": "2026-03-14T15:09:26.000Z",
+                     *       "finished_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BulkJob"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict (an `Idempotency-Key` still in flight: retry after `Retry-After`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used with a different request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getBulkJobs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bulk jobs */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "id",
+                     *           "object": "bulk_job",
+                     *           "kind": "import_products",
+                     *           "status": "queued",
+                     *           "livemode": true,
+                     *           "progress": {
+                     *             "done": 2500,
+                     *             "total": 2500
+                     *           },
+                     *           "errors": [
+                     *             {
+                     *               "line": 2500,
+                     *               "field": "field",
+                     *               "message": "The card was declined."
+                     *             }
+                     *           ],
+                     *           "result": {},
+                     *           "file_name": "file_name",
+                     *           "file_url": "https://shop.example.com/images/linen-shirt.jpg",
+                     *           "attempts": 1,
+                     *           "created_at": "2026-03-14T15:09:26.000Z",
+                     *           "started_at": "2026-03-14T15:09:26.000Z",
+                     *           "finished_at": "2026-03-14T15:09:26.000Z"
+                     *         }
+                     *       ],
+                     *       "has_more": false,
+                     *       "next_cursor": "eyJ2IjpbIjAxIl19"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: components["schemas"]["BulkJob"][];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getBulkJobsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "object": "bulk_job",
+                     *       "kind": "import_products",
+                     *       "status": "queued",
+                     *       "livemode": true,
+                     *       "progress": {
+                     *         "done": 2500,
+                     *         "total": 2500
+                     *       },
+                     *       "errors": [
+                     *         {
+                     *           "line": 2500,
+                     *           "field": "field",
+                     *           "message": "The card was declined."
+                     *         }
+                     *       ],
+                     *       "result": {},
+                     *       "file_name": "file_name",
+                     *       "file_url": "https://shop.example.com/images/linen-shirt.jpg",
+                     *       "attempts": 1,
+                     *       "created_at": "2026-03-14T15:09:26.000Z",
+                     *       "started_at": "2026-03-14T15:09:26.000Z",
+                     *       "finished_at": "2026-03-14T15:09:26.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BulkJob"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error; it is logged with the request id */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Shutting down or database unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getBulkJobsByIdFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example string */
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key not allowed for this route */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "payment_error",
+                     *         "code": "PAYMENT_DECLINED",
+                     *         "message": "The card was declined.",
+                     *         "decline_code": "card_declined",
+                     *         "order_id": "ord_01jb8x6k2m3n4p5q6r7s8t9v0w",
+                     *         "request_id": "req_5f2c9a1e7b3d4c6a8e0f1a2b"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an export, or not succeeded yet */
+            409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     traceparent: components["headers"]["traceparent"];

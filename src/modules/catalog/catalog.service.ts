@@ -1,6 +1,7 @@
 import { AppError } from '../../shared/app-error.ts';
 import type { Executor } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
+import { createBulkProductWrites } from './catalog.bulk.ts';
 import type { CatalogCache, CatalogChange } from './catalog.cache.ts';
 import { createCollections } from './catalog.collections.ts';
 import { createProductWrites } from './catalog.product-writes.ts';
@@ -64,6 +65,7 @@ export function createCatalogService(deps: {
       }
       return repo.listHistory(deps.db, { ...args, entityId: args.productId });
     },
+    ...createBulkProductWrites({ ids: deps.ids, write, currencyOf: renderer.currencyOf }),
   };
 }
 

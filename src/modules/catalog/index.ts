@@ -14,6 +14,7 @@ import { pruneChanges } from './catalog.repo.ts';
 import { catalogRoutes } from './catalog.routes.ts';
 import { type AvailabilityReader, createCatalogService, type StockStateQuery } from './catalog.service.ts';
 
+export type { BulkCreateOptions, BulkProductInput } from './catalog.bulk.ts';
 export {
   CATALOG_CHANNEL,
   type CatalogChange,

@@ -182,4 +182,10 @@ export const TAGS = [
       'For the platform operator (root token `CROWDSTART_ROOT_TOKEN`): create stores, issue and revoke keys.',
   },
   { name: 'Operations', description: 'Liveness and readiness probes for load balancers and orchestrators.' },
+  {
+    name: 'Bulk',
+    description:
+      'Product import from a Shopify product CSV (checked whole, then written in one transaction) and CSV exports ' +
+      'of products and orders, run by the worker as jobs whose progress you poll.',
+  },
 ];
