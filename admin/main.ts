@@ -1,8 +1,8 @@
 import './styles.css';
 import { createAdminClient } from '../packages/sdk/src/admin.ts';
 import type { Ctx, Screen } from './context.ts';
-import { customerScreen, customersScreen } from './pages/customers.ts';
 import { bulkScreen } from './pages/bulk.ts';
+import { customerScreen, customersScreen } from './pages/customers.ts';
 import { developersScreen } from './pages/developers.ts';
 import { inventoryScreen } from './pages/inventory.ts';
 import { orderScreen } from './pages/order.ts';
