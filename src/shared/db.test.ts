@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { inTransaction, isDatabaseUnavailable, openDatabase, rows } from './db.ts';
+import { inTransaction, isDatabaseUnavailable, openDatabase, preparedName, rows } from './db.ts';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -56,6 +56,30 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a connection dropped mid-transact
       expect(await rows(database.db, sql`select 1 as n`)).toEqual([{ n: 1 }]);
     } finally {
       await admin.end();
+      await database.close();
+    }
+  });
+});
+
+describe.runIf(process.env.TEST_DATABASE_URL)('prepared statements (PostgreSQL)', () => {
+  it('prepares a parameterised statement once per connection and runs it again by name', async () => {
+    const database = await openDatabase({ url: process.env.TEST_DATABASE_URL!, poolSize: 1 });
+    try {
+      const marker = `m${Date.now()}`;
+      const query = (n: number) => sql`select ${n}::int + 1 as n, ${marker}::text as marker`;
+      const prepared = await inTransaction(database.db, async (tx) => {
+        expect(await rows(tx, query(1))).toEqual([{ n: 2, marker }]);
+        expect(await rows(tx, query(41))).toEqual([{ n: 42, marker }]);
+        return rows<{ name: string; statement: string }>(
+          tx,
+          sql`select name, statement from pg_prepared_statements where statement like ${`%::text as marker%`}`,
+        );
+      });
+      expect(prepared).toHaveLength(1);
+      expect(prepared[0]!.name).toBe(preparedName(prepared[0]!.statement));
+      // Outside a transaction, through the pool, the same connection answers by name too.
+      expect(await rows(database.db, query(9))).toEqual([{ n: 10, marker }]);
+    } finally {
       await database.close();
     }
   });
