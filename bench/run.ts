@@ -262,7 +262,9 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
       });
     }
     if (!values['skip-money'] && size === sizes[0]) {
-      for (const r of await moneyPathScenarios({ base, pk, sk, connections, durationSec, mode, size }))
+      const srv = server;
+      const cpuMs = () => srv.cpuMs();
+      for (const r of await moneyPathScenarios({ base, pk, sk, connections, durationSec, mode, size, cpuMs }))
         rows.push(r);
     }
     if (!values['skip-mix']) {
