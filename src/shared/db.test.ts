@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { inTransaction, isDatabaseUnavailable, openDatabase, preparedName, rows } from './db.ts';
+import { inTransaction, isDatabaseUnavailable, openDatabase, rows } from './db.ts';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -76,7 +76,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('prepared statements (PostgreSQL)'
         );
       });
       expect(prepared).toHaveLength(1);
-      expect(prepared[0]!.name).toBe(preparedName(prepared[0]!.statement));
+      expect(prepared[0]!.name).toMatch(/^cs_/);
       // Outside a transaction, through the pool, the same connection answers by name too.
       expect(await rows(database.db, query(9))).toEqual([{ n: 10, marker }]);
     } finally {

@@ -158,15 +158,8 @@ export async function signCartToken(
 const hmac = (key: KeyObject, signingInput: string): Buffer =>
   createHmac('sha256', key).update(signingInput).digest();
 
-const headers = new Map<string, string>();
-function headerOf(kid: string): string {
-  let h = headers.get(kid);
-  if (h === undefined) {
-    h = Buffer.from(JSON.stringify({ alg: CART_TOKEN_ALG, kid })).toString('base64url');
-    if (headers.size < 100) headers.set(kid, h);
-  }
-  return h;
-}
+const headerOf = (kid: string): string =>
+  Buffer.from(JSON.stringify({ alg: CART_TOKEN_ALG, kid })).toString('base64url');
 
 /** Decodes a base64url JSON segment; undefined when it is not one. */
 function decodeJson(segment: string): unknown {
