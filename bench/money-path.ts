@@ -46,8 +46,17 @@ export async function moneyPathScenarios(o: {
   durationSec: number;
   mode: string;
   size: number;
+  /** The API process's CPU time so far (ms): each row notes the CPU it spent per request. */
+  cpuMs?: () => number;
 }): Promise<Row[]> {
   const { base, pk, sk, connections, durationSec, mode, size } = o;
+  /** Runs one load and answers it with the API's CPU per request over it. */
+  const measured = async <T extends { requests: number }>(run: () => Promise<T>) => {
+    const before = o.cpuMs?.() ?? 0;
+    const r = await run();
+    const cpu = o.cpuMs ? (o.cpuMs() - before) / Math.max(1, r.requests) : undefined;
+    return { ...r, cpu: cpu === undefined ? '' : `; API CPU ${cpu.toFixed(2)} ms/request` };
+  };
   const rows: Row[] = [];
   // Many shoppers: one cart per connection, each on its own variant (the hot-SKU row below is the opposite).
   const variants: string[] = [];
@@ -76,44 +85,50 @@ export async function moneyPathScenarios(o: {
   }
   const cartOf = (n: number) => carts[n % carts.length]!;
 
-  const cartUpdate = await load({
-    url: base,
-    method: 'PATCH',
-    paths: carts.map((c) => `/v1/carts/current/lines/${c.variant}`),
-    headers: { authorization: `Bearer ${pk}`, 'content-type': 'application/json' },
-    headersFor: (n) => ({ 'x-cart-token': cartOf(n).token }),
-    body: (n) => JSON.stringify({ quantity: 1 + (Math.floor(n / carts.length) % 3) }),
-    connections,
-    durationSec,
-  });
+  const cartUpdate = await measured(() =>
+    load({
+      url: base,
+      method: 'PATCH',
+      paths: carts.map((c) => `/v1/carts/current/lines/${c.variant}`),
+      headers: { authorization: `Bearer ${pk}`, 'content-type': 'application/json' },
+      headersFor: (n) => ({ 'x-cart-token': cartOf(n).token }),
+      body: (n) => JSON.stringify({ quantity: 1 + (Math.floor(n / carts.length) % 3) }),
+      connections,
+      durationSec,
+    }),
+  );
+  const { cpu: cartCpu, ...cartRow } = cartUpdate;
   rows.push({
     mode,
     size,
     scenario: `cart update (${carts.length} carts: re-price + hold + new token)`,
-    ...cartUpdate,
+    ...cartRow,
+    note: cartCpu.replace(/^; /, ''),
   });
 
   // One cart makes one order: every checkout needs a cart of its own, made before the clock starts.
   const checkoutCarts = await makeCarts(base, pk, variants, Math.max(2000, durationSec * 600));
   const statuses = new Map<number, number>();
-  const checkout = await load({
-    url: base,
-    method: 'POST',
-    paths: ['/v1/checkout'],
-    headers: { authorization: `Bearer ${pk}`, 'content-type': 'application/json' },
-    headersFor: () => ({ 'idempotency-key': randomUUID() }),
-    body: (n) =>
-      JSON.stringify({ cart_token: checkoutCarts[n % checkoutCarts.length], payment: { card: CARD } }),
-    statuses,
-    connections,
-    durationSec,
-  });
+  const { cpu: checkoutCpu, ...checkout } = await measured(() =>
+    load({
+      url: base,
+      method: 'POST',
+      paths: ['/v1/checkout'],
+      headers: { authorization: `Bearer ${pk}`, 'content-type': 'application/json' },
+      headersFor: () => ({ 'idempotency-key': randomUUID() }),
+      body: (n) =>
+        JSON.stringify({ cart_token: checkoutCarts[n % checkoutCarts.length], payment: { card: CARD } }),
+      statuses,
+      connections,
+      durationSec,
+    }),
+  );
   rows.push({
     mode,
     size,
     scenario: 'checkout (test gateway, capture)',
     ...checkout,
-    note: `${statuses.get(201) ?? 0} orders paid of ${checkoutCarts.length} carts`,
+    note: `${statuses.get(201) ?? 0} orders paid of ${checkoutCarts.length} carts${checkoutCpu}`,
   });
 
   // Hot SKU: 100 units, everyone buys the same variant. Soft holds let only as many carts exist as units,

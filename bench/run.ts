@@ -1,6 +1,8 @@
 // Load scenarios over loopback against real processes. Usage:
 //   npm run bench -- [--sizes 1000,100000] [--modes pglite,postgres,embedded-pg] [--duration 10] [--connections 50]
-//     [--skip-money] [--skip-mix] [--mix-rates 200,1000] [--mix-max-in-flight 2000]
+//     [--skip-money] [--skip-mix] [--skip-reads] [--mix-rates 200,1000] [--mix-max-in-flight 2000]
+// --skip-reads leaves out the read rows (by slug, list, search; the ceiling stays), e.g. to profile the
+// money path alone: BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" npm run bench -- --skip-reads ...
 // The paper mix (bench/mix.ts: fixed arrival rate, the seed paper's workload and Table 1) runs for every
 // mode and size unless --skip-mix; its table follows the main one in the report.
 // PostgreSQL mode needs BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); a fresh
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     'skip-money': { type: 'boolean', default: false },
     'skip-mix': { type: 'boolean', default: false },
+    'skip-reads': { type: 'boolean', default: false },
     'mix-rates': { type: 'string', default: '200,1000' },
     'mix-max-in-flight': { type: 'string', default: '2000' },
     out: { type: 'string', default: 'docs/BENCHMARKS.md' },
@@ -193,72 +196,75 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
     });
     log(`${mode} ${size}: ceiling ${ceil.rps} rps`);
 
-    const bySlug = await load({ url: base, paths: slugs, headers, connections, durationSec });
-    rows.push({
-      mode,
-      size,
-      scenario: 'product by slug (cached)',
-      ...bySlug,
-      note: `${Math.round((bySlug.rps / ceil.rps) * 100)}% of ceiling`,
-    });
-    log(`${mode} ${size}: by slug ${bySlug.rps} rps p99 ${bySlug.p99} ms`);
+    if (!values['skip-reads']) {
+      const bySlug = await load({ url: base, paths: slugs, headers, connections, durationSec });
+      rows.push({
+        mode,
+        size,
+        scenario: 'product by slug (cached)',
+        ...bySlug,
+        note: `${Math.round((bySlug.rps / ceil.rps) * 100)}% of ceiling`,
+      });
+      log(`${mode} ${size}: by slug ${bySlug.rps} rps p99 ${bySlug.p99} ms`);
 
-    const listPaths = ['/v1/products?limit=20'];
-    const listBody: any = await json(`${base}/v1/products?limit=20`, pk);
-    if (listBody.next_cursor) listPaths.push(`/v1/products?limit=20&cursor=${listBody.next_cursor}`);
-    const list = await load({ url: base, paths: listPaths, headers, connections, durationSec });
-    rows.push({ mode, size, scenario: 'product list page (20)', ...list });
+      const listPaths = ['/v1/products?limit=20'];
+      const listBody: any = await json(`${base}/v1/products?limit=20`, pk);
+      if (listBody.next_cursor) listPaths.push(`/v1/products?limit=20&cursor=${listBody.next_cursor}`);
+      const list = await load({ url: base, paths: listPaths, headers, connections, durationSec });
+      rows.push({ mode, size, scenario: 'product list page (20)', ...list });
 
-    const queries = searchQueries(titles).map(
-      (q) => `/v1/products/search?q=${encodeURIComponent(q)}&limit=20`,
-    );
-    const example = queries[0] ? decodeURIComponent(queries[0].split('q=')[1]!.split('&')[0]!) : '';
-    const search = await load({ url: base, paths: queries, headers, connections, durationSec });
-    rows.push({
-      mode,
-      size,
-      scenario: `search, 2 words, 1 misspelt (${queries.length} queries, repeated: results cache)`,
-      ...search,
-      note: example,
-    });
-    log(`${mode} ${size}: search ${search.rps} rps p99 ${search.p99} ms`);
-    // Every request distinct (a price ceiling that changes each time): none is served from the results cache.
-    const distinct = (offset: number) => (n: number) =>
-      `${queries[n % queries.length]}&price_max=${offset + n}`;
-    const uncached = await load({
-      url: base,
-      paths: queries,
-      pathFor: distinct(1_000_000),
-      headers,
-      connections,
-      durationSec,
-    });
-    rows.push({
-      mode,
-      size,
-      scenario: 'search, every request distinct (database)',
-      ...uncached,
-      note: example,
-    });
-    log(`${mode} ${size}: search uncached ${uncached.rps} rps p99 ${uncached.p99} ms`);
-    const single = await load({
-      url: base,
-      paths: queries,
-      pathFor: distinct(2_000_000),
-      headers,
-      connections: 1,
-      durationSec: Math.min(5, durationSec),
-    });
-    rows.push({
-      mode,
-      size,
-      scenario: 'search, every request distinct, 1 connection',
-      ...single,
-      note: example,
-    });
-
+      const queries = searchQueries(titles).map(
+        (q) => `/v1/products/search?q=${encodeURIComponent(q)}&limit=20`,
+      );
+      const example = queries[0] ? decodeURIComponent(queries[0].split('q=')[1]!.split('&')[0]!) : '';
+      const search = await load({ url: base, paths: queries, headers, connections, durationSec });
+      rows.push({
+        mode,
+        size,
+        scenario: `search, 2 words, 1 misspelt (${queries.length} queries, repeated: results cache)`,
+        ...search,
+        note: example,
+      });
+      log(`${mode} ${size}: search ${search.rps} rps p99 ${search.p99} ms`);
+      // Every request distinct (a price ceiling that changes each time): none is served from the results cache.
+      const distinct = (offset: number) => (n: number) =>
+        `${queries[n % queries.length]}&price_max=${offset + n}`;
+      const uncached = await load({
+        url: base,
+        paths: queries,
+        pathFor: distinct(1_000_000),
+        headers,
+        connections,
+        durationSec,
+      });
+      rows.push({
+        mode,
+        size,
+        scenario: 'search, every request distinct (database)',
+        ...uncached,
+        note: example,
+      });
+      log(`${mode} ${size}: search uncached ${uncached.rps} rps p99 ${uncached.p99} ms`);
+      const single = await load({
+        url: base,
+        paths: queries,
+        pathFor: distinct(2_000_000),
+        headers,
+        connections: 1,
+        durationSec: Math.min(5, durationSec),
+      });
+      rows.push({
+        mode,
+        size,
+        scenario: 'search, every request distinct, 1 connection',
+        ...single,
+        note: example,
+      });
+    }
     if (!values['skip-money'] && size === sizes[0]) {
-      for (const r of await moneyPathScenarios({ base, pk, sk, connections, durationSec, mode, size }))
+      const srv = server;
+      const cpuMs = () => srv.cpuMs();
+      for (const r of await moneyPathScenarios({ base, pk, sk, connections, durationSec, mode, size, cpuMs }))
         rows.push(r);
     }
     if (!values['skip-mix']) {

@@ -57,7 +57,7 @@ import type { AppEnv } from './shared/http/env.ts';
 import { onError, onNotFound } from './shared/http/errors.ts';
 import { rejectNul } from './shared/http/nul.ts';
 import { createRouter, refuseUnknownQuery } from './shared/http/openapi.ts';
-import { memoryRateLimiter, rateLimit, redisRateLimiter } from './shared/http/rate-limit.ts';
+import { memoryRateLimiter, quickTake, rateLimit, redisRateLimiter } from './shared/http/rate-limit.ts';
 import { createRequestTracer, requestContext } from './shared/http/request-id.ts';
 import { ids as defaultIds, type IdGenerator } from './shared/ids.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
@@ -248,7 +248,7 @@ export function createApp(options: AppOptions) {
   const fastPath = createCatalogFastPath({
     service: catalog.service,
     peekKey: (key) => stores.peekKey(key),
-    limiter: { policy: limiter.policy, take: limiter.takeSync ?? ((key) => limiter.take(key)) },
+    limiter: { policy: limiter.policy, take: quickTake(limiter) },
     tracer,
     metrics,
     cacheMaxAgeSeconds: config.CACHE_MAX_AGE_SECONDS,

@@ -60,3 +60,27 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a connection dropped mid-transact
     }
   });
 });
+
+describe.runIf(process.env.TEST_DATABASE_URL)('prepared statements (PostgreSQL)', () => {
+  it('prepares a parameterised statement once per connection and runs it again by name', async () => {
+    const database = await openDatabase({ url: process.env.TEST_DATABASE_URL!, poolSize: 1 });
+    try {
+      const marker = `m${Date.now()}`;
+      const query = (n: number) => sql`select ${n}::int + 1 as n, ${marker}::text as marker`;
+      const prepared = await inTransaction(database.db, async (tx) => {
+        expect(await rows(tx, query(1))).toEqual([{ n: 2, marker }]);
+        expect(await rows(tx, query(41))).toEqual([{ n: 42, marker }]);
+        return rows<{ name: string; statement: string }>(
+          tx,
+          sql`select name, statement from pg_prepared_statements where statement like ${`%::text as marker%`}`,
+        );
+      });
+      expect(prepared).toHaveLength(1);
+      expect(prepared[0]!.name).toMatch(/^cs_/);
+      // Outside a transaction, through the pool, the same connection answers by name too.
+      expect(await rows(database.db, query(9))).toEqual([{ n: 10, marker }]);
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -38,6 +38,49 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
+/** At most this many distinct statement texts are prepared; the rest (rare shapes) run unnamed. */
+const MAX_PREPARED_TEXTS = 1_000;
+
+/**
+ * node-postgres' client class for one pool, with every parameterised statement sent as a named statement: the
+ * same text, the same name (`cs_<n>`). The ORM sends every query with parameters through the extended
+ * protocol; naming it lets each connection parse and plan it once and then only bind and execute it, instead
+ * of parsing it again on every request (the hot paths repeat a few dozen texts). Past the cap (lists of
+ * varying length make new texts) statements run unnamed.
+ */
+function preparingClient(): typeof pg.Client {
+  const names = new Map<string, string>();
+  const nameOf = (text: string): string | undefined => {
+    let name = names.get(text);
+    if (name === undefined && names.size < MAX_PREPARED_TEXTS) {
+      name = `cs_${names.size.toString(36)}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+  const Client = class extends pg.Client {} as typeof pg.Client;
+  const clientQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  (Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (
+    this: pg.Client,
+    ...args: unknown[]
+  ) {
+    const [config, values] = args;
+    if (typeof config === 'object' && config !== null && !('submit' in config)) {
+      const c = config as { text?: unknown; name?: unknown; values?: unknown };
+      const params = Array.isArray(values) ? values : c.values;
+      if (typeof c.text === 'string' && c.name === undefined && Array.isArray(params) && params.length > 0) {
+        const name = nameOf(c.text);
+        if (name) args[0] = { ...c, name };
+      }
+    } else if (typeof config === 'string' && Array.isArray(values) && values.length > 0) {
+      const name = nameOf(config);
+      if (name) args[0] = { text: config, name };
+    }
+    return clientQuery.apply(this, args);
+  };
+  return Client;
+}
+
 export async function openDatabase(options: {
   url?: string;
   dataDir?: string;
@@ -52,6 +95,7 @@ export async function openDatabase(options: {
   const logger = onStatement ? { logQuery: (query: string) => onStatement(query) } : undefined;
   if (options.url) {
     const pool = new pg.Pool({
+      Client: preparingClient(),
       connectionString: options.url,
       max: options.poolSize ?? 10,
       // A request waits this long for a connection, then answers 503 instead of hanging.

@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto';
-import { CompactSign } from 'jose';
+import { CompactSign, compactVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../shared/app-error.ts';
 import { newId } from '../../shared/ids.ts';
@@ -118,6 +118,29 @@ describe('cart tokens', () => {
       .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
       .sign(key);
     expect(await codeOf(verifyCartToken(ring, t, { now }))).toBe('CART_TOKEN_MALFORMED');
+  });
+
+  it('signs standard compact JWS: a JOSE library verifies ours, and we verify its', async () => {
+    const key = await webcrypto.subtle.importKey(
+      'raw',
+      Buffer.from(SECRET_A),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
+    const state = cart({ email: 'a@example.com' });
+    const { token } = await signCartToken(ring, state, { now, ttlSeconds: 60 });
+    const { payload, protectedHeader } = await compactVerify(token, key, { algorithms: ['HS256'] });
+    expect(protectedHeader).toEqual({ alg: 'HS256', kid: 'k1' });
+    // Signed by the library over the same header and payload: the very same token.
+    const theirs = await new CompactSign(payload).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).sign(key);
+    expect(theirs).toBe(token);
+    expect((await verifyCartToken(ring, theirs, { now })).state).toEqual(state);
+    // A critical extension we do not understand is refused.
+    const crit = await new CompactSign(payload)
+      .setProtectedHeader({ alg: 'HS256', kid: 'k1', crit: ['b64'], b64: true })
+      .sign(key);
+    expect(await codeOf(verifyCartToken(ring, crit, { now }))).toBe('CART_TOKEN_MALFORMED');
   });
 
   it('rotates keys: a token of the old key verifies once a new key is put first', async () => {

@@ -44,6 +44,6 @@ export function createPricingModule(deps: {
     service,
     /** What a cart of the store needs for pricing, with tax and shipping rates from this app's cache. */
     loadPricingContext: (db: Executor, args: { storeId: string; couponCode: string | null }) =>
-      loadPricingContext(db, args, rates),
+      loadPricingContext(db, args, { cache: rates, db: deps.db }),
   };
 }

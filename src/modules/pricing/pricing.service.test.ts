@@ -5,6 +5,7 @@ import { AppError } from '../../shared/app-error.ts';
 import { inTransaction, rows } from '../../shared/db.ts';
 import { newId } from '../../shared/ids.ts';
 import { loadPricingContext, priceCart, redeemCoupon, releaseCouponRedemption } from './index.ts';
+import { createRatesCache } from './pricing.service.ts';
 
 const t = await testApp();
 const db = t.database.db;
@@ -84,6 +85,52 @@ describe('loadPricingContext', () => {
       now: new Date(),
     });
     expect(priced).toMatchObject({ discountTotal: 240, taxTotal: 160, shippingTotal: 500, total: 1460 });
+  });
+});
+
+describe('rates cache', () => {
+  const rates = (n: number) => ({ taxRates: [], shippingRates: [], n });
+  /** A load the test settles by hand, counting calls. */
+  function loader() {
+    const calls: Array<(v: ReturnType<typeof rates>) => void> = [];
+    return { calls, load: () => new Promise<ReturnType<typeof rates>>((r) => calls.push(r)) };
+  }
+
+  it('answers a stale entry at once and refreshes it once in the background', async () => {
+    let now = 0;
+    const cache = createRatesCache({ now: () => now });
+    const l = loader();
+    const first = cache.read('s', l.load);
+    l.calls[0]!(rates(1));
+    expect(await first).toMatchObject({ n: 1 });
+    expect(await cache.read('s', l.load)).toMatchObject({ n: 1 });
+    expect(l.calls).toHaveLength(1);
+    now = 3_500; // past fresh: still answered from memory, one refresh starts
+    expect(await cache.read('s', l.load)).toMatchObject({ n: 1 });
+    expect(await cache.read('s', l.load)).toMatchObject({ n: 1 });
+    expect(l.calls).toHaveLength(2);
+    l.calls[1]!(rates(2));
+    await new Promise((r) => setImmediate(r));
+    expect(await cache.read('s', l.load)).toMatchObject({ n: 2 });
+    expect(l.calls).toHaveLength(2);
+  });
+
+  it('keeps nothing a load read before an admin write dropped the entry', async () => {
+    let now = 0;
+    const cache = createRatesCache({ now: () => now });
+    const l = loader();
+    const first = cache.read('s', l.load);
+    l.calls[0]!(rates(1));
+    await first;
+    now = 3_500;
+    await cache.read('s', l.load); // starts a background refresh
+    cache.delete('s'); // an admin write lands while it runs
+    l.calls[1]!(rates(1)); // what the refresh read is from before the write
+    await new Promise((r) => setImmediate(r));
+    const next = cache.read('s', l.load);
+    expect(l.calls).toHaveLength(3); // loaded again, inline
+    l.calls[2]!(rates(3));
+    expect(await next).toMatchObject({ n: 3 });
   });
 });
 

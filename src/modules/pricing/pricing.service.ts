@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { LRUCache } from 'lru-cache';
 import { AppError } from '../../shared/app-error.ts';
 import type { Clock } from '../../shared/clock.ts';
@@ -14,36 +15,88 @@ export interface PricingContext {
 }
 
 // Rates change rarely and are read on every cart call: a few seconds of staleness on other processes
-// is fine, and this process drops its entry on every admin write.
-const RATES_TTL_MS = 3_000;
-export type RatesCache = LRUCache<string, { taxRates: TaxRate[]; shippingRates: ShippingRate[] }>;
+// is fine, and this process drops its entry on every admin write. Past RATES_FRESH_MS an entry is still
+// answered (up to RATES_STALE_MS) while one refresh per store runs in the background, outside the request:
+// no cart or checkout request waits for the rates once they are warm, nor sends their statements.
+const RATES_FRESH_MS = 3_000;
+const RATES_STALE_MS = 15_000;
+
+interface Rates {
+  taxRates: TaxRate[];
+  shippingRates: ShippingRate[];
+}
+
+export interface RatesCache {
+  /** The store's rates: fresh from memory, stale from memory while a refresh runs, else loaded now. */
+  read(storeId: string, load: () => Promise<Rates>): Promise<Rates>;
+  /** Drops the store's entry (an admin write): the next read loads, and a refresh in flight is not kept. */
+  delete(storeId: string): void;
+}
 
 /** One per app (built by createPricingModule): the cart and checkout read through it, admin writes drop it. */
-export function createRatesCache(): RatesCache {
-  return new LRUCache({ max: 10_000, ttl: RATES_TTL_MS });
+export function createRatesCache(opts: { now?: () => number } = {}): RatesCache {
+  const now = opts.now ?? (() => performance.now());
+  const entries = new LRUCache<string, { rates: Rates; loadedAt: number }>({
+    max: 10_000,
+    ttl: RATES_STALE_MS,
+  });
+  const refreshing = new Set<string>();
+  /** Bumped by every delete: a load that started before it does not store what it read. */
+  let generation = 0;
+  // Made with the cache, outside any request: background refreshes run in this context, not the request's.
+  const background = new AsyncResource('pricing.rates-refresh');
+
+  async function loadAndStore(storeId: string, load: () => Promise<Rates>): Promise<Rates> {
+    const started = generation;
+    const loadedAt = now();
+    const rates = await load();
+    if (generation === started) entries.set(storeId, { rates, loadedAt });
+    return rates;
+  }
+
+  return {
+    async read(storeId, load) {
+      const e = entries.get(storeId);
+      if (!e) return loadAndStore(storeId, load);
+      if (now() - e.loadedAt >= RATES_FRESH_MS && !refreshing.has(storeId)) {
+        refreshing.add(storeId);
+        background.runInAsyncScope(() => {
+          loadAndStore(storeId, load)
+            .catch(() => undefined) // the next read past the stale limit loads inline and reports it
+            .finally(() => refreshing.delete(storeId));
+        });
+      }
+      return e.rates;
+    },
+    delete(storeId) {
+      generation++;
+      entries.delete(storeId);
+    },
+  };
 }
 
 /**
  * What pricing a cart of the store needs from the database. The coupon is read fresh (its usage
  * count matters); tax and shipping rates come from the app's short in-memory cache when one is given
- * (the pricing module's `loadPricingContext` passes it), else from the database.
- * An unknown coupon code gives `coupon: null`.
+ * (the pricing module's `loadPricingContext` passes it, with its own database handle for the refresh),
+ * else from the database. An unknown coupon code gives `coupon: null`.
  */
 export async function loadPricingContext(
   db: Executor,
   args: { storeId: string; couponCode: string | null },
-  ratesCache?: RatesCache,
+  ratesCache?: { cache: RatesCache; db: Executor },
 ): Promise<PricingContext> {
   const couponRow = args.couponCode
     ? await repo.findCouponByCode(db, args.storeId, args.couponCode)
     : undefined;
-  let rates = ratesCache?.get(args.storeId);
-  if (!rates) {
-    const taxRates = (await repo.allTaxRates(db, args.storeId)).map(repo.toTaxRate);
-    const shippingRates = (await repo.allShippingRates(db, args.storeId)).map(repo.toShippingRate);
-    rates = { taxRates, shippingRates };
-    ratesCache?.set(args.storeId, rates);
-  }
+  const load = async (from: Executor): Promise<Rates> => {
+    const taxRates = (await repo.allTaxRates(from, args.storeId)).map(repo.toTaxRate);
+    const shippingRates = (await repo.allShippingRates(from, args.storeId)).map(repo.toShippingRate);
+    return { taxRates, shippingRates };
+  };
+  const rates = ratesCache
+    ? await ratesCache.cache.read(args.storeId, () => load(ratesCache.db))
+    : await load(db);
   return { coupon: couponRow ? repo.toCoupon(couponRow) : null, ...rates };
 }
 
@@ -282,7 +335,7 @@ export function createPricingService(deps: {
 
   return {
     loadPricingContext: (args: { storeId: string; couponCode: string | null }) =>
-      loadPricingContext(db, args, rates),
+      loadPricingContext(db, args, { cache: rates, db }),
     redeemCoupon,
     releaseCouponRedemption,
 

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { openRedis } from '../redis.ts';
-import { memoryRateLimiter, type RateLimiter, rateLimitHeaders, redisRateLimiter } from './rate-limit.ts';
+import {
+  leaseSize,
+  memoryRateLimiter,
+  quickTake,
+  type RateLimiter,
+  rateLimitHeaders,
+  redisRateLimiter,
+} from './rate-limit.ts';
 
 async function drain(limiter: RateLimiter, key: string) {
   const seen = [];
@@ -36,4 +43,37 @@ describe('rate limiters report what is left', () => {
       redis.disconnect();
     }
   });
+
+  it.runIf(process.env.REDIS_URL)(
+    'on Redis, a large budget is taken a lease at a time: later requests answer from memory, and another process sees the lease gone',
+    async () => {
+      const r1 = openRedis(process.env.REDIS_URL!);
+      const r2 = openRedis(process.env.REDIS_URL!);
+      try {
+        const opts = { perSecond: 0.001, burst: 1000 };
+        const lease = leaseSize(opts.burst);
+        expect(lease).toBeGreaterThan(1);
+        const a = redisRateLimiter(r1, opts);
+        const b = redisRateLimiter(r2, opts);
+        const key = `test:${randomUUID()}`;
+        expect(a.takeLocal!(key)).toBeUndefined(); // nothing held yet
+        const first = await a.take(key);
+        expect(first).toMatchObject({ wait: 0, remaining: opts.burst - 1 });
+        // The rest of the lease is spent without Redis: synchronously.
+        const quick = quickTake(a);
+        const second = quick(key);
+        expect(second).not.toBeInstanceOf(Promise);
+        expect(second).toMatchObject({ wait: 0, remaining: opts.burst - 2 });
+        // The other process's first token comes after the whole lease of the first.
+        expect((await b.take(key)).remaining).toBe(opts.burst - 2 * lease + lease - 1);
+        // Concurrent requests share one round trip and still each get their own token.
+        const many = await Promise.all(Array.from({ length: lease * 2 }, () => b.take(key)));
+        expect(many.every((d) => d.wait === 0)).toBe(true);
+        expect(new Set(many.map((d) => d.remaining)).size).toBe(many.length);
+      } finally {
+        r1.disconnect();
+        r2.disconnect();
+      }
+    },
+  );
 });

@@ -16,6 +16,19 @@ export interface RateLimiter {
   take(key: string): Promise<RateDecision>;
   /** Same as `take`, synchronously, when the limiter keeps its state in this process. */
   takeSync?(key: string): RateDecision;
+  /**
+   * A token from what this process already holds for the key (a shared limiter's lease), synchronously;
+   * undefined when it holds none, and then `take` asks the shared store.
+   */
+  takeLocal?(key: string): RateDecision | undefined;
+}
+
+/** The quickest way to take a token: synchronous when the limiter can answer from this process. */
+export function quickTake(limiter: RateLimiter): (key: string) => RateDecision | Promise<RateDecision> {
+  if (limiter.takeSync) return limiter.takeSync;
+  const { takeLocal } = limiter;
+  if (!takeLocal) return (key) => limiter.take(key);
+  return (key) => takeLocal(key) ?? limiter.take(key);
 }
 
 const policyOf = (opts: { perSecond: number; burst: number }) => ({
@@ -66,36 +79,92 @@ export function memoryRateLimiter(opts: {
   return { policy: policyOf(opts), takeSync, take: async (key) => takeSync(key) };
 }
 
+/** How long a process may keep tokens it took from Redis and has not used: they are lost after it. */
+const LEASE_MS = 250;
+
 /**
- * Token bucket shared by every process through Redis (one Lua call per request, atomic).
- * If Redis is unreachable the request is let through: rate limiting must not take the store down.
+ * How many tokens a process takes from Redis per round trip: one for small budgets (exact across
+ * processes), up to 100 for large ones. A process can keep at most this many unused for LEASE_MS, so the
+ * other processes see the budget at most that much smaller: 2% of the burst.
  */
-export function redisRateLimiter(redis: Redis, opts: { perSecond: number; burst: number }): RateLimiter {
-  const script = `
+export function leaseSize(burst: number): number {
+  return Math.max(1, Math.min(100, Math.floor(burst / 50)));
+}
+
+const TAKE_SCRIPT = `
 local rate = tonumber(ARGV[1]); local burst = tonumber(ARGV[2]); local now = tonumber(ARGV[3])
+local want = tonumber(ARGV[4])
 local b = redis.call('HMGET', KEYS[1], 't', 'a')
 local tokens = tonumber(b[1]) or burst; local at = tonumber(b[2]) or now
 tokens = math.min(burst, tokens + (now - at) / 1000 * rate)
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate) end
+local wait = 0; local got = 0
+if tokens >= 1 then got = math.min(want, math.floor(tokens)); tokens = tokens - got
+else wait = math.ceil((1 - tokens) / rate) end
 redis.call('HSET', KEYS[1], 't', tokens, 'a', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return {wait, tostring(tokens)}`;
+return {wait, tostring(tokens), got}`;
+
+type TakeCommand = (key: string, rate: number, burst: number, now: number, want: number) => Promise<unknown>;
+
+/**
+ * Token bucket shared by every process through Redis (one atomic script call, by its SHA). A process takes
+ * a small lease of tokens per call (`leaseSize`) and spends it locally, so a busy key costs one round trip
+ * per lease, not per request; concurrent requests of a key share one call.
+ * If Redis is unreachable the request is let through: rate limiting must not take the store down.
+ */
+export function redisRateLimiter(redis: Redis, opts: { perSecond: number; burst: number }): RateLimiter {
+  redis.defineCommand('crowdstartRateTake', { numberOfKeys: 1, lua: TAKE_SCRIPT });
+  const command = (redis as unknown as { crowdstartRateTake: TakeCommand }).crowdstartRateTake.bind(redis);
+  const want = leaseSize(opts.burst);
+  /** Tokens this process holds per key, until `until`, and what Redis had left when they were taken. */
+  const leases = new Map<string, { tokens: number; until: number; shared: number }>();
+  const calls = new Map<string, Promise<RateDecision | null>>();
+
+  function takeLocal(key: string): RateDecision | undefined {
+    const lease = leases.get(key);
+    if (!lease || lease.tokens < 1) return undefined;
+    if (lease.until <= Date.now()) {
+      leases.delete(key);
+      return undefined;
+    }
+    lease.tokens -= 1;
+    return decide(lease.shared + lease.tokens, opts, 0);
+  }
+
+  /** One round trip: stores the lease it got; answers the refusal when Redis had no token, else null. */
+  async function fetchLease(key: string): Promise<RateDecision | null> {
+    try {
+      const now = Date.now();
+      const [wait, left, got] = (await command(`rl:${key}`, opts.perSecond, opts.burst, now, want)) as [
+        number,
+        string,
+        number,
+      ];
+      const shared = Number(left);
+      if (got < 1) return decide(shared, opts, Math.max(1, wait));
+      if (leases.size > 100_000) leases.clear(); // bounded memory under key-guessing floods
+      leases.set(key, { tokens: got, until: now + LEASE_MS, shared });
+      return null;
+    } catch {
+      return decide(opts.burst, opts, 0);
+    }
+  }
+
   return {
     policy: policyOf(opts),
+    takeLocal,
     async take(key) {
-      try {
-        const [wait, tokens] = (await redis.eval(
-          script,
-          1,
-          `rl:${key}`,
-          opts.perSecond,
-          opts.burst,
-          Date.now(),
-        )) as [number, string];
-        return decide(Number(tokens), opts, wait > 0 ? Math.max(1, wait) : 0);
-      } catch {
-        return decide(opts.burst, opts, 0);
+      for (;;) {
+        const local = takeLocal(key);
+        if (local) return local;
+        let call = calls.get(key);
+        if (!call) {
+          call = fetchLease(key).finally(() => calls.delete(key));
+          calls.set(key, call);
+        }
+        const answer = await call;
+        if (answer) return answer;
+        // A lease arrived; if the requests waiting for it used it up, the loop asks for another.
       }
     },
   };
