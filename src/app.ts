@@ -56,7 +56,7 @@ import { onError, onNotFound } from './shared/http/errors.ts';
 import { rejectNul } from './shared/http/nul.ts';
 import { createRouter, refuseUnknownQuery } from './shared/http/openapi.ts';
 import { memoryRateLimiter, rateLimit, redisRateLimiter } from './shared/http/rate-limit.ts';
-import { createRequestTracer, requestContext } from './shared/http/request-id.ts';
+import { createRequestTracer, IN_PROCESS, requestContext } from './shared/http/request-id.ts';
 import { ids as defaultIds, type IdGenerator } from './shared/ids.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { createMetrics } from './shared/metrics.ts';
@@ -413,7 +413,7 @@ export function createApp(options: AppOptions) {
 
   // The storefront at `/`, after every API route: pages built in memory from this app's own API (in-process).
   const storefront = createStorefrontBuilder({
-    fetch: (request) => app.fetch(request),
+    fetch: (request) => app.fetch(request, IN_PROCESS),
     logger,
     name: config.STOREFRONT_NAME,
     pollMs: config.STOREFRONT_POLL_MS,
