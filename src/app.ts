@@ -55,7 +55,7 @@ import type { AppEnv } from './shared/http/env.ts';
 import { onError, onNotFound } from './shared/http/errors.ts';
 import { rejectNul } from './shared/http/nul.ts';
 import { createRouter, refuseUnknownQuery } from './shared/http/openapi.ts';
-import { memoryRateLimiter, rateLimit, redisRateLimiter } from './shared/http/rate-limit.ts';
+import { memoryRateLimiter, rateLimit, redisRateLimiter, signInLimiters } from './shared/http/rate-limit.ts';
 import { createRequestTracer, IN_PROCESS, requestContext } from './shared/http/request-id.ts';
 import { ids as defaultIds, type IdGenerator } from './shared/ids.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
@@ -311,9 +311,12 @@ export function createApp(options: AppOptions) {
     refreshTtlSeconds: config.CUSTOMER_REFRESH_TTL_SECONDS,
   });
   app.route('/', sessionsModule.routes);
-  const perMinute = (n: number) => ({ perSecond: n / 60, burst: n });
-  const signInLimiter = (n: number) =>
-    redis ? redisRateLimiter(redis, perMinute(n)) : memoryRateLimiter(perMinute(n));
+  // Sign-in limits (customers per account and address, staff per address): one policy, separate buckets.
+  const signInLimits = signInLimiters({
+    redis,
+    perAccount: config.SIGNIN_LIMIT_PER_ACCOUNT,
+    perAddress: config.SIGNIN_LIMIT_PER_ADDRESS,
+  });
   // Mail: emails the events ask for (and other modules queue) are sent by the worker's `mail.send` task.
   const mailer = createMailer(config, logger);
   const mail = createMailModule({
@@ -345,8 +348,8 @@ export function createApp(options: AppOptions) {
     orders: { listForCustomer: orders.service.listForCustomer },
     serializeOrder: (r: { order: OrderRow; lines: OrderLineRow[] }) => serializeOrder(r.order, r.lines),
     signInLimits: {
-      perAccount: signInLimiter(config.SIGNIN_LIMIT_PER_ACCOUNT),
-      perAddress: signInLimiter(config.SIGNIN_LIMIT_PER_ADDRESS),
+      perAccount: signInLimits.customerAccount,
+      perAddress: signInLimits.customerAddress,
     },
     auth: auth.any,
     storefrontUrl: config.STOREFRONT_URL,
@@ -378,7 +381,7 @@ export function createApp(options: AppOptions) {
       staff,
       secret: auth.secret,
       root: requireRoot(config.CROWDSTART_ROOT_TOKEN),
-      limited: rateLimit(signInLimiter(config.SIGNIN_LIMIT_PER_ADDRESS)),
+      limited: rateLimit(signInLimits.staffAddress),
     }),
   );
   app.route('/', storeApiKeysRoutes({ stores, secret: auth.secret }));

@@ -70,7 +70,15 @@ export function memoryRateLimiter(opts: {
  * Token bucket shared by every process through Redis (one Lua call per request, atomic).
  * If Redis is unreachable the request is let through: rate limiting must not take the store down.
  */
-export function redisRateLimiter(redis: Redis, opts: { perSecond: number; burst: number }): RateLimiter {
+export function redisRateLimiter(
+  redis: Redis,
+  opts: {
+    perSecond: number;
+    burst: number /** Keys are `rl:<namespace>:<key>` (`rl:<key>` without). */;
+    namespace?: string;
+  },
+): RateLimiter {
+  const prefix = opts.namespace ? `rl:${opts.namespace}:` : 'rl:';
   const script = `
 local rate = tonumber(ARGV[1]); local burst = tonumber(ARGV[2]); local now = tonumber(ARGV[3])
 local b = redis.call('HMGET', KEYS[1], 't', 'a')
@@ -88,7 +96,7 @@ return {wait, tostring(tokens)}`;
         const [wait, tokens] = (await redis.eval(
           script,
           1,
-          `rl:${key}`,
+          `${prefix}${key}`,
           opts.perSecond,
           opts.burst,
           Date.now(),
@@ -98,6 +106,27 @@ return {wait, tostring(tokens)}`;
         return decide(opts.burst, opts, 0);
       }
     },
+  };
+}
+
+/**
+ * The sign-in limiters, built in one place with one policy (per minute): customers per account and per client
+ * address, staff per client address. On Redis each has its own namespace, so none shares a bucket with another
+ * or with the API's limit (which keys by API key or `ip:` address under `rl:`).
+ */
+export function signInLimiters(deps: {
+  redis: Redis | null | undefined;
+  perAccount: number;
+  perAddress: number;
+}) {
+  const make = (namespace: string, perMinute: number) => {
+    const opts = { perSecond: perMinute / 60, burst: perMinute };
+    return deps.redis ? redisRateLimiter(deps.redis, { ...opts, namespace }) : memoryRateLimiter(opts);
+  };
+  return {
+    customerAccount: make('signin:customer:account', deps.perAccount),
+    customerAddress: make('signin:customer:address', deps.perAddress),
+    staffAddress: make('signin:staff:address', deps.perAddress),
   };
 }
 
