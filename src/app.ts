@@ -340,11 +340,9 @@ export function createApp(options: AppOptions) {
     ids,
     sessions: sessionsModule.sessions,
     passwords: createPasswordHasher({ N: config.PASSWORD_SCRYPT_COST, r: 8, p: 1 }),
-    // Verification and reset emails go out through the mail module, in the customer's own transaction. The
-    // sender is given: looking up the store's own sender inside that transaction would wait forever on PGlite.
-    emails: {
-      enqueue: (tx, message) => mail.enqueueEmail(tx, { ...message, from: config.MAIL_FROM }),
-    },
+    // Verification and reset emails go out through the mail module, in the customer's own transaction, from
+    // the store's own sender (read in that transaction).
+    emails: { enqueue: (tx, message) => mail.enqueueEmail(tx, message) },
     orders: { listForCustomer: orders.service.listForCustomer },
     serializeOrder: (r: { order: OrderRow; lines: OrderLineRow[] }) => serializeOrder(r.order, r.lines),
     signInLimits: {
