@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { CHROMIUM_FLAGS, CHROMIUM as DEFAULT_CHROMIUM } from '../test/support/chromium-flags.ts';
 import { load } from './lib/load.ts';
 import { MAIN, ROOT, startProcess } from './lib/proc.ts';
 
@@ -20,7 +21,7 @@ const { values } = parseArgs({
   },
 });
 const log = (m: string) => process.stderr.write(`[bench:storefront] ${m}\n`);
-const CHROMIUM = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROME_PATH ?? DEFAULT_CHROMIUM;
 
 if (!existsSync(path.join(ROOT, MAIN))) {
   log('building dist/ (npm run build)');
@@ -85,14 +86,7 @@ try {
     const chromeLauncher = await import('chrome-launcher');
     const chrome = await chromeLauncher.launch({
       chromePath: CHROMIUM,
-      chromeFlags: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
+      chromeFlags: [...CHROMIUM_FLAGS],
     });
     try {
       for (const [name, p] of [

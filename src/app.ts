@@ -57,8 +57,14 @@ import type { AppEnv } from './shared/http/env.ts';
 import { onError, onNotFound } from './shared/http/errors.ts';
 import { rejectNul } from './shared/http/nul.ts';
 import { createRouter, refuseUnknownQuery } from './shared/http/openapi.ts';
-import { memoryRateLimiter, quickTake, rateLimit, redisRateLimiter } from './shared/http/rate-limit.ts';
-import { createRequestTracer, requestContext } from './shared/http/request-id.ts';
+import {
+  memoryRateLimiter,
+  quickTake,
+  rateLimit,
+  redisRateLimiter,
+  signInLimiters,
+} from './shared/http/rate-limit.ts';
+import { createRequestTracer, IN_PROCESS, requestContext } from './shared/http/request-id.ts';
 import { ids as defaultIds, type IdGenerator } from './shared/ids.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { createMetrics } from './shared/metrics.ts';
@@ -354,9 +360,12 @@ export function createApp(options: AppOptions) {
     refreshTtlSeconds: config.CUSTOMER_REFRESH_TTL_SECONDS,
   });
   app.route('/', sessionsModule.routes);
-  const perMinute = (n: number) => ({ perSecond: n / 60, burst: n });
-  const signInLimiter = (n: number) =>
-    redis ? redisRateLimiter(redis, perMinute(n)) : memoryRateLimiter(perMinute(n));
+  // Sign-in limits (customers per account and address, staff per address): one policy, separate buckets.
+  const signInLimits = signInLimiters({
+    redis,
+    perAccount: config.SIGNIN_LIMIT_PER_ACCOUNT,
+    perAddress: config.SIGNIN_LIMIT_PER_ADDRESS,
+  });
   // Mail: emails the events ask for (and other modules queue) are sent by the worker's `mail.send` task.
   const mailer = createMailer(config, logger);
   const mail = createMailModule({
@@ -380,19 +389,17 @@ export function createApp(options: AppOptions) {
     ids,
     sessions: sessionsModule.sessions,
     passwords: createPasswordHasher({ N: config.PASSWORD_SCRYPT_COST, r: 8, p: 1 }),
-    // Verification and reset emails go out through the mail module, in the customer's own transaction. The
-    // sender is given: looking up the store's own sender inside that transaction would wait forever on PGlite.
-    emails: {
-      enqueue: (tx, message) => mail.enqueueEmail(tx, { ...message, from: config.MAIL_FROM }),
-    },
+    // Verification and reset emails go out through the mail module, in the customer's own transaction, from
+    // the store's own sender (read in that transaction).
+    emails: { enqueue: (tx, message) => mail.enqueueEmail(tx, message) },
     orders: {
       listForCustomer: orders.service.listForCustomer,
       totalsForCustomer: orders.service.totalsForCustomer,
     },
     serializeOrder: (r: { order: OrderRow; lines: OrderLineRow[] }) => serializeOrder(r.order, r.lines),
     signInLimits: {
-      perAccount: signInLimiter(config.SIGNIN_LIMIT_PER_ACCOUNT),
-      perAddress: signInLimiter(config.SIGNIN_LIMIT_PER_ADDRESS),
+      perAccount: signInLimits.customerAccount,
+      perAddress: signInLimits.customerAddress,
     },
     auth: auth.any,
     storefrontUrl: config.STOREFRONT_URL,
@@ -424,7 +431,7 @@ export function createApp(options: AppOptions) {
       staff,
       secret: auth.secret,
       root: requireRoot(config.CROWDSTART_ROOT_TOKEN),
-      limited: rateLimit(signInLimiter(config.SIGNIN_LIMIT_PER_ADDRESS)),
+      limited: rateLimit(signInLimits.staffAddress),
     }),
   );
   app.route('/', storeApiKeysRoutes({ stores, secret: auth.secret }));
@@ -459,7 +466,7 @@ export function createApp(options: AppOptions) {
 
   // The storefront at `/`, after every API route: pages built in memory from this app's own API (in-process).
   const storefront = createStorefrontBuilder({
-    fetch: (request) => app.fetch(request),
+    fetch: (request) => app.fetch(request, IN_PROCESS),
     logger,
     name: config.STOREFRONT_NAME,
     pollMs: config.STOREFRONT_POLL_MS,

@@ -158,6 +158,27 @@ describe(`customers (${DB_KIND})`, () => {
     ).toBe(0);
   });
 
+  it("sends verification and reset emails from the store's own sender", async () => {
+    const s = await t.createStore();
+    const patched = await t.request('PATCH', '/v1/store', {
+      key: s.sk,
+      body: { settings: { email: { from_name: 'Plain Goods', from_address: 'hello@plain.example' } } },
+    });
+    expect(patched.status).toBe(200);
+    await signUp(t, s.pk, 'sender@example.com');
+    const reset = await t.request('POST', '/v1/customers/password_reset', {
+      key: s.pk,
+      body: { email: 'sender@example.com' },
+      headers: { 'x-forwarded-for': newAddress() },
+    });
+    expect(reset.status).toBeLessThan(300);
+    const res = (await t.database.db.execute(
+      sql`select kind, from_address from email where to_address = 'sender@example.com' order by id`,
+    )) as unknown as { rows: Array<{ kind: string; from_address: string }> };
+    expect(res.rows).toHaveLength(2); // the verification, then the reset
+    for (const r of res.rows) expect(r.from_address).toBe('"Plain Goods" <hello@plain.example>');
+  });
+
   it('validates requests with clear errors', async () => {
     const s = await t.createStore();
     const cases: Array<[object, string]> = [

@@ -8,8 +8,9 @@ import * as repo from './events.repo.ts';
  * rows it writes (webhook deliveries, emails) commit atomically with the events being marked dispatched.
  * Throwing rolls the whole batch back: every consumer sees it again later (at least once). Consumers should
  * record their own failures (a delivery to retry) rather than throw, and throw only when the database fails.
+ * A consumer may answer a function, called once the batch committed (e.g. to wake what sends the rows it wrote).
  */
-export type EventConsumer = (tx: Tx, events: repo.EventRecord[]) => Promise<void>;
+export type EventConsumer = (tx: Tx, events: repo.EventRecord[]) => Promise<unknown>;
 
 export const RELAY_BATCH = 100;
 
@@ -22,13 +23,16 @@ export function createEventRelay(deps: { db: Executor; clock: Clock; logger: Log
   const consumers = new Map<string, EventConsumer>();
 
   async function relayOnce(batch = RELAY_BATCH): Promise<number> {
-    return inTransaction(deps.db, async (tx) => {
+    const committed: Array<() => void> = [];
+    const n = await inTransaction(deps.db, async (tx) => {
+      committed.length = 0;
       const rows = await repo.claimUndispatched(tx, batch);
       if (rows.length === 0) return 0;
       const events = rows.map(repo.toRecord);
       for (const [name, consume] of consumers) {
         try {
-          await consume(tx, events);
+          const after = await consume(tx, events);
+          if (typeof after === 'function') committed.push(after as () => void);
         } catch (err) {
           deps.logger.warn(
             { err, consumer: name, events: events.length, first_event: events[0]?.id },
@@ -44,6 +48,8 @@ export function createEventRelay(deps: { db: Executor; clock: Clock; logger: Log
       );
       return events.length;
     });
+    for (const after of committed) after();
+    return n;
   }
 
   return {

@@ -37,10 +37,14 @@ export function createWebhooksModule(deps: {
   tuning?: Partial<DeliveryTuning>;
 }) {
   const policy = deps.config.WEBHOOK_ALLOW_PRIVATE;
-  const client = createWebhookClient({ policy, timeoutMs: deps.config.WEBHOOK_TIMEOUT_MS });
+  const client = createWebhookClient({
+    policy,
+    timeoutMs: deps.config.WEBHOOK_TIMEOUT_MS,
+    connectionsPerEndpoint: deps.tuning?.perEndpoint,
+  });
   const service = createWebhooksService({ ...deps, client, policy });
   const tasks: PeriodicTask[] = [
-    { name: 'webhooks.deliver', everyMs: deps.config.WEBHOOK_POLL_MS, run: () => service.deliverDue() },
+    { name: 'webhooks.deliver', everyMs: deps.config.WEBHOOK_POLL_MS, run: () => service.pump() },
   ];
   return {
     service,

@@ -64,13 +64,23 @@ export interface PostResult {
 }
 
 /**
- * The HTTP client of deliveries: one connection pool per app whose sockets connect only to addresses the
- * policy allows, a timeout over the whole exchange, no redirects followed, and at most 4 KB of any answer read.
+ * The HTTP client of deliveries: a keep-alive connection pool per endpoint origin (undici's Agent keeps one
+ * Pool per origin) whose sockets connect only to addresses the policy allows, a timeout over the whole
+ * exchange, no redirects followed, and at most 4 KB of any answer read.
+ *
+ * The address check runs in the socket's `lookup`, so on every new connection: a reused connection stays on
+ * the address checked when it was opened (a name that now resolves elsewhere reaches the new address only
+ * through a new, checked connection). IP literals never reach the lookup: `post` checks them every time.
  */
-export function createWebhookClient(opts: { policy: PrivateAddressPolicy; timeoutMs: number }) {
+export function createWebhookClient(opts: {
+  policy: PrivateAddressPolicy;
+  timeoutMs: number;
+  /** Kept-alive connections per endpoint origin (at least the per-endpoint in-flight limit). */
+  connectionsPerEndpoint?: number;
+}) {
   const dispatcher = new Agent({
     connect: { lookup: guardedLookup(opts.policy), timeout: opts.timeoutMs },
-    connections: 8,
+    connections: Math.max(8, opts.connectionsPerEndpoint ?? 0),
     keepAliveTimeout: 10_000,
     headersTimeout: opts.timeoutMs,
     bodyTimeout: opts.timeoutMs,
@@ -101,7 +111,7 @@ export function createWebhookClient(opts: { policy: PrivateAddressPolicy; timeou
     }
   }
 
-  return { post, close: () => dispatcher.close() };
+  return { post, timeoutMs: opts.timeoutMs, close: () => dispatcher.close() };
 }
 
 export type WebhookClient = ReturnType<typeof createWebhookClient>;

@@ -121,16 +121,9 @@ export async function fanOut(tx: Tx, events: readonly FanOutEvent[], now: Date):
   return inserted.length;
 }
 
-export interface Candidate {
-  id: string;
-  endpointId: string;
-  /** Deliveries of the endpoint in flight under a live lease (any process) when the candidates were read. */
-  leased: number;
-}
-
 /**
  * Endpoints with due deliveries, locked with SKIP LOCKED: while a worker holds one, no other worker claims
- * for it, so the lease count it reads next (in a later statement, hence a fresh snapshot) is not raced.
+ * for it, so the lane count it reads next (in a later statement, hence a fresh snapshot) is not raced.
  */
 export async function lockDueEndpoints(tx: Tx, now: Date): Promise<string[]> {
   const r = await rows<{ id: string }>(
@@ -145,108 +138,159 @@ export async function lockDueEndpoints(tx: Tx, now: Date): Promise<string[]> {
   return r.map((x) => x.id);
 }
 
-/**
- * Due deliveries of the locked endpoints, oldest first, at most `perEndpoint` in flight per endpoint
- * counting the leases already out (so a backlog or a slow receiver on one endpoint never takes every slot),
- * locked with SKIP LOCKED. Nothing here waits for a lock.
- */
-export function lockDueCandidates(
-  tx: Tx,
-  args: { endpointIds: string[]; now: Date; perEndpoint: number; limit: number },
-): Promise<Candidate[]> {
-  if (args.endpointIds.length === 0) return Promise.resolve([]);
-  const now = iso(args.now);
-  return rows<Candidate>(
-    tx,
-    sql`select d.id, d.endpoint_id as "endpointId", l.leased
-          from jsonb_array_elements_text(${JSON.stringify(args.endpointIds)}::jsonb) as ep(endpoint_id)
-          cross join lateral (
-            select count(*)::int as leased from webhook_delivery y
-             where y.endpoint_id = ep.endpoint_id and y.state = 'pending' and y.locked_until > ${now}) l
-          cross join lateral (
-            select x.id, x.endpoint_id, x.next_attempt_at from webhook_delivery x
-             where x.endpoint_id = ep.endpoint_id and x.state = 'pending' and x.next_attempt_at <= ${now}
-               and (x.locked_until is null or x.locked_until <= ${now})
-             order by x.next_attempt_at, x.id
-             limit greatest(${args.perEndpoint}::int - l.leased, 0)
-             for update skip locked) d
-         order by d.next_attempt_at, d.id
-         limit ${args.limit}`,
-  );
-}
-
 export interface ClaimedDelivery {
   delivery: DeliveryRow;
   endpoint: EndpointRow;
-}
-
-/** Takes the lease on the chosen deliveries and counts the attempt they are about to make. */
-export async function leaseDeliveries(
-  tx: Tx,
-  args: { ids: string[]; now: Date; until: Date; workerId: string },
-): Promise<ClaimedDelivery[]> {
-  if (args.ids.length === 0) return [];
-  const leased = await tx
-    .update(webhookDelivery)
-    .set({
-      lockedUntil: args.until,
-      lockedBy: args.workerId,
-      attempts: sql`${webhookDelivery.attempts} + 1`,
-      lastAttemptAt: args.now,
-      updatedAt: args.now,
-    })
-    .where(inArray(webhookDelivery.id, args.ids))
-    .returning();
-  const endpoints = await tx
-    .select()
-    .from(webhookEndpoint)
-    .where(
-      inArray(
-        webhookEndpoint.id,
-        leased.map((d) => d.endpointId),
-      ),
-    );
-  const byId = new Map(endpoints.map((e) => [e.id, e]));
-  return leased.flatMap((d) => {
-    const endpoint = byId.get(d.endpointId);
-    return endpoint ? [{ delivery: d, endpoint }] : [];
-  });
-}
-
-export function insertAttempt(db: Executor, row: typeof webhookAttempt.$inferInsert) {
-  return db.insert(webhookAttempt).values(row);
+  /** The lease holder: one lane, which sends its deliveries one after another. */
+  lane: string;
+  /** `last_attempt_at` before the claim (restored when the lane gives the delivery back unsent). */
+  previousAttemptAt: Date | null;
 }
 
 /**
- * Records the outcome on the delivery, only while this worker still holds its lease: a worker whose lease
- * ran out (and whose delivery another worker took over) does not overwrite the newer state.
+ * Claims due deliveries of the locked endpoints in one statement, as lanes: a lane is a run of deliveries
+ * one worker sends one after another, so an endpoint has at most as many POSTs in flight as it has lanes
+ * under a live lease (`locked_by` is the lane). Each endpoint gets at most `perEndpoint` lanes counting the
+ * ones already out (any process), the whole claim at most `lanes`, each lane at most `perLane` deliveries,
+ * oldest first and dealt round-robin over the endpoint's new lanes. The claim counts the attempt and takes
+ * the lease. Nothing here waits for a lock.
  */
-export async function settleDelivery(
+export async function claimLanes(
   tx: Tx,
   args: {
-    id: string;
-    workerId: string;
-    state: DeliveryState;
-    nextAttemptAt: Date | null;
-    statusCode: number | null;
-    error: string | null;
+    endpointIds: string[];
     now: Date;
+    until: Date;
+    perEndpoint: number;
+    lanes: number;
+    perLane: number;
+    /** Lane ids are `${lanePrefix}${n}` for n in 1..lanes. */
+    lanePrefix: string;
   },
-): Promise<boolean> {
-  const r = await tx
-    .update(webhookDelivery)
-    .set({
-      state: args.state,
-      ...(args.nextAttemptAt ? { nextAttemptAt: args.nextAttemptAt } : {}),
-      lastStatusCode: args.statusCode,
-      lastError: args.error,
-      lockedUntil: null,
-      lockedBy: null,
-      updatedAt: args.now,
-    })
-    .where(and(eq(webhookDelivery.id, args.id), eq(webhookDelivery.lockedBy, args.workerId)))
-    .returning({ id: webhookDelivery.id });
-  return r.length > 0;
+): Promise<ClaimedDelivery[]> {
+  if (args.endpointIds.length === 0 || args.lanes <= 0) return [];
+  const now = iso(args.now);
+  const claimed = await rows<{ id: string; lane: string; previous: number | null }>(
+    tx,
+    sql`with ep as (
+          select ep.endpoint_id,
+                 least(greatest(${args.perEndpoint}::int - l.lanes, 0), ${args.lanes}::int) as free
+            from jsonb_array_elements_text(${JSON.stringify(args.endpointIds)}::jsonb) as ep(endpoint_id)
+            cross join lateral (
+              select count(distinct y.locked_by)::int as lanes from webhook_delivery y
+               where y.endpoint_id = ep.endpoint_id and y.state = 'pending' and y.locked_until > ${now}) l
+        ), cand as (
+          select x.id, x.endpoint_id, x.next_attempt_at, x.last_attempt_at, ep.free
+            from ep cross join lateral (
+              select d.id, d.endpoint_id, d.next_attempt_at, d.last_attempt_at from webhook_delivery d
+               where d.endpoint_id = ep.endpoint_id and d.state = 'pending' and d.next_attempt_at <= ${now}
+                 and (d.locked_until is null or d.locked_until <= ${now})
+               order by d.next_attempt_at, d.id
+               limit ep.free * ${args.perLane}::int
+               for update skip locked) x
+           where ep.free > 0
+        ), dealt as (
+          select c.*, (row_number() over (partition by c.endpoint_id order by c.next_attempt_at, c.id) - 1)
+                        % least(c.free, count(*) over (partition by c.endpoint_id)) as slot
+            from cand c
+        ), lanes as (
+          select endpoint_id, slot,
+                 row_number() over (order by min(next_attempt_at), endpoint_id, slot) as n
+            from dealt group by endpoint_id, slot
+        )
+        update webhook_delivery w
+           set locked_until = ${iso(args.until)}, locked_by = ${args.lanePrefix} || l.n::text,
+               attempts = w.attempts + 1, last_attempt_at = ${now}, updated_at = ${now}
+          from dealt t join lanes l on l.endpoint_id = t.endpoint_id and l.slot = t.slot
+         where w.id = t.id and l.n <= ${args.lanes}::int
+        returning w.id, w.locked_by as lane,
+                  (extract(epoch from t.last_attempt_at) * 1000)::float8 as previous`,
+  );
+  if (claimed.length === 0) return [];
+  const full = await tx
+    .select({ delivery: webhookDelivery, endpoint: webhookEndpoint })
+    .from(webhookDelivery)
+    .innerJoin(webhookEndpoint, eq(webhookEndpoint.id, webhookDelivery.endpointId))
+    .where(
+      inArray(
+        webhookDelivery.id,
+        claimed.map((c) => c.id),
+      ),
+    )
+    .orderBy(asc(webhookDelivery.nextAttemptAt), asc(webhookDelivery.id));
+  const byId = new Map(claimed.map((c) => [c.id, c]));
+  return full.map((r) => {
+    const c = byId.get(r.delivery.id)!;
+    return {
+      ...r,
+      lane: c.lane,
+      previousAttemptAt: c.previous === null ? null : new Date(Number(c.previous)),
+    };
+  });
+}
+
+export interface AttemptOutcome {
+  id: string;
+  deliveryId: string;
+  startedAt: Date;
+  statusCode: number | null;
+  error: string | null;
+  latencyMs: number;
+  responseBody: string | null;
+}
+
+/** The attempts of a lane, in one INSERT. */
+export async function insertAttempts(db: Executor, attempts: readonly AttemptOutcome[]): Promise<void> {
+  if (attempts.length > 0) await db.insert(webhookAttempt).values([...attempts]);
+}
+
+export interface Settlement {
+  id: string;
+  state: DeliveryState;
+  /** null: keep the current one. */
+  nextAttemptAt: Date | null;
+  statusCode: number | null;
+  error: string | null;
+  /** Given back unsent: the claim's attempt is not counted and `last_attempt_at` is restored. */
+  unsent?: { previousAttemptAt: Date | null };
+}
+
+/**
+ * Records the outcomes of a lane in one UPDATE, only on rows the lane still holds: a lane whose lease ran
+ * out (and whose deliveries another worker took over) does not overwrite the newer state. Answers the ids
+ * settled.
+ */
+export async function settleDeliveries(
+  tx: Tx,
+  args: { lane: string; now: Date; settlements: readonly Settlement[] },
+): Promise<Set<string>> {
+  if (args.settlements.length === 0) return new Set();
+  const values = args.settlements.map((s) => ({
+    id: s.id,
+    state: s.state,
+    next: s.nextAttemptAt?.toISOString() ?? null,
+    status: s.statusCode,
+    error: s.error,
+    unsent: s.unsent !== undefined,
+    previous: s.unsent?.previousAttemptAt?.toISOString() ?? null,
+  }));
+  const r = await rows<{ id: string }>(
+    tx,
+    sql`update webhook_delivery w
+           set state = v.state,
+               next_attempt_at = coalesce(v.next, w.next_attempt_at),
+               last_status_code = case when v.unsent then w.last_status_code else v.status end,
+               last_error = case when v.unsent then w.last_error else v.error end,
+               attempts = case when v.unsent then greatest(w.attempts - 1, 0) else w.attempts end,
+               last_attempt_at = case when v.unsent then v.previous else w.last_attempt_at end,
+               locked_until = null, locked_by = null, updated_at = ${iso(args.now)}
+          from jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
+                 as v(id text, state text, next timestamptz, status int, error text, unsent boolean,
+                      previous timestamptz)
+         where w.id = v.id and w.locked_by = ${args.lane}
+        returning w.id`,
+  );
+  return new Set(r.map((x) => x.id));
 }
 
 export function listDeliveries(

@@ -7,7 +7,6 @@ import {
   MAX_ATTEMPTS,
   nextRetryAt,
   type PrivateAddressPolicy,
-  pickClaims,
   planAfterAttempt,
   signingSecrets,
 } from './webhooks.rules.ts';
@@ -141,26 +140,6 @@ describe('webhook URLs', () => {
     expect(refused('http://[::ffff:7f00:1]/')).toMatch(/loopback/);
     expect(refused('http://127.0.0.1:3000/', { livemode: false, policy: 'loopback' })).toBeNull();
     expect(refused('http://localhost:3000/', { livemode: false, policy: 'loopback' })).toBeNull();
-  });
-});
-
-describe('sharing claimed work', () => {
-  const c = (id: string, endpointId: string) => ({ id, endpointId });
-
-  it('caps each endpoint, counting what is already in flight, and the total', () => {
-    const candidates = [
-      c('1', 'slow'),
-      c('2', 'slow'),
-      c('3', 'slow'),
-      c('4', 'ok'),
-      c('5', 'ok'),
-      c('6', 'x'),
-    ];
-    const picked = pickClaims({ candidates, inFlight: new Map([['slow', 3]]), perEndpoint: 4, free: 4 });
-    expect(picked.map((p) => p.id)).toEqual(['1', '4', '5', '6']);
-    expect(pickClaims({ candidates, inFlight: new Map(), perEndpoint: 4, free: 2 }).map((p) => p.id)).toEqual(
-      ['1', '2'],
-    );
   });
 });
 

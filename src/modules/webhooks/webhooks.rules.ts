@@ -178,31 +178,6 @@ export function checkWebhookUrl(
   return { ok: true, url, host, literal };
 }
 
-// ------------------------------------------------------------------------------------ sharing the work
-
-/**
- * Which of the claimable deliveries this process takes now: at most `free` in all (its own concurrency
- * bound), and per endpoint at most `perEndpoint` minus those already in flight there (in any process), so a
- * slow endpoint holds a few slots and never all of them. Candidates come oldest due first.
- */
-export function pickClaims<T extends { endpointId: string }>(input: {
-  candidates: readonly T[];
-  inFlight: ReadonlyMap<string, number>;
-  perEndpoint: number;
-  free: number;
-}): T[] {
-  const taken = new Map<string, number>();
-  const out: T[] = [];
-  for (const c of input.candidates) {
-    if (out.length >= input.free) break;
-    const n = (input.inFlight.get(c.endpointId) ?? 0) + (taken.get(c.endpointId) ?? 0);
-    if (n >= input.perEndpoint) continue;
-    taken.set(c.endpointId, (taken.get(c.endpointId) ?? 0) + 1);
-    out.push(c);
-  }
-  return out;
-}
-
 /** How long an old secret keeps signing beside the new one after a rotation. */
 export const SECRET_OVERLAP_MS = 24 * 3_600_000;
 

@@ -14,13 +14,12 @@ import {
   type EventRecord,
   eventEnvelope,
 } from '../events/index.ts';
-import { refusedAddressOf, type WebhookClient } from './webhooks.net.ts';
+import { type PostResult, refusedAddressOf, type WebhookClient } from './webhooks.net.ts';
 import * as repo from './webhooks.repo.ts';
 import {
   checkWebhookUrl,
   isSuccess,
   type PrivateAddressPolicy,
-  pickClaims,
   planAfterAttempt,
   SECRET_OVERLAP_MS,
   signingSecrets,
@@ -33,15 +32,22 @@ export type { AttemptRow, DeliveryRow, EndpointRow, Scope } from './webhooks.rep
 export const newSigningSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 export interface DeliveryTuning {
-  /** Deliveries in flight at once in this process. */
+  /** Deliveries in flight at once in this process (lanes: each sends its deliveries one after another). */
   concurrency: number;
-  /** Deliveries in flight at once per endpoint (across processes, as far as leases tell). */
+  /** Deliveries in flight at once per endpoint, across processes (lanes under a live lease). */
   perEndpoint: number;
+  /** Deliveries one lane takes per claim: more means fewer claims and settlements per delivery. */
+  perLane: number;
   /** How long a claimed delivery is held; longer than the POST timeout, so only a dead worker loses one. */
   leaseMs: number;
 }
 
-export const DEFAULT_TUNING: DeliveryTuning = { concurrency: 32, perEndpoint: 4, leaseMs: 30_000 };
+export const DEFAULT_TUNING: DeliveryTuning = {
+  concurrency: 32,
+  perEndpoint: 4,
+  perLane: 50,
+  leaseMs: 30_000,
+};
 
 export function createWebhooksService(deps: {
   db: Executor;
@@ -61,7 +67,9 @@ export function createWebhooksService(deps: {
   const tuning = { ...DEFAULT_TUNING, ...deps.tuning };
   const random = deps.random ?? Math.random;
   const workerId = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  /** Lanes in flight in this process: one POST at a time each. */
   const inFlight = new Set<Promise<void>>();
+  let claims = 0;
 
   // ---------------------------------------------------------------------------------- endpoints
 
@@ -257,9 +265,12 @@ export function createWebhooksService(deps: {
 
   // ---------------------------------------------------------------------------------- fan-out
 
-  /** Subscribed to the events relay: runs inside its claiming transaction, so deliveries commit with it. */
+  /**
+   * Subscribed to the events relay: runs inside its claiming transaction, so deliveries commit with it; once
+   * they did, the worker is woken to send them.
+   */
   const consumer: EventConsumer = async (tx: Tx, events: EventRecord[]) => {
-    await repo.fanOut(
+    const n = await repo.fanOut(
       tx,
       events.map((e) => ({
         id: e.id,
@@ -270,33 +281,29 @@ export function createWebhooksService(deps: {
       })),
       clock.now(),
     );
+    return n > 0 ? wake : undefined;
   };
 
   // ---------------------------------------------------------------------------------- delivery
 
-  /** Claims due deliveries in a short transaction, holding each with a lease; nothing is sent in it. */
-  async function claimDue(max: number): Promise<repo.ClaimedDelivery[]> {
-    if (max <= 0) return [];
+  /**
+   * Claims due deliveries in a short transaction, as lanes each held with a lease; nothing is sent in it.
+   * `lanes`: how many lanes this claim may open (one POST in flight each).
+   */
+  async function claimDue(lanes: number): Promise<repo.ClaimedDelivery[]> {
+    if (lanes <= 0) return [];
+    const prefix = `${workerId}:${++claims}:`;
     return inTransaction(db, async (tx) => {
       const now = clock.now();
       const endpointIds = await repo.lockDueEndpoints(tx, now);
-      const candidates = await repo.lockDueCandidates(tx, {
+      return repo.claimLanes(tx, {
         endpointIds,
         now,
-        perEndpoint: tuning.perEndpoint,
-        limit: max,
-      });
-      const picked = pickClaims({
-        candidates,
-        inFlight: new Map(candidates.map((c) => [c.endpointId, c.leased])),
-        perEndpoint: tuning.perEndpoint,
-        free: max,
-      });
-      return repo.leaseDeliveries(tx, {
-        ids: picked.map((c) => c.id),
-        now,
         until: new Date(now.getTime() + tuning.leaseMs),
-        workerId,
+        perEndpoint: tuning.perEndpoint,
+        lanes,
+        perLane: tuning.perLane,
+        lanePrefix: prefix,
       });
     });
   }
@@ -315,100 +322,185 @@ export function createWebhooksService(deps: {
     };
   }
 
-  /** One POST, outside any transaction, then its outcome in a short one. */
-  async function attempt(c: repo.ClaimedDelivery): Promise<void> {
-    const { delivery: d, endpoint: e } = c;
-    const startedAt = clock.now();
+  interface Sent {
+    claimed: repo.ClaimedDelivery;
+    startedAt: Date;
+    post: PostResult;
+  }
+
+  /**
+   * One lane: its POSTs one after another (on the endpoint's kept-alive connections), outside any
+   * transaction, then every outcome in one short transaction. The lane stops at the first failure (the
+   * receiver is likely down: the rest wait for the next claim rather than each spending a timeout) and before
+   * a POST that could outlast the lease; what it did not send is given back, its attempt not counted.
+   */
+  async function runLane(lane: repo.ClaimedDelivery[]): Promise<void> {
+    const e = lane[0]!.endpoint;
+    const laneId = lane[0]!.lane;
+    const leaseEnds = lane[0]!.delivery.lockedUntil!.getTime();
     if (e.disabled) {
-      await inTransaction(db, (tx) => repo.cancelPendingDeliveries(tx, e.id, startedAt, 'endpoint disabled'));
+      await inTransaction(db, (tx) =>
+        repo.cancelPendingDeliveries(tx, e.id, clock.now(), 'endpoint disabled'),
+      );
       return;
     }
-    const sent = await client.post({
-      url: e.url,
-      headers: headersFor(d, e, startedAt),
-      body: d.payload,
-      livemode: e.livemode,
-    });
-    metrics.webhookLatency.observe(sent.latencyMs / 1000);
-    const outcome = await inTransaction(db, async (tx) => {
-      const now = clock.now();
-      await repo.insertAttempt(tx, {
-        id: ids('webhookAttempt'),
-        deliveryId: d.id,
-        startedAt,
-        statusCode: sent.result.status ?? null,
-        error: sent.result.error ?? null,
-        latencyMs: sent.latencyMs,
-        responseBody: sent.responseBody,
+    const sent: Sent[] = [];
+    const unsent: repo.ClaimedDelivery[] = [];
+    for (const c of lane) {
+      const startedAt = clock.now();
+      const stop =
+        (sent.length > 0 && !isSuccess(sent[sent.length - 1]!.post.result)) ||
+        (sent.length > 0 && startedAt.getTime() + client.timeoutMs > leaseEnds);
+      if (stop) {
+        unsent.push(c);
+        continue;
+      }
+      const post = await client.post({
+        url: e.url,
+        headers: headersFor(c.delivery, e, startedAt),
+        body: c.delivery.payload,
+        livemode: e.livemode,
       });
-      const success = isSuccess(sent.result);
+      metrics.webhookLatency.observe(post.latencyMs / 1000);
+      sent.push({ claimed: c, startedAt, post });
+    }
+    const outcomes = await inTransaction(db, async (tx) => {
+      const now = clock.now();
+      await repo.insertAttempts(
+        tx,
+        sent.map((s) => ({
+          id: ids('webhookAttempt'),
+          deliveryId: s.claimed.delivery.id,
+          startedAt: s.startedAt,
+          statusCode: s.post.result.status ?? null,
+          error: s.post.result.error ?? null,
+          latencyMs: s.post.latencyMs,
+          responseBody: s.post.responseBody,
+        })),
+      );
+      const failed = sent.some((s) => !isSuccess(s.post.result));
       // A failure starts (or continues) the endpoint's failure streak; the row update also orders concurrent
       // completions on one endpoint. A success touches the endpoint only to end a streak or, at most once a
       // minute, to record the last success: the common path stays one statement lighter.
-      const failingSince = success ? null : await repo.markFailing(tx, e.id, now);
-      const plan = planAfterAttempt({
-        result: sent.result,
-        attemptsMade: d.attempts,
+      const failingSince = failed ? await repo.markFailing(tx, e.id, now) : null;
+      const plans = sent.map((s) => ({
+        sent: s,
+        plan: planAfterAttempt({
+          result: s.post.result,
+          attemptsMade: s.claimed.delivery.attempts,
+          now,
+          random: random(),
+          failingSince,
+        }),
+      }));
+      const settled = await repo.settleDeliveries(tx, {
+        lane: laneId,
         now,
-        random: random(),
-        failingSince,
-      });
-      const settled = await repo.settleDelivery(tx, {
-        id: d.id,
-        workerId,
-        state: plan.state,
-        nextAttemptAt: plan.nextAttemptAt,
-        statusCode: sent.result.status ?? null,
-        error: sent.result.error ?? null,
-        now,
+        settlements: [
+          ...plans.map(({ sent: s, plan }) => ({
+            id: s.claimed.delivery.id,
+            state: plan.state,
+            nextAttemptAt: plan.nextAttemptAt,
+            statusCode: s.post.result.status ?? null,
+            error: s.post.result.error ?? null,
+          })),
+          ...unsent.map((c) => ({
+            id: c.delivery.id,
+            state: 'pending' as const,
+            nextAttemptAt: null,
+            statusCode: null,
+            error: null,
+            unsent: { previousAttemptAt: c.previousAttemptAt },
+          })),
+        ],
       });
       // Lease lost (this worker was presumed dead and another took over): the attempt is logged, nothing else.
-      if (!settled) return 'lease-lost';
+      const mine = plans.filter((p) => settled.has(p.sent.claimed.delivery.id));
       if (
-        success &&
+        mine.some((p) => p.plan.state === 'succeeded') &&
+        !failed &&
         (e.failingSince || !e.lastSuccessAt || now.getTime() - e.lastSuccessAt.getTime() > 60_000)
       ) {
         await repo.updateEndpointHealth(tx, e.id, { failingSince: null, lastSuccessAt: now });
       }
-      if (plan.disableEndpoint) {
+      const disable = mine.find((p) => p.plan.disableEndpoint)?.plan.disableEndpoint;
+      if (disable) {
         const endpoint = await repo.findEndpoint(
           tx,
           { storeId: e.storeId, livemode: e.livemode },
           e.id,
           true,
         );
-        if (endpoint && !endpoint.disabled) await disableEndpoint(tx, endpoint, plan.disableEndpoint, now);
+        if (endpoint && !endpoint.disabled) await disableEndpoint(tx, endpoint, disable, now);
       }
-      return plan.state === 'pending' ? 'retrying' : plan.state;
+      return plans.map((p) =>
+        settled.has(p.sent.claimed.delivery.id)
+          ? p.plan.state === 'pending'
+            ? 'retrying'
+            : p.plan.state
+          : 'lease-lost',
+      );
     });
-    metrics.webhookDeliveries.inc({ outcome });
+    for (const outcome of outcomes) metrics.webhookDeliveries.inc({ outcome });
     logger.debug(
-      { delivery_id: d.id, endpoint_id: e.id, status: sent.result.status, error: sent.result.error, outcome },
-      'webhook attempt',
+      { endpoint_id: e.id, lane: laneId, sent: sent.length, unsent: unsent.length, outcomes },
+      'webhook lane',
     );
   }
 
-  function track(c: repo.ClaimedDelivery): Promise<void> {
-    const p: Promise<void> = attempt(c)
+  function track(lane: repo.ClaimedDelivery[]): Promise<void> {
+    const p: Promise<void> = runLane(lane)
       .catch((err) => {
-        // The endpoint (and its deliveries) was deleted while the POST was in flight: nothing to record.
+        // The endpoint (and its deliveries) was deleted while the POSTs were in flight: nothing to record.
         if (pgErrorCode(err) === '23503') return;
-        logger.error({ err, delivery_id: c.delivery.id }, 'webhook delivery failed to settle');
+        logger.error({ err, delivery_id: lane[0]?.delivery.id }, 'webhook delivery failed to settle');
       })
-      .finally(() => inFlight.delete(p));
+      .finally(() => {
+        inFlight.delete(p);
+        // A lane is done: its slot (and its endpoint's) is free, so look for more now rather than at the next poll.
+        wake();
+      });
     inFlight.add(p);
     return p;
   }
 
   /**
-   * The worker task: claims as many due deliveries as there are free slots and starts them without
-   * waiting, so the next poll can start more while slow receivers are still answering.
+   * The worker task: claims as many lanes as there are free slots and starts them without waiting, so the
+   * next poll can start more while slow receivers are still answering. Answers the deliveries claimed.
    */
   async function deliverDue(): Promise<number> {
     const claimed = await claimDue(tuning.concurrency - inFlight.size);
+    const lanes = new Map<string, repo.ClaimedDelivery[]>();
+    for (const c of claimed) {
+      const lane = lanes.get(c.lane);
+      if (lane) lane.push(c);
+      else lanes.set(c.lane, [c]);
+    }
     // Not awaited: the task returns so the next poll can claim more while these POSTs are in flight.
-    for (const c of claimed) void track(c);
+    for (const lane of lanes.values()) void track(lane);
     return claimed.length;
+  }
+
+  // Wake-ups (a lane done, deliveries fanned out): only once the worker loop runs (`pump`), one claim at a time.
+  let awake = false;
+  let pumping: Promise<void> | null = null;
+  let again = false;
+  function wake(): void {
+    if (!awake) return;
+    if (pumping) {
+      again = true;
+      return;
+    }
+    pumping = (async () => {
+      do {
+        again = false;
+        await deliverDue();
+      } while (again && awake);
+    })()
+      .catch((err) => logger.error({ err }, 'webhook delivery wake-up failed'))
+      .finally(() => {
+        pumping = null;
+      });
   }
 
   /** Delivers until nothing is due, waiting for every POST (tests and the CLI). */
@@ -430,12 +522,23 @@ export function createWebhooksService(deps: {
     deliveries,
     consumer,
     deliverDue,
+    /**
+     * The worker task: a poll, which also turns on the wake-ups (a lane done or new deliveries fanned out
+     * start a claim at once), so a burst flows without waiting for the next poll.
+     */
+    async pump(): Promise<void> {
+      awake = true;
+      wake();
+      await pumping;
+    },
     deliverAll,
     /** Claims without sending (tests: a worker that dies holding its lease). */
     claimDue,
     inFlightCount: () => inFlight.size,
     /** Waits for the POSTs in flight (shutdown). */
     async drain(): Promise<void> {
+      awake = false;
+      await pumping;
       await Promise.allSettled([...inFlight]);
     },
   };

@@ -268,12 +268,50 @@ describe('delivery', () => {
     const hanging = await receiver(() => 'hang');
     const ep = await createEndpoint(hanging.url);
     for (let i = 0; i < 6; i++) await sendTest(ep.id);
-    expect(await t.webhooks.deliverDue()).toBe(4);
+    // Four lanes take the six; each sends one at a time, so the other two wait behind a hanging POST.
+    expect(await t.webhooks.deliverDue()).toBe(6);
     await hanging.waitFor(4);
-    expect(await t.webhooks.deliverDue()).toBe(0); // the other two wait for a slot on this endpoint
+    expect(await t.webhooks.deliverDue()).toBe(0); // every lane of this endpoint is out
+    expect(t.webhooks.inFlightCount()).toBe(4);
     await hanging.close();
     await t.webhooks.deliverAll();
     expect(hanging.received).toHaveLength(4);
+    await t.request('DELETE', `/v1/webhook_endpoints/${ep.id}`, { key: store.sk });
+  });
+
+  it('a lane sends its deliveries one after another, stops at a failure and gives the rest back uncounted', async () => {
+    const one = await testApp({
+      env: { WEBHOOK_ALLOW_PRIVATE: 'loopback', WEBHOOK_CONCURRENCY: '1' },
+      clock,
+      database: t.database,
+    });
+    await one.webhooks.deliverAll(); // nothing else due
+    const r = await receiver((_req, _res, n) => (n === 1 ? { status: 503 } : { status: 200 }));
+    const ep = await createEndpoint(r.url);
+    const [a, b, c] = [await sendTest(ep.id), await sendTest(ep.id), await sendTest(ep.id)];
+    expect(await one.webhooks.deliverDue()).toBe(3); // one lane (one slot in this process) holds all three
+    await one.webhooks.drain();
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual([a!.event_id]);
+    expect(await delivery(ep.id, a!.id)).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      last_status_code: 503,
+    });
+    for (const d of [b!, c!]) {
+      expect(await delivery(ep.id, d.id)).toMatchObject({
+        state: 'pending',
+        attempts: 0,
+        last_attempt_at: null,
+        last_status_code: null,
+      });
+    }
+    await one.webhooks.deliverAll(); // the two given back are due at once; the failed one waits for its retry
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual([a!.event_id, b!.event_id, c!.event_id]);
+    for (const d of [b!, c!]) {
+      const got = await delivery(ep.id, d.id);
+      expect(got).toMatchObject({ state: 'succeeded', attempts: 1, last_status_code: 200 });
+      expect(got.attempt_log).toHaveLength(1);
+    }
     await t.request('DELETE', `/v1/webhook_endpoints/${ep.id}`, { key: store.sk });
   });
 

@@ -68,7 +68,8 @@ describe(`two delivery workers on one ${DB_KIND} database`, () => {
 
     const [byA, byB] = await Promise.all([a.webhooks.deliverAll(200), b.webhooks.deliverAll(200)]);
 
-    expect(byA + byB).toBe(total);
+    // Claimed at least once each; more when a slow lane gave back what it could not send within its lease.
+    expect(byA + byB).toBeGreaterThanOrEqual(total);
     expect(overlaps).toBe(0);
     expect(receiver.received).toHaveLength(total);
     expect(new Set(receiver.received.map((r) => `${r.path} ${r.headers['webhook-id']}`)).size).toBe(total);

@@ -8,6 +8,7 @@ import {
   type RateLimiter,
   rateLimitHeaders,
   redisRateLimiter,
+  signInLimiters,
 } from './rate-limit.ts';
 
 async function drain(limiter: RateLimiter, key: string) {
@@ -76,4 +77,39 @@ describe('rate limiters report what is left', () => {
       }
     },
   );
+
+  it.runIf(process.env.REDIS_URL)(
+    'on Redis: the sign-in limiters keep separate buckets under their own keys',
+    async () => {
+      const redis = openRedis(process.env.REDIS_URL!);
+      try {
+        const limits = signInLimiters({ redis, perAccount: 2, perAddress: 2 });
+        const key = `ip:${randomUUID()}`;
+        const staff = await drain(limits.staffAddress, key);
+        expect(staff.map((d) => d.wait > 0)).toEqual([false, false, true, true]);
+        // The same address on the customers' limiters (and the API's) is untouched by the staff attempts.
+        expect((await limits.customerAddress.take(key)).remaining).toBe(1);
+        expect((await limits.customerAccount.take(key)).remaining).toBe(1);
+        expect((await redisRateLimiter(redis, { perSecond: 1, burst: 2 }).take(key)).remaining).toBe(1);
+        const keys = (await redis.keys(`rl:*${key}`)).sort();
+        expect(keys).toEqual(
+          [
+            `rl:${key}`,
+            `rl:signin:customer:account:${key}`,
+            `rl:signin:customer:address:${key}`,
+            `rl:signin:staff:address:${key}`,
+          ].sort(),
+        );
+        await redis.del(...keys);
+      } finally {
+        redis.disconnect();
+      }
+    },
+  );
+
+  it('in memory: the sign-in limiters keep separate buckets', async () => {
+    const limits = signInLimiters({ redis: null, perAccount: 2, perAddress: 2 });
+    await drain(limits.staffAddress, 'ip:1');
+    expect((await limits.customerAddress.take('ip:1')).remaining).toBe(1);
+  });
 });

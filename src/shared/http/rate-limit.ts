@@ -112,7 +112,12 @@ type TakeCommand = (key: string, rate: number, burst: number, now: number, want:
  * per lease, not per request; concurrent requests of a key share one call.
  * If Redis is unreachable the request is let through: rate limiting must not take the store down.
  */
-export function redisRateLimiter(redis: Redis, opts: { perSecond: number; burst: number }): RateLimiter {
+export function redisRateLimiter(
+  redis: Redis,
+  /** Keys are `rl:<namespace>:<key>` (`rl:<key>` without a namespace). */
+  opts: { perSecond: number; burst: number; namespace?: string },
+): RateLimiter {
+  const prefix = opts.namespace ? `rl:${opts.namespace}:` : 'rl:';
   redis.defineCommand('crowdstartRateTake', { numberOfKeys: 1, lua: TAKE_SCRIPT });
   const command = (redis as unknown as { crowdstartRateTake: TakeCommand }).crowdstartRateTake.bind(redis);
   const want = leaseSize(opts.burst);
@@ -135,7 +140,7 @@ export function redisRateLimiter(redis: Redis, opts: { perSecond: number; burst:
   async function fetchLease(key: string): Promise<RateDecision | null> {
     try {
       const now = Date.now();
-      const [wait, left, got] = (await command(`rl:${key}`, opts.perSecond, opts.burst, now, want)) as [
+      const [wait, left, got] = (await command(`${prefix}${key}`, opts.perSecond, opts.burst, now, want)) as [
         number,
         string,
         number,
@@ -167,6 +172,26 @@ export function redisRateLimiter(redis: Redis, opts: { perSecond: number; burst:
         // A lease arrived; if the requests waiting for it used it up, the loop asks for another.
       }
     },
+  };
+}
+
+/**
+ * The sign-in limiters of customers (per account and per address) and staff (per address): one policy,
+ * each in its own Redis namespace so that none spends another's budget or the API's per-address one.
+ */
+export function signInLimiters(deps: {
+  redis: Redis | null | undefined;
+  perAccount: number;
+  perAddress: number;
+}) {
+  const make = (namespace: string, perMinute: number) => {
+    const opts = { perSecond: perMinute / 60, burst: perMinute };
+    return deps.redis ? redisRateLimiter(deps.redis, { ...opts, namespace }) : memoryRateLimiter(opts);
+  };
+  return {
+    customerAccount: make('signin:customer:account', deps.perAccount),
+    customerAddress: make('signin:customer:address', deps.perAddress),
+    staffAddress: make('signin:staff:address', deps.perAddress),
   };
 }
 

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../metrics.ts';
 import { createRequestTracer, parseTraceparent } from './request-id.ts';
 
-function tracer() {
+function tracer(level = 'info') {
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+  const logger = pino({ level }, { write: (s: string) => lines.push(JSON.parse(s)) });
   return { tracer: createRequestTracer({ logger, metrics: createMetrics() }), lines };
 }
 
@@ -101,5 +101,17 @@ describe('trace and request ids', () => {
       key_id: 'key_1',
       status: 200,
     });
+  });
+
+  it('log requests the app makes to itself at debug, not info', () => {
+    const line = { method: 'GET', path: '/v1/events', route: '/v1/events', status: 200, inProcess: true };
+    const info = tracer('info');
+    info.tracer.end(info.tracer.begin(undefined, undefined), line);
+    info.tracer.end(info.tracer.begin(undefined, undefined), { ...line, inProcess: false });
+    expect(info.lines).toHaveLength(1);
+    expect(info.lines[0]).toMatchObject({ level: 30, path: '/v1/events' });
+    const debug = tracer('debug');
+    debug.tracer.end(debug.tracer.begin(undefined, undefined), line);
+    expect(debug.lines).toEqual([expect.objectContaining({ level: 20, msg: 'request', path: '/v1/events' })]);
   });
 });

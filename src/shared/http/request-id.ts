@@ -47,6 +47,7 @@ export function createRequestTracer(deps: { logger: Logger; metrics: Metrics }) 
     return id;
   };
   const accessLog = deps.logger.isLevelEnabled('info');
+  const internalLog = deps.logger.isLevelEnabled('debug');
   return {
     begin(incomingId: string | undefined, incomingTraceparent: string | undefined): RequestTrace {
       const requestId = incomingId && SAFE_ID.test(incomingId) ? incomingId : `req_${randomHex(12)}`;
@@ -63,12 +64,20 @@ export function createRequestTracer(deps: { logger: Logger; metrics: Metrics }) 
     },
     end(
       t: RequestTrace,
-      r: { method: string; path: string; route: string; status: number; auth?: AuthContext | undefined },
+      r: {
+        method: string;
+        path: string;
+        route: string;
+        status: number;
+        auth?: AuthContext | undefined;
+        /** Made by this process to itself (the storefront's reads): logged at debug, not info. */
+        inProcess?: boolean;
+      },
     ) {
       const seconds = (performance.now() - t.started) / 1000;
       deps.metrics.httpDuration.observe({ method: r.method, route: r.route, status: r.status }, seconds);
-      if (accessLog) {
-        deps.logger.info(
+      if (r.inProcess ? internalLog : accessLog) {
+        deps.logger[r.inProcess ? 'debug' : 'info'](
           {
             request_id: t.requestId,
             trace_id: t.traceId,
@@ -89,6 +98,12 @@ export function createRequestTracer(deps: { logger: Logger; metrics: Metrics }) 
 
 export type RequestTracer = ReturnType<typeof createRequestTracer>;
 
+/**
+ * The Hono env of requests the app makes to itself (`app.fetch(request, IN_PROCESS)`): an env no request from
+ * the network carries, so a client cannot pass for one.
+ */
+export const IN_PROCESS: Readonly<{ inProcess: true }> = Object.freeze({ inProcess: true });
+
 /** Stamps every Hono-served request with its id and trace context, and records it when done. */
 export function requestContext(tracer: RequestTracer): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -104,6 +119,7 @@ export function requestContext(tracer: RequestTracer): MiddlewareHandler<AppEnv>
       route: c.req.routePath || 'unmatched',
       status: c.res.status,
       auth: c.get('auth'),
+      inProcess: (c.env as { inProcess?: unknown } | undefined)?.inProcess === true,
     });
   };
 }
