@@ -77,8 +77,10 @@ export function idempotencyMiddleware(deps: {
         headers.set('Idempotent-Replayed', 'true');
         headers.set('X-Request-Id', c.get('requestId'));
         // A 204 (or any empty answer) replays without a body: a Response with status 204 may not have one.
-        const body = row.responseBody ? row.responseBody : null;
-        return c.body(body, row.responseStatus as 200, Object.fromEntries(headers));
+        const replayed = Object.fromEntries(headers);
+        return row.responseBody
+          ? c.body(row.responseBody, row.responseStatus as 200, replayed)
+          : c.body(null, row.responseStatus as 204, replayed);
       }
       if (row.lockedUntil > now || !(await takeOver(db, { scope, key, now, lockMs }))) throw inUse();
     }
