@@ -4,7 +4,7 @@ import type { Ctx, Screen } from './context.ts';
 import { bulkScreen } from './pages/bulk.ts';
 import { customerScreen, customersScreen } from './pages/customers.ts';
 import { developersScreen } from './pages/developers.ts';
-import { inventoryScreen } from './pages/inventory.ts';
+import { inventoryScreen, movementsScreen } from './pages/inventory.ts';
 import { orderScreen } from './pages/order.ts';
 import { ordersScreen } from './pages/orders.ts';
 import { overviewScreen } from './pages/overview.ts';
@@ -30,6 +30,12 @@ const routes: Array<{ pattern: RegExp; screen: Screen; title: string; nav?: stri
     pattern: /^\/admin\/inventory\/?$/,
     screen: inventoryScreen,
     title: 'Inventory',
+    nav: '/admin/inventory',
+  },
+  {
+    pattern: /^\/admin\/inventory\/(?<id>[^/]+)$/,
+    screen: movementsScreen,
+    title: 'Stock ledger',
     nav: '/admin/inventory',
   },
   {

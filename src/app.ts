@@ -189,12 +189,8 @@ export function createApp(options: AppOptions) {
 
   // Every mutating POST is retry-safe (DESIGN §5): one middleware in front of all /v1 routes.
   const idempotency = createIdempotencyModule({ db, clock, lockSeconds: config.IDEMPOTENCY_LOCK_SECONDS });
-  // Session answers carry tokens, which must never be stored in clear: those routes are retry-safe by themselves.
-  app.use('/v1/*', (c, next) =>
-    c.req.path.startsWith('/v1/customers/sessions') || c.req.path.startsWith('/v1/customers/password_reset/')
-      ? next()
-      : idempotency.middleware(c, next),
-  );
+  // Routes whose answers carry tokens say so (`answerCarriesSecrets`); their answers are never stored.
+  app.use('/v1/*', idempotency.middleware);
   tasks.push(...idempotency.tasks);
 
   app.route(

@@ -1,6 +1,6 @@
 import type { InventoryLevel } from '../../packages/sdk/src/admin.ts';
 import type { Ctx, Screen } from '../context.ts';
-import { act, badge, errorSlot, fill, h } from '../ui.ts';
+import { act, badge, errorSlot, fill, h, listTable, when } from '../ui.ts';
 
 /** At or below this many units available, a variant counts as low on stock. */
 const LOW = 5;
@@ -146,7 +146,15 @@ function row(
     'tr',
     { 'data-sku': r.variant.sku },
     h('td', null, h('a', { href: `/admin/products/${r.productId}` }, label)),
-    h('td', null, h('code', null, r.variant.sku)),
+    h(
+      'td',
+      null,
+      h(
+        'a',
+        { href: `/admin/inventory/${r.variant.id}`, title: 'Stock ledger' },
+        h('code', null, r.variant.sku),
+      ),
+    ),
     cells.onHand,
     cells.committed,
     cells.held,
@@ -154,3 +162,52 @@ function row(
     change ?? h('td'),
   );
 }
+
+/** One variant's stock ledger, newest first: every set, adjustment and order movement, and who made the manual ones. */
+export const movementsScreen: Screen = async (root, ctx, params) => {
+  const variantId = params.id!;
+  const cursor = new URLSearchParams(location.search).get('cursor') ?? undefined;
+  const [level, page] = await Promise.all([
+    ctx.api.inventory.get(variantId),
+    ctx.api.inventory.movements(variantId, { cursor, limit: 50 }),
+  ]);
+  const signed = (n: number) => (n > 0 ? `+${n}` : n === 0 ? '' : String(n));
+  fill(
+    root,
+    h('p', null, h('a', { href: '/admin/inventory' }, '← Inventory')),
+    h('h1', null, 'Stock ledger'),
+    h(
+      'p',
+      { class: 'muted', id: 'ledger-level' },
+      `On hand ${level.on_hand} · committed ${level.committed} · held ${level.held} · available ${level.available}`,
+    ),
+    page.data.length === 0
+      ? h('p', { class: 'empty' }, 'No movements yet.')
+      : listTable(
+          ['When', 'Reason', 'On hand', 'Committed', 'By', 'Order / note'],
+          page.data.map((m) => [
+            when(m.created_at),
+            badge(m.reason),
+            h('td', { class: 'num' }, signed(m.delta_on_hand)),
+            h('td', { class: 'num' }, signed(m.delta_committed)),
+            m.actor ?? 'system',
+            m.reference?.startsWith('ord_')
+              ? h('a', { href: `/admin/orders/${m.reference}` }, m.reference)
+              : (m.reference ?? m.note ?? ''),
+          ]),
+          { id: 'movements' },
+        ),
+    page.has_more && page.next_cursor
+      ? h(
+          'nav',
+          { class: 'row pager', 'aria-label': 'Pages' },
+          h('span'),
+          h(
+            'a',
+            { href: `/admin/inventory/${variantId}?cursor=${page.next_cursor}`, rel: 'next' },
+            'Older →',
+          ),
+        )
+      : null,
+  );
+};

@@ -472,6 +472,13 @@ describe.skipIf(!chromiumPresent && !inCi)('merchant dashboard at /admin', () =>
     await shot(owner, '15-inventory');
     const level = await app.request('GET', `/v1/inventory/${variantIds[1]}`, { key: store.sk });
     expect(level.json).toMatchObject({ on_hand: 11, available: 11 });
+    // The variant's ledger: the owner's adjustment, with who made it, above the order's movements.
+    await navy.getByRole('link', { name: 'CANVAS-TOTE-NAVY' }).click();
+    const ledger = owner.locator('#movements tbody tr');
+    await ledger.first().waitFor();
+    expect(await ledger.first().textContent()).toMatch(/adjust\+10.*staff:stf_/);
+    expect(await ledger.count()).toBeGreaterThan(2);
+    await shot(owner, '15b-stock-ledger');
   });
 
   it('settings: store name, a tax rate, a shipping rate and a coupon added; the coupon deleted after a confirmation', async () => {

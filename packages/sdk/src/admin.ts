@@ -270,6 +270,12 @@ export function createAdminClient(options: AdminClientOptions = {}) {
         }),
       adjust: (variantId: string, delta: number, note?: string) =>
         post<InventoryLevel>(`/v1/inventory/${id(variantId)}/adjust`, { delta, note }),
+      /** The variant's stock ledger, newest first, with who set or adjusted it by hand. */
+      movements: (variantId: string, q: QueryOf<'/v1/inventory/{variant_id}/movements', 'get'> = {}) =>
+        get<Ok<'/v1/inventory/{variant_id}/movements', 'get'>>(
+          `/v1/inventory/${id(variantId)}/movements`,
+          q as Query,
+        ),
     },
     reports: {
       overview: () => get<OverviewReport>('/v1/reports/overview'),

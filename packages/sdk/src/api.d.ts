@@ -2052,6 +2052,8 @@ export interface components {
             /** @description The order id, for order-driven movements. */
             reference: string | null;
             note: string | null;
+            /** @description Who set or adjusted it by hand (`staff:<id>`, `key:<id>`); null for orders. */
+            actor: string | null;
             created_at: string;
         };
         Cart: {
@@ -17099,6 +17101,7 @@ export interface operations {
                      *           "reason": "set",
                      *           "reference": "ch_3Pq9xk2m7v1c8b4n",
                      *           "note": "Left at the front desk",
+                     *           "actor": "actor",
                      *           "created_at": "2026-03-14T15:09:26.000Z"
                      *         }
                      *       ],

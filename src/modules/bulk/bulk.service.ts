@@ -190,6 +190,7 @@ export function createBulkService(deps: {
     for (const p of parsed.products) rowsBefore.push(rowsBefore[rowsBefore.length - 1]! + p.rows);
     try {
       const result = await ports.createProductsInBulk(job.storeId, parsed.products.map(toCatalogInput), {
+        actor: job.createdBy,
         onProgress: (written) => progress(job, rowsBefore[written]!, total),
         beforeCommit: (tx: Tx) =>
           finish(

@@ -150,6 +150,11 @@ describe('bulk import and export over HTTP and the worker', async () => {
       ['LS-M-W', 'M / White', 4900, null, 210, { in_stock: true, available: 0 }],
       ['LS-M-B', 'M / Blue', 5250, null, 210, { in_stock: true, available: 7 }],
     ]);
+    // The product's history says who imported it: the key that made the job.
+    const history = (await t.request('GET', `/v1/products/${shirt.id}/history`, { key: s.sk })).json;
+    expect(history.data.map((h: any) => [h.action, h.actor.startsWith('key:')])).toEqual([
+      ['product.created', true],
+    ]);
     const level = (await t.request('GET', `/v1/inventory/${shirt.variants[2].id}`, { key: s.sk })).json;
     expect(level.on_hand).toBe(7);
     const list = (await t.request('GET', '/v1/products?limit=10', { key: s.sk })).json;

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import { appendEvents } from '../events/index.ts';
-import type * as repo from './catalog.repo.ts';
+import * as repo from './catalog.repo.ts';
 import { assertOptions, assertVariantSet, priceRange, variantTitle } from './catalog.rules.ts';
 import { type ProductJson, type Stock, serializeProduct } from './catalog.serializers.ts';
 import type { ProductOption } from './catalog.tables.ts';
@@ -38,6 +38,8 @@ export interface BulkCreateOptions {
   setStock: (tx: Tx, rows: { storeId: string; variantId: string; onHand: number }[]) => Promise<void>;
   /** After each chunk, with the products written so far (awaited: keep it short). */
   onProgress?: (written: number) => Promise<void>;
+  /** Who asked (`staff:<id>`, `key:<id>`), for each product's history; `system` when unsaid. */
+  actor?: string;
   /** Last, in the same transaction: the caller's own record of the outcome commits with the products. */
   beforeCommit?: (tx: Tx) => Promise<void>;
 }
@@ -226,6 +228,18 @@ export function createBulkProductWrites(deps: {
                   createdAt: now,
                 }));
               }),
+            );
+            // Each product's history says who imported it (a chunk at a time: one insert's parameters stay bounded).
+            await repo.insertHistory(
+              tx,
+              productRows.map((p) => ({
+                storeId,
+                entity: 'product',
+                entityId: p.id,
+                action: 'product.created',
+              })),
+              options.actor ?? 'system',
+              now,
             );
             await options.onProgress?.(Math.min(products.length, start + chunk));
           }

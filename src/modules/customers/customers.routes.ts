@@ -12,7 +12,7 @@ import {
   pageQuery,
   resourceVersion,
 } from '../../shared/http/crud.ts';
-import type { AppEnv } from '../../shared/http/env.ts';
+import { type AppEnv, answerCarriesSecrets } from '../../shared/http/env.ts';
 import {
   createRouter,
   jsonBody,
@@ -231,6 +231,7 @@ export function customersRoutes<T>(deps: {
         password: body.password,
         clientAddress: clientAddress(c),
       });
+      answerCarriesSecrets(c);
       return c.json({ ...out.session, customer: serializeCustomer(out.customer) }, 200);
     },
   );
@@ -252,6 +253,7 @@ export function customersRoutes<T>(deps: {
         storeId: storeOf(c),
         refreshToken: c.req.valid('json').refresh_token,
       });
+      answerCarriesSecrets(c);
       return c.json({ ...out.session, customer: serializeCustomer(out.customer) }, 200);
     },
   );

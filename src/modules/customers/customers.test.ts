@@ -290,6 +290,47 @@ describe(`customers (${DB_KIND})`, () => {
     expect(fresh.json.customer.email_verified).toBe(true);
   });
 
+  it('is retry-safe with Idempotency-Key: a reset confirm replays; session answers are never stored', async () => {
+    const s = await t.createStore();
+    await signUp(t, s.pk, 'retry@example.com');
+    await t.request('POST', '/v1/customers/password_reset', {
+      key: s.pk,
+      body: { email: 'retry@example.com' },
+      headers: { 'x-forwarded-for': newAddress() },
+    });
+    const token = await tokenFrom('retry@example.com', 'customer.password_reset', '/account/reset');
+    const confirm = () =>
+      t.request('POST', '/v1/customers/password_reset/confirm', {
+        key: s.pk,
+        body: { token, password: 'brand new secret' },
+        headers: { 'idempotency-key': 'reset-1' },
+      });
+    // The first answer was lost: the retry with the same key gets the same 204, not EMAIL_TOKEN_INVALID.
+    const firstConfirm = await confirm();
+    expect(firstConfirm.status).toBe(204);
+    const again = await confirm();
+    expect(again.status).toBe(204);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+
+    const address = newAddress();
+    const signInWithKey = () =>
+      t.request('POST', '/v1/customers/sessions', {
+        key: s.pk,
+        body: { email: 'retry@example.com', password: 'brand new secret' },
+        headers: { 'idempotency-key': 'signin-1', 'x-forwarded-for': address },
+      });
+    const first = await signInWithKey();
+    const second = await signInWithKey();
+    expect([first.status, second.status]).toEqual([200, 200]);
+    // Each answer is a session of its own: nothing was replayed from storage.
+    expect(second.headers.get('idempotent-replayed')).toBeNull();
+    expect(second.json.refresh_token).not.toBe(first.json.refresh_token);
+    const stored = (await t.database.db.execute(
+      sql`select count(*)::int as n from idempotency_key where key = 'signin-1' or response_body like ${`%${first.json.refresh_token}%`}`,
+    )) as unknown as { rows: Array<{ n: number }> };
+    expect(stored.rows[0]!.n).toBe(0);
+  });
+
   it('limits sign-in attempts per account and per client address (429 with Retry-After)', async () => {
     const s = await t.createStore();
     await signUp(t, s.pk, 'target@example.com');

@@ -43,7 +43,8 @@ export const EVENT_CATALOGUE = {
   'order.fulfilled': {
     description: 'An order was shipped.',
     object: 'order',
-    fires: 'When an admin fulfils a paid order (with carrier and tracking, if given).',
+    fires:
+      'When an admin fulfils a paid order (with carrier and tracking, if given); `data.fulfillment` is the shipment.',
     stored: true,
   },
   'order.completed': {
@@ -62,7 +63,8 @@ export const EVENT_CATALOGUE = {
   'order.refunded': {
     description: 'Money was refunded on an order (in part or in full).',
     object: 'order',
-    fires: 'When the gateway confirms a refund; `payment_status` tells a partial refund from a full one.',
+    fires:
+      'When the gateway confirms a refund; `payment_status` tells a partial refund from a full one, `data.refund` is the refund.',
     stored: true,
   },
   'product.created': {

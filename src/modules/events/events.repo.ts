@@ -23,6 +23,8 @@ export interface NewEvent {
   livemode: boolean;
   type: EventType;
   object: Record<string, unknown>;
+  /** What the change was about, beside the object (`data.fulfillment` of `order.fulfilled`, `data.refund`). */
+  related?: Record<string, unknown>;
   id?: string;
   createdAt?: Date;
 }
@@ -51,7 +53,7 @@ export function appendEvents(tx: Tx, events: readonly NewEvent[]): Write {
       livemode: e.livemode,
       type: e.type,
       apiVersion: API_VERSION,
-      data: { object: e.object },
+      data: { object: e.object, ...e.related },
       // Set here, in milliseconds, rather than by the database (microseconds): list cursors carry milliseconds.
       createdAt: e.createdAt ?? new Date(),
     })),

@@ -76,14 +76,19 @@ export function idempotencyMiddleware(deps: {
         const headers = new Headers(row.responseHeaders ?? {});
         headers.set('Idempotent-Replayed', 'true');
         headers.set('X-Request-Id', c.get('requestId'));
-        return c.body(row.responseBody ?? '', row.responseStatus as 200, Object.fromEntries(headers));
+        // A 204 (or any empty answer) replays without a body: a Response with status 204 may not have one.
+        const replayed = Object.fromEntries(headers);
+        return row.responseBody
+          ? c.body(row.responseBody, row.responseStatus as 200, replayed)
+          : c.body(null, row.responseStatus as 204, replayed);
       }
       if (row.lockedUntil > now || !(await takeOver(db, { scope, key, now, lockMs }))) throw inUse();
     }
 
     await next();
     const res = c.res;
-    if (isTransient(res.status)) {
+    // A transient outcome never ran; an answer with credentials in it is not kept (the route said so).
+    if (isTransient(res.status) || c.get('secretAnswer')) {
       await db
         .delete(idempotencyKey)
         .where(and(eq(idempotencyKey.scope, scope), eq(idempotencyKey.key, key)));

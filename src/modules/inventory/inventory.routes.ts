@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../../shared/http/env.ts';
+import { type AppEnv, actorOf } from '../../shared/http/env.ts';
 import {
   commonErrors,
   createRouter,
@@ -38,6 +38,9 @@ const MovementSchema = z
     reason: z.enum(['set', 'adjust', 'reserve', 'commit', 'release', 'expire', 'return', 'cancel']),
     reference: z.string().nullable().openapi({ description: 'The order id, for order-driven movements.' }),
     note: z.string().nullable(),
+    actor: z.string().nullable().openapi({
+      description: 'Who set or adjusted it by hand (`staff:<id>`, `key:<id>`); null for orders.',
+    }),
     created_at: z.string(),
   })
   .openapi('InventoryMovement');
@@ -86,7 +89,12 @@ export function inventoryRoutes(deps: {
     async (c) => {
       const { variant_id } = c.req.valid('param');
       return c.json(
-        await service.setLevel(c.get('auth').storeId, variant_id, c.req.valid('json').on_hand),
+        await service.setLevel(
+          c.get('auth').storeId,
+          variant_id,
+          c.req.valid('json').on_hand,
+          actorOf(c.get('auth')),
+        ),
         200,
       );
     },
@@ -125,7 +133,8 @@ export function inventoryRoutes(deps: {
     async (c) => {
       const { variant_id } = c.req.valid('param');
       const { delta, note } = c.req.valid('json');
-      return c.json(await service.adjust(c.get('auth').storeId, variant_id, delta, note), 200);
+      const auth = c.get('auth');
+      return c.json(await service.adjust(auth.storeId, variant_id, delta, note, actorOf(auth)), 200);
     },
   );
 

@@ -66,6 +66,7 @@ function movement(
   d: { onHand?: number; committed?: number },
   reference: string | null = null,
   note: string | null = null,
+  actor: string | null = null,
 ): repo.MovementInsert {
   return {
     id: newId('movement'),
@@ -76,6 +77,7 @@ function movement(
     reason,
     reference,
     note,
+    actor,
   };
 }
 
@@ -96,6 +98,8 @@ export async function setStockLevels(
   tx: Tx,
   rows: { storeId: string; variantId: string; onHand: number }[],
   onStockChange?: StockChangeListener,
+  /** Who set it (an admin's `staff:<id>` or `key:<id>`); recorded on each movement. */
+  actor: string | null = null,
 ): Promise<void> {
   for (const r of rows) {
     if (!Number.isInteger(r.onHand) || r.onHand < 0 || r.onHand > 2_147_483_647) {
@@ -128,7 +132,7 @@ export async function setStockLevels(
       await repo.setOnHand(tx, storeId, changes);
       await repo.insertMovements(
         tx,
-        changes.map((c) => movement(storeId, c.variantId, 'set', { onHand: c.delta })),
+        changes.map((c) => movement(storeId, c.variantId, 'set', { onHand: c.delta }, null, null, actor)),
       );
       await stockChanged(
         onStockChange,
@@ -472,6 +476,7 @@ export function serializeMovement(m: repo.MovementRow) {
     reason: m.reason,
     reference: m.reference,
     note: m.note,
+    actor: m.actor,
     created_at: m.createdAt.toISOString(),
   };
 }
@@ -514,10 +519,10 @@ export function createInventoryService(deps: {
     },
 
     /** Sets on-hand stock (a count); records a 'set' movement with the delta. Repeating it changes nothing. */
-    async setLevel(storeId: string, variantId: string, onHand: number): Promise<LevelView> {
+    async setLevel(storeId: string, variantId: string, onHand: number, actor?: string): Promise<LevelView> {
       return inTransaction(db, async (tx) => {
         await assertVariant(tx, storeId, variantId);
-        await setStockLevels(tx, [{ storeId, variantId, onHand }], onStockChange);
+        await setStockLevels(tx, [{ storeId, variantId, onHand }], onStockChange, actor ?? null);
         return view(tx, storeId, variantId);
       });
     },
@@ -526,7 +531,13 @@ export function createInventoryService(deps: {
      * Adds `delta` to on-hand stock (a receipt, a loss) with an 'adjust' movement. On-hand may end below
      * committed (a count that finds fewer units is a fact to record), but never below zero.
      */
-    async adjust(storeId: string, variantId: string, delta: number, note?: string): Promise<LevelView> {
+    async adjust(
+      storeId: string,
+      variantId: string,
+      delta: number,
+      note?: string,
+      actor?: string,
+    ): Promise<LevelView> {
       try {
         return await inTransaction(db, async (tx) => {
           await assertVariant(tx, storeId, variantId);
@@ -547,7 +558,7 @@ export function createInventoryService(deps: {
             });
           }
           await repo.insertMovements(tx, [
-            movement(storeId, variantId, 'adjust', { onHand: delta }, null, note ?? null),
+            movement(storeId, variantId, 'adjust', { onHand: delta }, null, note ?? null, actor ?? null),
           ]);
           await stockChanged(onStockChange, tx, storeId, [variantId]);
           return view(tx, storeId, variantId);

@@ -89,6 +89,8 @@ export const inventoryMovement = pgTable(
     }).notNull(),
     reference: text('reference'),
     note: text('note'),
+    /** Who set or adjusted the stock by hand (`staff:<id>`, `key:<id>`); null for order-driven movements. */
+    actor: text('actor'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [

@@ -612,6 +612,7 @@ describe('admin routes', () => {
       object: 'inventory_movement',
       delta_on_hand: -5,
       note: 'damaged',
+      actor: expect.stringMatching(/^key:/),
     });
     expect(p1.json.has_more).toBe(true);
     const p2 = await t.request('GET', `/v1/inventory/${v}/movements?limit=2&cursor=${p1.json.next_cursor}`, {
@@ -626,6 +627,11 @@ describe('admin routes', () => {
     ).toEqual([
       ['reserve', 0, 3],
       ['set', 12, 0],
+    ]);
+    // Who set the stock by hand is recorded; an order's movement has no actor.
+    expect(p2.json.data.map((m: { actor: string | null }) => m.actor?.slice(0, 4) ?? null)).toEqual([
+      null,
+      'key:',
     ]);
     expect(p2.json).toMatchObject({ has_more: false, next_cursor: null });
 

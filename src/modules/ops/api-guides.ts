@@ -67,7 +67,8 @@ Send an \`Idempotency-Key\` header (1–255 characters, e.g. a UUID) on every \`
 
 So on a timeout, a network error, a \`409 IDEMPOTENCY_KEY_IN_USE\`, a \`429\`, a \`502\` or a \`503\`: retry **with the same
 key** after \`Retry-After\` seconds (or an exponential backoff). One order, one charge, however often you retry.
-Responses to \`401\`, \`403\`, \`429\` and \`5xx\` are not stored, so a retry runs again.
+Responses to \`401\`, \`403\`, \`429\` and \`5xx\` are not stored, so a retry runs again; nor are answers that
+carry session tokens (sign-in, refresh), which are never kept in clear: a retry of those signs in again.
 
 ## Errors
 

@@ -7,6 +7,7 @@ import type { OrderQueries } from './orders.queries.ts';
 import type { Refunds } from './orders.refunds.ts';
 import * as repo from './orders.repo.ts';
 import { assertTransition, eventForTransition, gatewayKeys, refundable } from './orders.rules.ts';
+import { serializeFulfillment } from './orders.serialize.ts';
 import type { Settlement } from './orders.settlement.ts';
 import { type OrderRow, type OrderStatus, order as orderTable, type RefundRow } from './orders.tables.ts';
 
@@ -221,6 +222,7 @@ export function createOrderAdmin(
           from: 'paid',
           to: 'fulfilled',
           data: { fulfillment_id: f.id, carrier: f.carrier, tracking_number: f.trackingNumber },
+          related: { fulfillment: serializeFulfillment(f) },
           actor: scope.actor,
         },
         now,

@@ -167,6 +167,8 @@ export function createOrdersContext(deps: OrdersDeps) {
       data?: Record<string, unknown>;
       publish?: boolean;
       lines?: readonly OrderLineRow[];
+      /** Published beside the order in the event's `data` (the fulfilment, the refund). */
+      related?: Record<string, unknown>;
       /** Who asked for it (admin actions); the audit row says `system` otherwise. */
       actor?: string;
     },
@@ -194,6 +196,7 @@ export function createOrdersContext(deps: OrdersDeps) {
         livemode: o.livemode,
         type: e.type,
         object: serializeOrder(o, [...e.lines]),
+        related: e.related,
         createdAt: now,
       }),
     ];

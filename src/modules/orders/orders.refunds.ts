@@ -9,6 +9,7 @@ import {
   paymentStatusAfterRefund,
   refundable,
 } from './orders.rules.ts';
+import { serializeRefund } from './orders.serialize.ts';
 import type { OrderRow, RefundRow } from './orders.tables.ts';
 
 /** Refunds: decided in one transaction (never above the capture), then sent to the gateway, recorded once. */
@@ -61,6 +62,7 @@ export function createRefunds(ctx: OrdersContext) {
         {
           type: 'order.refunded',
           data: { refund_id: r.id, amount: r.amount, amount_refunded: pay!.amountRefunded, reason: r.reason },
+          related: { refund: serializeRefund(finished) },
           actor,
         },
         now,

@@ -62,6 +62,12 @@ describe('order life cycle', () => {
     expect(f.json.fulfillments[0]).toMatchObject({ carrier: 'UPS', tracking_number: '1Z999' });
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 8, committed: 0 });
     expect(await eventsOf(id, 'order.fulfilled')).toBe(1);
+    // The event carries the shipment beside the order, so a receiver needs no second call.
+    const shipped = (await t.database.db.execute(
+      sql`select data->'fulfillment' as f from event where type = 'order.fulfilled' and data->'object'->>'id' = ${id}`,
+    )) as unknown as { rows: Array<{ f: Record<string, unknown> }> };
+    expect(shipped.rows[0]!.f).toMatchObject({ carrier: 'UPS', tracking_number: '1Z999' });
+    expect(shipped.rows[0]!.f.id).toBe(f.json.fulfillments[0].id);
 
     const again = await post(s.sk, `/v1/orders/${id}/fulfill`, { carrier: 'UPS', tracking_number: '1Z999' });
     expect(again.status).toBe(409);
@@ -102,6 +108,14 @@ describe('order life cycle', () => {
     expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 10, committed: 0 });
     expect(await eventsOf(id, 'order.cancelled')).toBe(1);
     expect(await eventsOf(id, 'order.refunded')).toBe(1);
+    const refunded = (await t.database.db.execute(
+      sql`select data->'refund' as r from event where type = 'order.refunded' and data->'object'->>'id' = ${id}`,
+    )) as unknown as { rows: Array<{ r: Record<string, unknown> }> };
+    expect(refunded.rows[0]!.r).toMatchObject({
+      id: r.json.refunds[0].id,
+      amount: 4000,
+      status: 'succeeded',
+    });
     const twice = await post(s.sk, `/v1/orders/${id}/cancel`);
     expect(twice.status).toBe(409);
     expect(twice.json.error.code).toBe('INVALID_ORDER_TRANSITION');

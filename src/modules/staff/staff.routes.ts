@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { assertOwnerOrKey } from '../../shared/http/auth.ts';
 import { idParams, resourceVersion } from '../../shared/http/crud.ts';
-import type { AppEnv } from '../../shared/http/env.ts';
+import { type AppEnv, answerCarriesSecrets } from '../../shared/http/env.ts';
 import {
   commonErrors,
   createRouter,
@@ -145,6 +145,7 @@ export function staffRoutes(deps: {
         password: b.password,
         mode: b.mode,
       });
+      answerCarriesSecrets(c);
       return c.json({ ...serializeTokens(s.tokens, s.mode), staff_user: serializeStaff(s.user) }, 201);
     },
   );
@@ -163,6 +164,7 @@ export function staffRoutes(deps: {
     async (c) => {
       const b = c.req.valid('json');
       const s = await staff.refresh({ refreshToken: b.refresh_token, mode: b.mode });
+      answerCarriesSecrets(c);
       return c.json(serializeTokens(s.tokens, s.mode), 200);
     },
   );
@@ -209,6 +211,7 @@ export function staffRoutes(deps: {
     async (c) => {
       const b = c.req.valid('json');
       const s = await staff.accept({ token: b.token, password: b.password, name: b.name, mode: b.mode });
+      answerCarriesSecrets(c);
       return c.json({ ...serializeTokens(s.tokens, s.mode), staff_user: serializeStaff(s.user) }, 201);
     },
   );

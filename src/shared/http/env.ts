@@ -22,5 +22,17 @@ export interface AppEnv {
     requestId: string;
     traceId: string;
     auth: AuthContext;
+    /** Set by a route whose answer carries credentials (session tokens): see `answerCarriesSecrets`. */
+    secretAnswer?: true;
   };
+}
+
+/**
+ * Marks this request's answer as carrying credentials: the Idempotency-Key middleware then keeps no copy of it
+ * (tokens are never stored in clear) and frees the key once the request ends, so a retry runs again. Only for
+ * routes that are safe to run twice (a sign-in makes a second session; a refresh retry meets the token's
+ * reuse detection).
+ */
+export function answerCarriesSecrets(c: { set(key: 'secretAnswer', value: true): void }): void {
+  c.set('secretAnswer', true);
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "inventory_movement" ADD COLUMN "actor" text;
