@@ -141,7 +141,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
     RATE_LIMIT_BURST: '1000000',
     CROWDSTART_ROOT_TOKEN: 'bench_root_token_0123456789',
     ...(embedded ? { CROWDSTART_DATA_DIR: dataDir } : {}),
-    ...(mode === 'embedded-pg' ? { EMBEDDED_DB: 'postgres' } : {}),
+    ...(embedded ? { EMBEDDED_DB: mode === 'embedded-pg' ? 'postgres' : 'pglite' } : {}),
   };
   if (mode === 'postgres') {
     await adminQuery(`create database ${dbName}`);

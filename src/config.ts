@@ -24,10 +24,11 @@ const configSchema = z.object({
   DATABASE_POOL_SIZE: intFrom(10, 1, 500),
   CROWDSTART_DATA_DIR: z.string().min(1).default('./.crowdstart'),
   /**
-   * The database of embedded mode (no DATABASE_URL): `pglite` (in the process) or `postgres` (a PostgreSQL
-   * server started from the bundled binaries, its cluster in `<CROWDSTART_DATA_DIR>/pg`).
+   * The database of embedded mode (no DATABASE_URL): `postgres` (a PostgreSQL server started from the bundled
+   * binaries, its cluster in `<CROWDSTART_DATA_DIR>/pg`), `pglite` (in the process), or `auto`: the one the
+   * data directory already holds, else PostgreSQL where it can run, else PGlite (saying why).
    */
-  EMBEDDED_DB: z.enum(['pglite', 'postgres']).default('pglite'),
+  EMBEDDED_DB: z.enum(['auto', 'pglite', 'postgres']).default('auto'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')

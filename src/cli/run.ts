@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type App, createApp } from '../app.ts';
@@ -9,8 +9,12 @@ import { type SeedResult, seedDemoStore } from '../modules/catalog/index.ts';
 import { exportStorefront, type StorefrontKeys } from '../modules/storefront/index.ts';
 import { createStoresService } from '../modules/stores/index.ts';
 import { listen } from '../server.ts';
-import { type Database, openDatabase, runMigrations } from '../shared/db.ts';
-import { runningEmbeddedPostgresUrl, startEmbeddedPostgres } from '../shared/embedded-postgres.ts';
+import { type Database, openDatabase, PGLITE_DIR, runMigrations } from '../shared/db.ts';
+import {
+  embeddedPostgresBlocker,
+  runningEmbeddedPostgresUrl,
+  startEmbeddedPostgres,
+} from '../shared/embedded-postgres.ts';
 import { ids } from '../shared/ids.ts';
 import { dataDirHolder, lockDataDir } from './data-lock.ts';
 import { seedDemoHistory } from './demo-history.ts';
@@ -26,15 +30,7 @@ export const dataLocation = (config: Config) =>
  * stops here, before it reads or writes a byte of it.
  */
 export async function openMigrated(config: Config, command: string): Promise<Database> {
-  const embeddedPostgres = !config.DATABASE_URL && config.EMBEDDED_DB === 'postgres';
-  if (!config.DATABASE_URL && !embeddedPostgres) lockDataDir(config.CROWDSTART_DATA_DIR, command);
-  const database = embeddedPostgres
-    ? await openEmbeddedPostgres(config, command)
-    : await openDatabase({
-        url: config.DATABASE_URL,
-        dataDir: config.CROWDSTART_DATA_DIR,
-        poolSize: config.DATABASE_POOL_SIZE,
-      });
+  const database = await openConfigured(config, command);
   try {
     await runMigrations(database);
   } catch (e) {
@@ -44,8 +40,47 @@ export async function openMigrated(config: Config, command: string): Promise<Dat
   return database;
 }
 
+async function openConfigured(config: Config, command: string): Promise<Database> {
+  const poolSize = config.DATABASE_POOL_SIZE;
+  if (config.DATABASE_URL) return openDatabase({ url: config.DATABASE_URL, poolSize });
+  const dataDir = config.CROWDSTART_DATA_DIR;
+  const embedded = await embeddedDatabase(config);
+  if (embedded.kind === 'postgres') {
+    try {
+      return await openEmbeddedPostgres(config, command);
+    } catch (e) {
+      if (!embedded.mayFallBack) throw e;
+      // `auto` on a fresh data directory: nothing is lost by serving it with PGlite instead.
+      rmSync(path.join(dataDir, 'pg'), { recursive: true, force: true });
+      process.stderr.write(
+        `Embedded database: PGlite, since PostgreSQL did not start: ${(e as Error).message}\n`,
+      );
+    }
+  }
+  lockDataDir(dataDir, command);
+  return openDatabase({ dataDir, poolSize });
+}
+
 /**
- * `EMBEDDED_DB=postgres`: a command run while the server is up connects to the PostgreSQL that server
+ * Which embedded database serves (`EMBEDDED_DB`): as set, or for `auto` the one the data directory already
+ * holds (a PGlite directory from an earlier version stays PGlite), else PostgreSQL where it can run here
+ * (falling back to PGlite if it does not start), else PGlite with a line saying why.
+ */
+async function embeddedDatabase(
+  config: Config,
+): Promise<{ kind: 'pglite' | 'postgres'; mayFallBack: boolean }> {
+  if (config.EMBEDDED_DB !== 'auto') return { kind: config.EMBEDDED_DB, mayFallBack: false };
+  const dataDir = config.CROWDSTART_DATA_DIR;
+  if (existsSync(path.join(dataDir, PGLITE_DIR))) return { kind: 'pglite', mayFallBack: false };
+  if (existsSync(path.join(dataDir, 'pg', 'PG_VERSION'))) return { kind: 'postgres', mayFallBack: false };
+  const blocker = await embeddedPostgresBlocker(dataDir);
+  if (!blocker) return { kind: 'postgres', mayFallBack: true };
+  process.stderr.write(`Embedded database: PGlite, since PostgreSQL cannot run here: ${blocker}.\n`);
+  return { kind: 'pglite', mayFallBack: false };
+}
+
+/**
+ * Embedded PostgreSQL: a command run while the server is up connects to the PostgreSQL that server
  * started (its URL is in the data directory); otherwise this process locks the directory, starts the
  * cluster, and stops it when the database is closed.
  */

@@ -33,6 +33,9 @@ export interface Database {
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../db/migrations');
 
+/** Where PGlite keeps an embedded data directory's database (`<data dir>/pgdata`). */
+export const PGLITE_DIR = 'pgdata';
+
 // int8 and numeric come back as strings from node-postgres; our counters fit in a JS number.
 pg.types.setTypeParser(20, (v) => Number(v));
 
@@ -118,7 +121,7 @@ export async function openDatabase(options: {
   }
   let dir: string | undefined;
   if (!options.memory) {
-    dir = path.resolve(options.dataDir ?? './.crowdstart', 'pgdata');
+    dir = path.resolve(options.dataDir ?? './.crowdstart', PGLITE_DIR);
     mkdirSync(dir, { recursive: true });
   }
   const client = await PGlite.create(dir ?? 'memory://', { extensions: { pg_trgm } });

@@ -41,6 +41,8 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
     SEED_PRODUCTS: '3',
     // No demo history: starts stay quick (test/api/demo-history.test.ts covers it).
     SEED_HISTORY_DAYS: '0',
+    // PGlite: no cluster to initialise per directory. src/cli/embedded-postgres.test.ts covers the default.
+    EMBEDDED_DB: 'pglite',
     ...env,
   };
   for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k];
