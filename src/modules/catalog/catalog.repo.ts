@@ -178,27 +178,24 @@ export async function nextVariantPosition(tx: Executor, productId: string): Prom
   return r[0]?.n ?? 0;
 }
 
+/** What a variant's writes set: everything but its keys and timestamps. */
+export type VariantFields = Pick<
+  VariantRow,
+  | 'sku'
+  | 'title'
+  | 'optionValues'
+  | 'price'
+  | 'compareAtPrice'
+  | 'weightGrams'
+  | 'trackInventory'
+  | 'allowBackorder'
+  | 'position'
+  | 'listedInStock'
+>;
+
 export async function updateVariant(
   tx: Executor,
-  args: {
-    storeId: string;
-    id: string;
-    patch: Partial<
-      Pick<
-        VariantRow,
-        | 'sku'
-        | 'title'
-        | 'optionValues'
-        | 'price'
-        | 'compareAtPrice'
-        | 'weightGrams'
-        | 'trackInventory'
-        | 'allowBackorder'
-        | 'position'
-        | 'listedInStock'
-      >
-    >;
-  },
+  args: { storeId: string; id: string; patch: Partial<VariantFields> },
 ): Promise<VariantRow | undefined> {
   const [r] = await tx
     .update(variant)
@@ -504,22 +501,7 @@ export type NewProductRow = Pick<
 >;
 
 /** What a new variant's multi-row insert writes. */
-export type NewVariantRow = Pick<
-  VariantRow,
-  | 'id'
-  | 'storeId'
-  | 'productId'
-  | 'sku'
-  | 'title'
-  | 'optionValues'
-  | 'price'
-  | 'compareAtPrice'
-  | 'weightGrams'
-  | 'trackInventory'
-  | 'allowBackorder'
-  | 'position'
-  | 'listedInStock'
->;
+export type NewVariantRow = Pick<VariantRow, 'id' | 'storeId' | 'productId'> & VariantFields;
 
 const productRecord = (p: NewProductRow) => ({
   id: p.id,
