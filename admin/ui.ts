@@ -1,4 +1,5 @@
 import { CrowdstartError } from '../packages/sdk/src/errors.ts';
+import type { Ctx } from './context.ts';
 
 type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
@@ -156,6 +157,103 @@ export function listTable(heads: string[], rows: Child[][], attrs: Attrs = {}) {
       rows.map((r) => h('tr', null, r.map(cell))),
     ),
   );
+}
+
+/** A page of a server list, as the API's list routes answer. */
+export interface ListPage<T> {
+  data: T[];
+  has_more: boolean;
+  next_cursor?: string | null;
+}
+
+/**
+ * A list screen served a page at a time: a heading, a search form whose named fields make the query string
+ * (a select applies on change), then the page's table and a pager. The cursors of the pages before this one
+ * travel in `back` (`-` for the first page), so "Previous" goes back without asking the server for them.
+ */
+export async function pagedList<T>(
+  root: HTMLElement,
+  ctx: Pick<Ctx, 'go'>,
+  o: {
+    /** The screen's path, e.g. `/admin/orders`. */
+    path: string;
+    title: string;
+    /** The search form: its accessible name, its submit button and its labelled fields (each with a `name`). */
+    search: { label: string; submit: string; fields: [string, HTMLInputElement | HTMLSelectElement][] };
+    /** Fetches the page at `cursor` (undefined: the first). */
+    load: (cursor: string | undefined) => Promise<ListPage<T>>;
+    /** Shown when the page is empty. */
+    empty: string;
+    table: (rows: T[]) => HTMLElement;
+  },
+) {
+  const params = new URLSearchParams(location.search);
+  const cursor = params.get('cursor') ?? undefined;
+  const back = (params.get('back') ?? '').split(',').filter(Boolean);
+
+  const inputs = o.search.fields.map(([, input]) => input);
+  const form = h(
+    'form',
+    { class: 'row filters', role: 'search', 'aria-label': o.search.label },
+    o.search.fields.map(([label, input]) => field(label, input)),
+    h('button', { type: 'submit' }, o.search.submit),
+  );
+  const url = (extra: Record<string, string | undefined>) => {
+    const q = new URLSearchParams();
+    const all: Record<string, string | undefined> = {};
+    for (const input of inputs) all[input.name] = input.value.trim() || undefined;
+    for (const [k, v] of Object.entries({ ...all, ...extra })) if (v) q.set(k, v);
+    return `${o.path}${q.size ? `?${q}` : ''}`;
+  };
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    ctx.go(url({}));
+  });
+  for (const input of inputs)
+    if (input instanceof HTMLSelectElement) input.addEventListener('change', () => ctx.go(url({})));
+
+  const error = errorSlot();
+  const body = h('div', null, h('p', { class: 'muted' }, `Loading ${o.title.toLowerCase()}…`));
+  fill(root, h('h1', null, o.title), form, error, body);
+
+  let page: ListPage<T>;
+  try {
+    page = await o.load(cursor);
+  } catch (e) {
+    fill(body);
+    error.show(e);
+    return;
+  }
+  if (page.data.length === 0) {
+    fill(body, h('p', { class: 'empty' }, o.empty));
+    return;
+  }
+  const prevCursor = back.at(-1);
+  const pager = h(
+    'nav',
+    { class: 'row pager', 'aria-label': 'Pages' },
+    prevCursor
+      ? h(
+          'a',
+          {
+            href: url({
+              cursor: prevCursor === '-' ? undefined : prevCursor,
+              back: back.slice(0, -1).join(',') || undefined,
+            }),
+            rel: 'prev',
+          },
+          '← Previous',
+        )
+      : null,
+    page.has_more && page.next_cursor
+      ? h(
+          'a',
+          { href: url({ cursor: page.next_cursor, back: [...back, cursor ?? '-'].join(',') }), rel: 'next' },
+          'Next →',
+        )
+      : null,
+  );
+  fill(body, o.table(page.data), pager);
 }
 
 export function badge(text: string) {

@@ -10,8 +10,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { CARD, call } from './lib/api.ts';
+import { ADMIN_URL, databaseUrl, serverEnv } from './lib/db.ts';
+import { percentile } from './lib/latency.ts';
 import { load } from './lib/load.ts';
-import { cli, type Server, startProcess } from './lib/proc.ts';
+import { cli, type Server, startApi, startWorker } from './lib/proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,24 +28,7 @@ const { values } = parseArgs({
 const durationSec = Number(values.duration);
 const connections = Number(values.connections);
 const burst = Number(values.burst);
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const CARD = { number: '4242424242424242', exp_month: 12, exp_year: 2035, cvc: '123' };
 const log = (m: string) => process.stderr.write(`[bench:events] ${m}\n`);
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : Number.NaN;
-};
-
-async function call(base: string, method: string, path: string, key: string, body?: unknown) {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return JSON.parse(text) as any;
-}
 
 // The receiver: answers 204 at once and records when each webhook-id first arrived.
 const arrivals = new Map<string, { at: number; type: string; created: number }>();
@@ -64,38 +50,23 @@ await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
 const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
 
 const dbName = `cs_bench_events_${Date.now()}`;
-const admin = new pg.Client({ connectionString: adminUrl });
+const admin = new pg.Client({ connectionString: ADMIN_URL });
 await admin.connect();
 await admin.query(`create database ${dbName}`);
-const u = new URL(adminUrl);
-u.pathname = `/${dbName}`;
-const dbUrl = u.toString();
+const dbUrl = databaseUrl(dbName);
 const procs: Server[] = [];
 try {
   const env = {
-    DATABASE_URL: dbUrl,
-    DATABASE_POOL_SIZE: '20',
-    ROOT: '',
+    ...serverEnv(dbUrl),
     CROWDSTART_ROOT_TOKEN: 'bench_root_token_0123456789abcdef',
-    RATE_LIMIT_PER_SECOND: '1000000',
-    RATE_LIMIT_BURST: '1000000',
     WEBHOOK_ALLOW_PRIVATE: 'loopback',
     RECONCILE_AFTER_SECONDS: '3600',
   };
   await cli(['migrate'], env);
-  const port = 3990;
-  procs.push(
-    await startProcess({
-      args: ['serve'],
-      env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
-      ready: /listening on/,
-      url: `http://127.0.0.1:${port}`,
-    }),
-  );
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 2; i++) {
-    procs.push(await startProcess({ args: ['worker'], env, ready: /worker (running|started)/, url: '' }));
-  }
+  const api = await startApi(env, 3990);
+  procs.push(api);
+  const base = api.url;
+  for (let i = 0; i < 2; i++) procs.push(await startWorker(env));
   const root = env.CROWDSTART_ROOT_TOKEN;
   const store = await call(base, 'POST', '/v1/stores', root, { name: 'Bench', currency: 'USD' });
   const pk = (await call(base, 'POST', `/v1/stores/${store.id}/keys`, root, { kind: 'publishable' })).key;
@@ -160,7 +131,8 @@ try {
   }
   const delays = [...arrivals.values()]
     .filter((a) => a.type === 'order.paid' && a.created >= started)
-    .map((a) => a.at - a.created);
+    .map((a) => a.at - a.created)
+    .sort((a, b) => a - b);
 
   // Burst: `burst` events committed at once (copies of a real order.paid), then drained by both workers.
   const pool = new pg.Pool({ connectionString: dbUrl, max: 2 });
@@ -189,7 +161,7 @@ try {
     `|---|---|`,
     `| checkout without webhooks (${connections} connections, ${durationSec} s) | ${without.rps.toFixed(0)} /s, p99 ${without.p99} ms |`,
     `| checkout with one endpoint for every event | ${withHooks.rps.toFixed(0)} /s, p99 ${withHooks.p99} ms (${(drop * 100).toFixed(1)}% ${drop >= 0 ? 'lower' : 'higher'}) |`,
-    `| order.paid commit → receiver, during that run | p50 ${pct(delays, 50)} ms, p99 ${pct(delays, 99)} ms, max ${Math.max(...delays)} ms (${delays.length} events) |`,
+    `| order.paid commit → receiver, during that run | p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${Math.max(...delays)} ms (${delays.length} events) |`,
     `| burst of ${burst} committed events, two workers | ${(burst / (drainedMs / 1000)).toFixed(0)} deliveries/s (${deliveries - before} in ${drainedMs} ms, insert ${committed - t0} ms) |`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -17,7 +17,9 @@ import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/shared/db.ts';
 import { silentLogger } from '../src/shared/logger.ts';
-import { cli, type Server, startProcess } from './lib/proc.ts';
+import { ADMIN_URL, databaseUrl, serverEnv } from './lib/db.ts';
+import { percentile } from './lib/latency.ts';
+import { cli, type Server, startApi, startCeiling } from './lib/proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,10 +44,7 @@ const requests = Number(values.requests);
 const budgetMs = Number(values.budget) * 1000;
 const dbName = values.db!;
 if (!/^[a-z_][a-z0-9_]*$/.test(dbName)) throw new Error('--db: lower-case letters, digits and _ only');
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const u = new URL(adminUrl);
-u.pathname = `/${dbName}`;
-const dbUrl = u.toString();
+const dbUrl = databaseUrl(dbName);
 const log = (m: string) => process.stderr.write(`[bench:merchant] ${m}\n`);
 const DAY_MS = 86_400_000;
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
@@ -71,7 +70,7 @@ interface SeedInfo {
   seconds: Record<string, number>;
 }
 
-const admin = new pg.Client({ connectionString: adminUrl });
+const admin = new pg.Client({ connectionString: ADMIN_URL });
 await admin.connect();
 const exists = (await admin.query('select 1 from pg_database where datname = $1', [dbName])).rowCount === 1;
 let info: SeedInfo | undefined;
@@ -83,13 +82,7 @@ if (exists && values.reuse) {
   info = c.rows[0]?.d ? (JSON.parse(c.rows[0].d) as SeedInfo) : undefined;
   if (!info) log(`database ${dbName} has no seed record: seeding it again`);
 }
-const env = {
-  DATABASE_URL: dbUrl,
-  DATABASE_POOL_SIZE: '20',
-  ROOT: '',
-  RATE_LIMIT_PER_SECOND: '1000000',
-  RATE_LIMIT_BURST: '1000000',
-};
+const env = serverEnv(dbUrl);
 if (!info) {
   if (exists) await admin.query(`drop database ${dbName} with (force)`);
   await admin.query(`create database ${dbName}`);
@@ -318,9 +311,6 @@ async function seed(): Promise<SeedInfo> {
 
 // ------------------------------------------------------------------------------------------- measure
 
-const pct = (sorted: number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : Number.NaN;
-
 /** `requests` GETs of `path` (or of each path in turn) over `connections` keep-alive connections. */
 async function measure(
   origin: string,
@@ -353,8 +343,7 @@ async function measure(
   await pool.close();
   if (failed) throw new Error(failed);
   const s = times.sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 10) / 10;
-  return { n: s.length, p50: r(pct(s, 50)), p95: r(pct(s, 95)), p99: r(pct(s, 99)) };
+  return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) };
 }
 
 const cell = (m: Awaited<ReturnType<typeof measure>>) =>
@@ -362,25 +351,11 @@ const cell = (m: Awaited<ReturnType<typeof measure>>) =>
 
 const procs: Server[] = [];
 try {
-  const port = 3991;
-  procs.push(
-    await startProcess({
-      args: ['serve'],
-      env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
-      ready: /listening on/,
-      url: `http://127.0.0.1:${port}`,
-    }),
-  );
-  procs.push(
-    await startProcess({
-      args: [],
-      script: 'bench/ceiling.ts',
-      env: { PORT: '3992', BODY_BYTES: '20000' },
-      ready: /ceiling listening/,
-      url: 'http://127.0.0.1:3992',
-    }),
-  );
-  const base = `http://127.0.0.1:${port}`;
+  const api = await startApi(env, 3991);
+  procs.push(api);
+  const ceiling = await startCeiling(3992, 20_000);
+  procs.push(ceiling);
+  const base = api.url;
   const auth = { authorization: `Bearer ${info.sk}` };
   const c = new pg.Client({ connectionString: dbUrl });
   await c.connect();
@@ -464,7 +439,7 @@ try {
   const results: string[] = [];
   const load1 = loadavg()[0]!.toFixed(2);
   for (const k of cases) {
-    const origin = k.paths[0] === '/' ? 'http://127.0.0.1:3992' : base;
+    const origin = k.paths[0] === '/' ? ceiling.url : base;
     const one = await measure(origin, k.paths, 1, auth);
     const ten = await measure(origin, k.paths, 10, auth);
     const met =

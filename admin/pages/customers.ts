@@ -1,16 +1,14 @@
 import type { Screen } from '../context.ts';
-import { badge, errorSlot, field, fill, h, listTable, money, when } from '../ui.ts';
+import { badge, fill, h, listTable, money, pagedList, when } from '../ui.ts';
 
 const PAGE = 20;
 
 /** Customers, newest first: a page at a time from the server, searched by email or name prefix. */
-export const customersScreen: Screen = async (root, ctx) => {
+export const customersScreen: Screen = (root, ctx) => {
   const params = new URLSearchParams(location.search);
   const q = params.get('q') ?? '';
   const verified =
     params.get('verified') === 'true' || params.get('verified') === 'false' ? params.get('verified')! : '';
-  const cursor = params.get('cursor') ?? undefined;
-  const back = (params.get('back') ?? '').split(',').filter(Boolean);
 
   const search = h('input', { name: 'q', type: 'search', value: q, placeholder: 'ann@ or Ann' });
   const verifiedSelect = h(
@@ -20,86 +18,37 @@ export const customersScreen: Screen = async (root, ctx) => {
     h('option', { value: 'true', selected: verified === 'true' }, 'Verified email'),
     h('option', { value: 'false', selected: verified === 'false' }, 'Not verified'),
   );
-  const filters = h(
-    'form',
-    { class: 'row filters', role: 'search', 'aria-label': 'Search customers' },
-    field('Email or name starts with', search),
-    field('Email', verifiedSelect),
-    h('button', { type: 'submit' }, 'Search'),
-  );
-  const url = (extra: Record<string, string | undefined>) => {
-    const s = new URLSearchParams();
-    const all = {
-      q: search.value.trim() || undefined,
-      verified: verifiedSelect.value || undefined,
-      ...extra,
-    };
-    for (const [k, v] of Object.entries(all)) if (v) s.set(k, v);
-    return `/admin/customers${s.size ? `?${s}` : ''}`;
-  };
-  filters.addEventListener('submit', (e) => {
-    e.preventDefault();
-    ctx.go(url({}));
+  return pagedList(root, ctx, {
+    path: '/admin/customers',
+    title: 'Customers',
+    search: {
+      label: 'Search customers',
+      submit: 'Search',
+      fields: [
+        ['Email or name starts with', search],
+        ['Email', verifiedSelect],
+      ],
+    },
+    load: (cursor) =>
+      ctx.api.customers.list({
+        q: q || undefined,
+        verified: (verified || undefined) as 'true' | 'false' | undefined,
+        cursor,
+        limit: PAGE,
+      }),
+    empty: q || verified ? 'No customers match.' : 'No customers yet.',
+    table: (customers) =>
+      listTable(
+        ['Email', 'Name', 'Email status', 'Since'],
+        customers.map((c) => [
+          h('a', { href: `/admin/customers/${c.id}` }, c.email),
+          c.name ?? '—',
+          badge(c.email_verified ? 'verified' : 'unverified'),
+          when(c.created_at),
+        ]),
+        { id: 'customers' },
+      ),
   });
-  verifiedSelect.addEventListener('change', () => ctx.go(url({})));
-
-  const error = errorSlot();
-  const body = h('div', null, h('p', { class: 'muted' }, 'Loading customers…'));
-  fill(root, h('h1', null, 'Customers'), filters, error, body);
-
-  let page: Awaited<ReturnType<typeof ctx.api.customers.list>>;
-  try {
-    page = await ctx.api.customers.list({
-      q: q || undefined,
-      verified: (verified || undefined) as 'true' | 'false' | undefined,
-      cursor,
-      limit: PAGE,
-    });
-  } catch (e) {
-    fill(body);
-    error.show(e);
-    return;
-  }
-  if (page.data.length === 0) {
-    fill(body, h('p', { class: 'empty' }, q || verified ? 'No customers match.' : 'No customers yet.'));
-    return;
-  }
-  const table = listTable(
-    ['Email', 'Name', 'Email status', 'Since'],
-    page.data.map((c) => [
-      h('a', { href: `/admin/customers/${c.id}` }, c.email),
-      c.name ?? '—',
-      badge(c.email_verified ? 'verified' : 'unverified'),
-      when(c.created_at),
-    ]),
-    { id: 'customers' },
-  );
-  const prevCursor = back.at(-1);
-  const pager = h(
-    'nav',
-    { class: 'row pager', 'aria-label': 'Pages' },
-    prevCursor
-      ? h(
-          'a',
-          {
-            href: url({
-              cursor: prevCursor === '-' ? undefined : prevCursor,
-              back: back.slice(0, -1).join(',') || undefined,
-            }),
-            rel: 'prev',
-          },
-          '← Previous',
-        )
-      : null,
-    page.has_more && page.next_cursor
-      ? h(
-          'a',
-          { href: url({ cursor: page.next_cursor, back: [...back, cursor ?? '-'].join(',') }), rel: 'next' },
-          'Next →',
-        )
-      : null,
-  );
-  fill(body, table, pager);
 };
 
 /** One customer: the account, what they bought (per currency) and their latest orders, linking to each. */

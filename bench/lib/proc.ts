@@ -95,3 +95,29 @@ export async function startProcess(opts: {
     },
   };
 }
+
+/** `crowdstart serve` on 127.0.0.1:`port`, ready once it listens. */
+export function startApi(env: Record<string, string>, port: number): Promise<Server> {
+  return startProcess({
+    args: ['serve'],
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    ready: /listening on/,
+    url: `http://127.0.0.1:${port}`,
+  });
+}
+
+/** `crowdstart worker`, ready once it runs its loop. */
+export function startWorker(env: Record<string, string>): Promise<Server> {
+  return startProcess({ args: ['worker'], env, ready: /worker (running|started)/, url: '' });
+}
+
+/** The ceiling (bench/ceiling.ts): a bare node:http server answering `bodyBytes` of JSON on `port`. */
+export function startCeiling(port: number, bodyBytes: number): Promise<Server> {
+  return startProcess({
+    args: [],
+    script: 'bench/ceiling.ts',
+    env: { PORT: String(port), BODY_BYTES: String(bodyBytes) },
+    ready: /ceiling listening/,
+    url: `http://127.0.0.1:${port}`,
+  });
+}

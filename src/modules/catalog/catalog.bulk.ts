@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import { appendEvents } from '../events/index.ts';
@@ -43,49 +42,6 @@ export interface BulkCreateOptions {
   /** Last, in the same transaction: the caller's own record of the outcome commits with the products. */
   beforeCommit?: (tx: Tx) => Promise<void>;
 }
-
-/** Inserts rows of `table` from one JSON parameter: one statement for a whole chunk, whatever its size. */
-async function insertJson(tx: Executor, table: string, columns: string[], records: object[]) {
-  if (records.length === 0) return;
-  const cols = sql.raw(columns.map((c) => `"${c}"`).join(', '));
-  await tx.execute(
-    sql`insert into ${sql.raw(`"${table}"`)} (${cols}) select ${cols} from json_populate_recordset(null::${sql.raw(`"${table}"`)}, ${JSON.stringify(records)}::json)`,
-  );
-}
-
-const PRODUCT_COLUMNS = [
-  'id',
-  'store_id',
-  'title',
-  'slug',
-  'description',
-  'status',
-  'tags',
-  'metadata',
-  'images',
-  'options',
-  'price_min',
-  'price_max',
-  'created_at',
-  'updated_at',
-];
-const VARIANT_COLUMNS = [
-  'id',
-  'store_id',
-  'product_id',
-  'sku',
-  'title',
-  'option_values',
-  'price',
-  'compare_at_price',
-  'weight_grams',
-  'track_inventory',
-  'allow_backorder',
-  'position',
-  'listed_in_stock',
-  'created_at',
-  'updated_at',
-];
 
 /**
  * Bulk product creation for imports: all products in one transaction (all or none), written in chunks of
@@ -171,49 +127,8 @@ export function createBulkProductWrites(deps: {
             }
             const variants = variantRows.flat();
             variantCount += variants.length;
-            await insertJson(
-              tx,
-              'product',
-              PRODUCT_COLUMNS,
-              productRows.map((p) => ({
-                id: p.id,
-                store_id: p.storeId,
-                title: p.title,
-                slug: p.slug,
-                description: p.description,
-                status: p.status,
-                tags: p.tags,
-                metadata: p.metadata,
-                images: p.images,
-                options: p.options,
-                price_min: p.priceMin,
-                price_max: p.priceMax,
-                created_at: now,
-                updated_at: now,
-              })),
-            );
-            await insertJson(
-              tx,
-              'variant',
-              VARIANT_COLUMNS,
-              variants.map((v) => ({
-                id: v.id,
-                store_id: v.storeId,
-                product_id: v.productId,
-                sku: v.sku,
-                title: v.title,
-                option_values: v.optionValues,
-                price: v.price,
-                compare_at_price: v.compareAtPrice,
-                weight_grams: v.weightGrams,
-                track_inventory: v.trackInventory,
-                allow_backorder: v.allowBackorder,
-                position: v.position,
-                listed_in_stock: v.listedInStock,
-                created_at: now,
-                updated_at: now,
-              })),
-            );
+            await repo.insertProductRows(tx, productRows, now);
+            await repo.insertVariantRows(tx, variants, now);
             await options.setStock(tx, stock);
             await appendEvents(
               tx,

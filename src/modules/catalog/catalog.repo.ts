@@ -178,27 +178,24 @@ export async function nextVariantPosition(tx: Executor, productId: string): Prom
   return r[0]?.n ?? 0;
 }
 
+/** What a variant's writes set: everything but its keys and timestamps. */
+export type VariantFields = Pick<
+  VariantRow,
+  | 'sku'
+  | 'title'
+  | 'optionValues'
+  | 'price'
+  | 'compareAtPrice'
+  | 'weightGrams'
+  | 'trackInventory'
+  | 'allowBackorder'
+  | 'position'
+  | 'listedInStock'
+>;
+
 export async function updateVariant(
   tx: Executor,
-  args: {
-    storeId: string;
-    id: string;
-    patch: Partial<
-      Pick<
-        VariantRow,
-        | 'sku'
-        | 'title'
-        | 'optionValues'
-        | 'price'
-        | 'compareAtPrice'
-        | 'weightGrams'
-        | 'trackInventory'
-        | 'allowBackorder'
-        | 'position'
-        | 'listedInStock'
-      >
-    >;
-  },
+  args: { storeId: string; id: string; patch: Partial<VariantFields> },
 ): Promise<VariantRow | undefined> {
   const [r] = await tx
     .update(variant)
@@ -470,6 +467,94 @@ export async function collectionProductsPage(
 export async function storeCurrency(tx: Executor, storeId: string): Promise<string | undefined> {
   const r = await rows<{ currency: string }>(tx, sql`select currency from store where id = ${storeId}`);
   return r[0]?.currency;
+}
+
+// ---------------------------------------------------------------- multi-row inserts (imports, demo seed)
+
+/**
+ * Inserts rows of `table` from one JSON parameter: one statement for a whole chunk, whatever its size. Each
+ * record's keys are column names; a column left out of `columns` takes its default.
+ */
+export async function insertJsonRows(tx: Executor, table: string, columns: string[], records: object[]) {
+  if (records.length === 0) return;
+  const cols = sql.raw(columns.map((c) => `"${c}"`).join(', '));
+  await tx.execute(
+    sql`insert into ${sql.raw(`"${table}"`)} (${cols}) select ${cols} from json_populate_recordset(null::${sql.raw(`"${table}"`)}, ${JSON.stringify(records)}::json)`,
+  );
+}
+
+/** What a new product's multi-row insert writes; facets, stock flag and version take their defaults. */
+export type NewProductRow = Pick<
+  ProductRow,
+  | 'id'
+  | 'storeId'
+  | 'title'
+  | 'slug'
+  | 'description'
+  | 'status'
+  | 'tags'
+  | 'metadata'
+  | 'images'
+  | 'options'
+  | 'priceMin'
+  | 'priceMax'
+>;
+
+/** What a new variant's multi-row insert writes. */
+export type NewVariantRow = Pick<VariantRow, 'id' | 'storeId' | 'productId'> & VariantFields;
+
+const productRecord = (p: NewProductRow) => ({
+  id: p.id,
+  store_id: p.storeId,
+  title: p.title,
+  slug: p.slug,
+  description: p.description,
+  status: p.status,
+  tags: p.tags,
+  metadata: p.metadata,
+  images: p.images,
+  options: p.options,
+  price_min: p.priceMin,
+  price_max: p.priceMax,
+});
+
+const variantRecord = (v: NewVariantRow) => ({
+  id: v.id,
+  store_id: v.storeId,
+  product_id: v.productId,
+  sku: v.sku,
+  title: v.title,
+  option_values: v.optionValues,
+  price: v.price,
+  compare_at_price: v.compareAtPrice,
+  weight_grams: v.weightGrams,
+  track_inventory: v.trackInventory,
+  allow_backorder: v.allowBackorder,
+  position: v.position,
+  listed_in_stock: v.listedInStock,
+});
+
+/** Writes records in one statement, stamped `at` when given (else the columns' default, the database's now). */
+async function insertStamped(tx: Executor, table: string, records: Record<string, unknown>[], at?: Date) {
+  if (records.length === 0) return;
+  const columns = Object.keys(records[0]!);
+  if (!at) return insertJsonRows(tx, table, columns, records);
+  await insertJsonRows(
+    tx,
+    table,
+    [...columns, 'created_at', 'updated_at'],
+    records.map((r) => ({ ...r, created_at: at, updated_at: at })),
+  );
+}
+
+/** New products in one statement (imports, the demo seed). */
+export async function insertProductRows(tx: Executor, rows: NewProductRow[], at?: Date) {
+  await insertStamped(tx, 'product', rows.map(productRecord), at);
+}
+
+/** New variants in one statement (imports, the demo seed). */
+export async function insertVariantRows(tx: Executor, rows: NewVariantRow[], at?: Date) {
+  await insertStamped(tx, 'variant', rows.map(variantRecord), at);
 }
 
 // ---------------------------------------------------------------- change feed

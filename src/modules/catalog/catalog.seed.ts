@@ -2,7 +2,14 @@ import { sql } from 'drizzle-orm';
 import { type Executor, inTransaction } from '../../shared/db.ts';
 import { newId } from '../../shared/ids.ts';
 import type { StoresService } from '../stores/index.ts';
-import { insertChanges } from './catalog.repo.ts';
+import {
+  insertChanges,
+  insertJsonRows,
+  insertProductRows,
+  insertVariantRows,
+  type NewProductRow,
+  type NewVariantRow,
+} from './catalog.repo.ts';
 import { slugify, variantTitle } from './catalog.rules.ts';
 import type { ProductOption } from './catalog.tables.ts';
 
@@ -492,14 +499,6 @@ export function generateProduct(rand: () => number, index: number, slugs: Map<st
 
 const BATCH = 1000;
 
-async function insertJson(tx: Executor, table: string, columns: string[], records: object[]) {
-  if (records.length === 0) return;
-  const cols = sql.raw(columns.map((c) => `"${c}"`).join(', '));
-  await tx.execute(
-    sql`insert into ${sql.raw(`"${table}"`)} (${cols}) select ${cols} from json_populate_recordset(null::${sql.raw(`"${table}"`)}, ${JSON.stringify(records)}::json)`,
-  );
-}
-
 /** Creates "Demo Store" (USD) with a publishable and a secret test key and `products` generated products. */
 export async function seedDemoStore(options: SeedOptions): Promise<SeedResult> {
   const { db, stores } = options;
@@ -523,7 +522,7 @@ export async function seedDemoStore(options: SeedOptions): Promise<SeedResult> {
     metadata: {},
   }));
   const collectionId = new Map(collections.map((c) => [c.title, c.id]));
-  await insertJson(
+  await insertJsonRows(
     db,
     'collection',
     ['id', 'store_id', 'title', 'slug', 'description', 'metadata'],
@@ -537,8 +536,8 @@ export async function seedDemoStore(options: SeedOptions): Promise<SeedResult> {
 
   for (let start = 0; start < total; start += BATCH) {
     const end = Math.min(total, start + BATCH);
-    const products: object[] = [];
-    const variants: object[] = [];
+    const products: NewProductRow[] = [];
+    const variants: NewVariantRow[] = [];
     const levels: object[] = [];
     const movements: object[] = [];
     for (let i = start; i < end; i++) {
@@ -548,7 +547,7 @@ export async function seedDemoStore(options: SeedOptions): Promise<SeedResult> {
       const prices = g.variants.map((v) => v.price);
       products.push({
         id,
-        store_id: store.id,
+        storeId: store.id,
         title: g.title,
         slug: g.slug,
         description: g.description,
@@ -557,27 +556,27 @@ export async function seedDemoStore(options: SeedOptions): Promise<SeedResult> {
         metadata: g.metadata,
         images: g.images.map((im) => ({ id: newId('image'), url: im.url, alt: im.alt })),
         options: g.options,
-        price_min: Math.min(...prices),
-        price_max: Math.max(...prices),
+        priceMin: Math.min(...prices),
+        priceMax: Math.max(...prices),
       });
       g.variants.forEach((v, position) => {
         const variantId = newId('variant');
         variants.push({
           id: variantId,
-          store_id: store.id,
-          product_id: id,
+          storeId: store.id,
+          productId: id,
           sku: v.sku,
           title: v.title,
-          option_values: v.optionValues,
+          optionValues: v.optionValues,
           price: v.price,
-          compare_at_price: v.compareAtPrice,
-          weight_grams: v.weightGrams,
-          track_inventory: v.trackInventory,
-          allow_backorder: v.allowBackorder,
+          compareAtPrice: v.compareAtPrice,
+          weightGrams: v.weightGrams,
+          trackInventory: v.trackInventory,
+          allowBackorder: v.allowBackorder,
           position,
           // Known from the start (the stock goes in below without the stock-change statement): search's in-stock
           // facet reads it.
-          listed_in_stock: !v.trackInventory || v.allowBackorder || v.onHand > 0,
+          listedInStock: !v.trackInventory || v.allowBackorder || v.onHand > 0,
         });
         levels.push({ variant_id: variantId, store_id: store.id, on_hand: v.onHand });
         movements.push({
@@ -598,49 +597,12 @@ export async function seedDemoStore(options: SeedOptions): Promise<SeedResult> {
       if (rand() < 0.01) members.get(collectionId.get('Staff Picks')!)!.push(id);
     }
     await inTransaction(db, async (tx) => {
-      await insertJson(
-        tx,
-        'product',
-        [
-          'id',
-          'store_id',
-          'title',
-          'slug',
-          'description',
-          'status',
-          'tags',
-          'metadata',
-          'images',
-          'options',
-          'price_min',
-          'price_max',
-        ],
-        products,
-      );
-      await insertJson(
-        tx,
-        'variant',
-        [
-          'id',
-          'store_id',
-          'product_id',
-          'sku',
-          'title',
-          'option_values',
-          'price',
-          'compare_at_price',
-          'weight_grams',
-          'track_inventory',
-          'allow_backorder',
-          'position',
-          'listed_in_stock',
-        ],
-        variants,
-      );
+      await insertProductRows(tx, products);
+      await insertVariantRows(tx, variants);
       // Stock goes straight into the inventory tables (level + ledger row), as the inventory module's
       // own "set stock" would write it.
-      await insertJson(tx, 'inventory_level', ['variant_id', 'store_id', 'on_hand'], levels);
-      await insertJson(
+      await insertJsonRows(tx, 'inventory_level', ['variant_id', 'store_id', 'on_hand'], levels);
+      await insertJsonRows(
         tx,
         'inventory_movement',
         ['id', 'store_id', 'variant_id', 'delta_on_hand', 'reason', 'note'],
@@ -666,7 +628,7 @@ export async function seedDemoStore(options: SeedOptions): Promise<SeedResult> {
     });
   }
   for (let i = 0; i < rows.length; i += 5 * BATCH) {
-    await insertJson(
+    await insertJsonRows(
       db,
       'collection_product',
       ['collection_id', 'product_id', 'store_id', 'position'],
