@@ -18,6 +18,13 @@ export interface CachedProduct extends CachedBody {
   active: boolean;
 }
 
+/** The storefront pages answered before the router, by the exact URL a request asked for them with. */
+export type UrlPageKind = 'list' | 'search';
+
+export interface CachedUrlPage extends CachedBody {
+  kind: UrlPageKind;
+}
+
 export interface CatalogChange {
   storeId: string;
   entity: repo.CatalogEntity;
@@ -59,6 +66,15 @@ export function createCatalogCache(opts: { maxEntries: number }) {
     max: Math.max(100, Math.floor(opts.maxEntries / 5)),
     maxSize: 256 * MiB,
     sizeCalculation: (e) => e.body.length + 64,
+  });
+  /**
+   * The same pages again, by the path and query of a request the router answered with them: the fast path
+   * looks a request up here without parsing or validating its query. Keyed with the page generation too.
+   */
+  const urlPages = new LRUCache<string, CachedUrlPage>({
+    max: Math.max(100, Math.floor(opts.maxEntries / 5)),
+    maxSize: 16 * MiB,
+    sizeCalculation: (_e, key) => key.length + 64,
   });
   const currencies = new Map<string, string>();
   /** Page generation per store: part of every page key, and the epoch of page fills. */
@@ -154,6 +170,17 @@ export function createCatalogCache(opts: { maxEntries: number }) {
       pages.set(key, entry);
     },
 
+    /** A page by the path and query it was served for (no hit/miss counting: the fast path probes it). */
+    urlPage(storeId: string, url: string): CachedUrlPage | undefined {
+      return urlPages.get(`${storeId}\n${gens.get(storeId) ?? 0}\n${url}`);
+    },
+
+    /** Remembers a page under a request's URL, unless the store's pages retired since `epoch` (its fill). */
+    putUrlPage(storeId: string, url: string, entry: CachedUrlPage, epoch: number): void {
+      if ((gens.get(storeId) ?? 0) !== epoch) return;
+      urlPages.set(`${storeId}\n${epoch}\n${url}`, entry);
+    },
+
     /** The variant for sale from memory, or undefined. */
     variantForSale(storeId: string, variantId: string): VariantForSale | undefined {
       return forSale.get(variantKey(storeId, variantId));
@@ -220,6 +247,7 @@ export function createCatalogCache(opts: { maxEntries: number }) {
       products.clear();
       slugs.clear();
       pages.clear();
+      urlPages.clear();
       currencies.clear();
     },
 
@@ -228,6 +256,7 @@ export function createCatalogCache(opts: { maxEntries: number }) {
         products: products.size,
         slugs: slugs.size,
         pages: pages.size,
+        urlPages: urlPages.size,
         variantsForSale: forSale.size,
         ...counts,
       };
