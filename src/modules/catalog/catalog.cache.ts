@@ -9,6 +9,8 @@ import type { VariantForSale } from './catalog.serializers.ts';
 export interface CachedBody {
   body: string;
   etag: string;
+  /** The body encoded once (UTF-8) when the entry is filled, which the fast path writes as is. */
+  bytes?: Buffer;
 }
 
 export interface CachedProduct extends CachedBody {
@@ -59,13 +61,13 @@ export function createCatalogCache(opts: { maxEntries: number }) {
   const products = new LRUCache<string, CachedProduct>({
     max: opts.maxEntries,
     maxSize: 512 * MiB,
-    sizeCalculation: (e) => e.body.length + 128,
+    sizeCalculation: (e) => e.body.length + (e.bytes?.length ?? 0) + 128,
   });
   const slugs = new LRUCache<string, string>({ max: opts.maxEntries });
   const pages = new LRUCache<string, CachedBody>({
     max: Math.max(100, Math.floor(opts.maxEntries / 5)),
     maxSize: 256 * MiB,
-    sizeCalculation: (e) => e.body.length + 64,
+    sizeCalculation: (e) => e.body.length + (e.bytes?.length ?? 0) + 64,
   });
   /**
    * The same pages again, by the path and query of a request the router answered with them: the fast path
@@ -74,6 +76,7 @@ export function createCatalogCache(opts: { maxEntries: number }) {
   const urlPages = new LRUCache<string, CachedUrlPage>({
     max: Math.max(100, Math.floor(opts.maxEntries / 5)),
     maxSize: 16 * MiB,
+    // The body and its bytes are the page's own (shared), counted there.
     sizeCalculation: (_e, key) => key.length + 64,
   });
   const currencies = new Map<string, string>();

@@ -78,6 +78,7 @@ export function createCatalogFastPath(deps: {
       req.headers['x-request-id'] as string | undefined,
       req.headers.traceparent as string | undefined,
     );
+    const bytes = entry.bytes ?? Buffer.from(entry.body);
     const notModified = o.catalog && etagMatches(req.headers['if-none-match'], entry.etag);
     const status = notModified ? 304 : 200;
     res.writeHead(status, {
@@ -86,9 +87,9 @@ export function createCatalogFastPath(deps: {
       ...rateLimitHeaders(limiter.policy, decision),
       'X-Request-Id': t.requestId,
       traceparent: t.traceparent,
-      ...(notModified ? {} : { 'Content-Length': Buffer.byteLength(entry.body) }),
+      ...(notModified ? {} : { 'Content-Length': bytes.length }),
     });
-    res.end(notModified ? undefined : entry.body);
+    res.end(notModified ? undefined : bytes);
     deps.tracer.end(t, { method: 'GET', path: o.path, route: o.route, status, auth });
     return true;
   }

@@ -120,6 +120,7 @@ export function createStorefrontReadModel(deps: { db: Executor; cache: CatalogCa
       active: p.status === 'active',
       body,
       etag: etagOf(body),
+      bytes: Buffer.from(body),
     };
     cache.putProduct(entry, epoch);
     return entry;
@@ -153,7 +154,8 @@ export function createStorefrontReadModel(deps: { db: Executor; cache: CatalogCa
   /** The page served for `at.url` is answered from memory next time (catalog.fast-path.ts). */
   function rememberUrl(storeId: string, page: StorePage, at: PageUrl | undefined): void {
     if (!at) return;
-    cache.putUrlPage(storeId, at.url, { body: page.body, etag: page.etag, kind: at.kind }, page.epoch);
+    const { body, etag, bytes } = page;
+    cache.putUrlPage(storeId, at.url, { body, etag, bytes, kind: at.kind }, page.epoch);
   }
 
   /**
@@ -179,7 +181,7 @@ export function createStorefrontReadModel(deps: { db: Executor; cache: CatalogCa
     if (!job) {
       job = (async () => {
         const body = JSON.stringify(await render());
-        const entry = { body, etag: etagOf(body) };
+        const entry = { body, etag: etagOf(body), bytes: Buffer.from(body) };
         cache.putPage(storeId, key, entry, epoch);
         return { ...entry, epoch };
       })().finally(() => rendering.delete(key));
