@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoStore } from '../../src/modules/catalog/index.ts';
 import { listen } from '../../src/server.ts';
-import { CHROMIUM_MISSING, chromiumPresent, inCi, launchChromium } from '../support/chromium.ts';
+import { chromiumPresent, inCi, launchChromium } from '../support/chromium.ts';
 import { type TestApp, testApp } from '../support/harness.ts';
 
 /**
