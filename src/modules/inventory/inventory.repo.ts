@@ -84,68 +84,38 @@ export async function liveHolds(
 }
 
 /**
- * Locks the store's level row of a variant and reads, with it, this cart's own live hold on the variant
- * (only this cart's requests change that hold). Undefined when the variant has no level row.
+ * Sets a cart's hold on a variant to `qty` (> 0) through `inventory_place_hold`, one statement that needs no
+ * transaction around it: the function locks the level row, then reads the holds with a fresh snapshot (other
+ * carts' holds as they are once the lock is granted) and writes the hold only if lowering or keeping this
+ * cart's own hold, or if on_hand − committed − other carts' live holds covers `qty`. Undefined when the
+ * variant has no level row; otherwise whether the hold was set and the figures it was decided on.
  */
-export async function lockLevelWithOwnHold(
-  tx: Tx,
-  input: { storeId: string; cartId: string; variantId: string; now: Date },
-): Promise<(LevelRow & { ownHold: number }) | undefined> {
-  const r = await rows<{ on_hand: number; committed: number; own_hold: number }>(
-    tx,
-    sql`select l.on_hand, l.committed,
-               coalesce((select h.qty from inventory_hold h
-                          where h.cart_id = ${input.cartId} and h.variant_id = l.variant_id
-                            and h.expires_at > ${ts(input.now)}), 0) as own_hold
-          from inventory_level l
-         where l.store_id = ${input.storeId} and l.variant_id = ${input.variantId}
-           for update of l`,
+export async function placeHoldIfFree(
+  db: Executor,
+  h: { storeId: string; cartId: string; variantId: string; qty: number; expiresAt: Date; now: Date },
+): Promise<(LevelRow & { placed: boolean; ownHold: number; othersHeld: number }) | undefined> {
+  const r = await rows<{
+    placed: boolean;
+    on_hand: number;
+    committed: number;
+    own_hold: number;
+    others_held: number;
+  }>(
+    db,
+    sql`select placed, on_hand, committed, own_hold, others_held
+          from inventory_place_hold(${h.storeId}, ${h.cartId}, ${h.variantId}, ${h.qty}::int,
+                                    ${ts(h.now)}, ${ts(h.expiresAt)})`,
   );
   const x = r[0];
   if (!x) return undefined;
   return {
-    variantId: input.variantId,
+    variantId: h.variantId,
+    placed: x.placed === true,
     onHand: Number(x.on_hand),
     committed: Number(x.committed),
     ownHold: Number(x.own_hold),
+    othersHeld: Number(x.others_held),
   };
-}
-
-/**
- * Sets a cart's hold only if `free` (the locked level's on_hand − committed) minus other carts' live holds,
- * read now, covers `qty`. The caller holds the level row's lock, so no other hold or reservation of the
- * variant moves meanwhile. Answers whether the hold was set and the other carts' live holds.
- */
-export async function upsertHoldIfFree(
-  tx: Tx,
-  h: {
-    storeId: string;
-    cartId: string;
-    variantId: string;
-    qty: number;
-    expiresAt: Date;
-    now: Date;
-    free: number;
-  },
-): Promise<{ placed: boolean; othersHeld: number }> {
-  const r = await rows<{ held: number; placed: boolean }>(
-    tx,
-    sql`with others as (
-           select coalesce(sum(qty), 0)::int as held from inventory_hold
-            where store_id = ${h.storeId} and variant_id = ${h.variantId}
-              and expires_at > ${ts(h.now)} and cart_id <> ${h.cartId}
-         ),
-         placed as (
-           insert into inventory_hold (cart_id, variant_id, store_id, qty, expires_at)
-           select ${h.cartId}, ${h.variantId}, ${h.storeId}, ${h.qty}::int, ${ts(h.expiresAt)}
-             from others where ${h.free}::int - others.held >= ${h.qty}::int
-           on conflict (cart_id, variant_id)
-           do update set qty = excluded.qty, expires_at = excluded.expires_at, store_id = excluded.store_id
-           returning 1
-         )
-       select others.held, exists (select 1 from placed) as placed from others`,
-  );
-  return { placed: r[0]?.placed === true, othersHeld: Number(r[0]?.held ?? 0) };
 }
 
 export async function upsertHold(
