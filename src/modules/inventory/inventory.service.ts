@@ -220,8 +220,9 @@ export interface ReserveInput {
  * other carts' live holds allow it, a reservation row and a 'reserve' movement per variant, and the cart's
  * holds dropped. A second call for the same order does nothing.
  *
- * The stock-change listener runs after that statement (it must see the new numbers to tell whether a variant
- * crossed zero), so the level rows stay locked for one more round trip: the listener's single statement.
+ * The reservation is one round trip (repo.reserveStock). The stock-change listener runs after it (it must see
+ * the new numbers to tell whether a variant crossed zero), so the level rows stay locked for one more round
+ * trip: the listener's single statement.
  */
 export async function reserveForOrder(
   tx: Tx,
@@ -240,13 +241,10 @@ export async function reserveForOrder(
     return;
   }
   const ids = lines.map((l) => l.variantId);
-  const backorderable = lines.filter((l) => l.allowBackorder).map((l) => l.variantId);
-  await repo.ensureLevels(tx, storeId, backorderable);
-  // The level rows are locked by a statement of their own. The reservation statement that follows then reads
-  // other carts' holds with a snapshot taken after the lock: holds dropped by checkouts that committed while
-  // this one waited are gone. In one statement they would still count, and a hot SKU would refuse units
-  // that are free (never oversell, but undersell until the holds expire).
-  await repo.lockLevels(tx, storeId, ids);
+  // One round trip: the function creates the backorderable lines' missing levels, locks the level rows with a
+  // statement of its own, then reserves with a statement that reads other carts' holds after the lock (holds
+  // dropped by checkouts that committed while this one waited are gone; one statement would still count
+  // them, and a hot SKU would refuse units that are free until the holds expire).
   const outcome = await repo.reserveStock(tx, {
     storeId,
     orderId,

@@ -577,7 +577,7 @@ const autocommitHold = (storeId: string, cartId: string, variantId: string, qty:
   });
 
 // Several connections at once: PostgreSQL only (PGlite has one connection, a waiter would never be let in).
-describe.runIf(DB_KIND === 'postgres')('one-round-trip holds under contention', () => {
+describe.runIf(DB_KIND === 'postgres')('one-round-trip holds and reservations under contention', () => {
   it('two carts racing for the last unit without a transaction: exactly one gets it, every time', async () => {
     const s = await t.createStore();
     for (let round = 0; round < 10; round++) {
@@ -637,6 +637,22 @@ describe.runIf(DB_KIND === 'postgres')('one-round-trip holds under contention', 
     expect(await level(v)).toMatchObject({ onHand: 2, committed: 1 });
     const hs = await db.select().from(inventoryHold).where(eq(inventoryHold.variantId, v));
     expect(hs.map((h) => [h.cartId, h.qty])).toEqual([['cart_waiting', 1]]);
+  });
+
+  it('a checkout waiting for the lock sees the holds a committed checkout dropped (no undersell)', async () => {
+    const s = await t.createStore();
+    const v = await makeVariant(s.id, { onHand: 2 });
+    await hold(s.id, 'cart_one', v, 2);
+    let waiter: Promise<void> | undefined;
+    await inTransaction(db, async (tx) => {
+      await reserve(tx, s.id, newId('order'), [line(v, 1)], 'cart_one');
+      waiter = inTransaction(db, (tx2) => reserve(tx2, s.id, newId('order'), [line(v, 1)], 'cart_two'));
+      waiter.catch(() => undefined);
+      await waitingOnLock('inventory_reserve_order');
+    });
+    await waiter;
+    expect(await level(v)).toMatchObject({ onHand: 2, committed: 2 });
+    await expectLedgerBalanced(s.id);
   });
 });
 
