@@ -5,7 +5,7 @@ import type { Clock } from '../../shared/clock.ts';
 import { type Executor, inTransaction } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import { loadVariantsForSale, type VariantForSale } from '../catalog/index.ts';
-import { placeHold } from '../inventory/index.ts';
+import { type PlaceHoldInput, placeHold, placeHoldAtomically } from '../inventory/index.ts';
 import { type PricedCart, type PricingContext, type PricingLine, priceCart } from '../pricing/index.ts';
 import type { StoresService } from '../stores/index.ts';
 import * as repo from './cart.repo.ts';
@@ -238,7 +238,10 @@ export function createCartService(deps: CartServiceDeps) {
     return item;
   }
 
-  /** Sets this cart's soft holds to the given quantities (0 releases), in one transaction. */
+  /**
+   * Sets this cart's soft holds to the given quantities (0 releases). One change is one statement, atomic on
+   * its own, sent without a transaction (one round trip); several go in one transaction, all or none.
+   */
   async function setHolds(
     storeId: string,
     cartId: string,
@@ -251,19 +254,22 @@ export function createCartService(deps: CartServiceDeps) {
   ): Promise<void> {
     if (changes.length === 0) return;
     const ttlSeconds = await holdTtl(storeId);
+    const holdOf = (c: (typeof changes)[number]): PlaceHoldInput => ({
+      storeId,
+      cartId,
+      variantId: c.variantId,
+      qty: c.qty,
+      ttlSeconds,
+      now,
+      trackInventory: c.item.trackInventory,
+      allowBackorder: c.item.allowBackorder,
+    });
+    if (changes.length === 1) {
+      await placeHoldAtomically(db, holdOf(changes[0]!));
+      return;
+    }
     await inTransaction(db, async (tx) => {
-      for (const c of changes) {
-        await placeHold(tx, {
-          storeId,
-          cartId,
-          variantId: c.variantId,
-          qty: c.qty,
-          ttlSeconds,
-          now,
-          trackInventory: c.item.trackInventory,
-          allowBackorder: c.item.allowBackorder,
-        });
-      }
+      for (const c of changes) await placeHold(tx, holdOf(c));
     });
   }
 

@@ -3,10 +3,11 @@
  *
  * Guarantees (DESIGN §5): no oversell with any number of processes on one database. Every writer of a
  * variant's `committed` or holds locks its `inventory_level` row first (`FOR UPDATE`, several rows always in
- * variant-id order), then checks and writes; the conditional UPDATE repeats the check as a guard. A hold is
- * two statements (the lock, then the conditional write, so other carts' holds are read after the lock); an
- * order's reservation is one statement, the last stock write of the order transaction, whose `committed` check
- * is exact and whose count of other carts' holds is the statement's snapshot (see reserveStock). The
+ * variant-id order), then checks and writes; the conditional UPDATE repeats the check as a guard. A hold and
+ * an order's reservation are each one call of a PL/pgSQL function (one round trip) that locks the level rows
+ * with a statement of its own and reads other carts' holds with the next one, whose fresh snapshot (READ
+ * COMMITTED) sees every hold change committed before the lock was granted. A hold is atomic on its own, so
+ * `placeHoldAtomically` takes any executor (a single cart change runs it without a transaction). The
  * stock-change listener runs after each stock statement (it reads the new stock), so it holds the level rows'
  * locks one round trip longer.
  * Every change of on_hand/committed writes an `inventory_movement` row with its reason, so the ledger sums
@@ -48,6 +49,7 @@ export {
   listExpiredReservations,
   type PlaceHoldInput,
   placeHold,
+  placeHoldAtomically,
   type ReserveInput,
   releaseHolds,
   releaseOrder,

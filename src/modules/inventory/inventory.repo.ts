@@ -84,68 +84,38 @@ export async function liveHolds(
 }
 
 /**
- * Locks the store's level row of a variant and reads, with it, this cart's own live hold on the variant
- * (only this cart's requests change that hold). Undefined when the variant has no level row.
+ * Sets a cart's hold on a variant to `qty` (> 0) through `inventory_place_hold`, one statement that needs no
+ * transaction around it: the function locks the level row, then reads the holds with a fresh snapshot (other
+ * carts' holds as they are once the lock is granted) and writes the hold only if lowering or keeping this
+ * cart's own hold, or if on_hand − committed − other carts' live holds covers `qty`. Undefined when the
+ * variant has no level row; otherwise whether the hold was set and the figures it was decided on.
  */
-export async function lockLevelWithOwnHold(
-  tx: Tx,
-  input: { storeId: string; cartId: string; variantId: string; now: Date },
-): Promise<(LevelRow & { ownHold: number }) | undefined> {
-  const r = await rows<{ on_hand: number; committed: number; own_hold: number }>(
-    tx,
-    sql`select l.on_hand, l.committed,
-               coalesce((select h.qty from inventory_hold h
-                          where h.cart_id = ${input.cartId} and h.variant_id = l.variant_id
-                            and h.expires_at > ${ts(input.now)}), 0) as own_hold
-          from inventory_level l
-         where l.store_id = ${input.storeId} and l.variant_id = ${input.variantId}
-           for update of l`,
+export async function placeHoldIfFree(
+  db: Executor,
+  h: { storeId: string; cartId: string; variantId: string; qty: number; expiresAt: Date; now: Date },
+): Promise<(LevelRow & { placed: boolean; ownHold: number; othersHeld: number }) | undefined> {
+  const r = await rows<{
+    placed: boolean;
+    on_hand: number;
+    committed: number;
+    own_hold: number;
+    others_held: number;
+  }>(
+    db,
+    sql`select placed, on_hand, committed, own_hold, others_held
+          from inventory_place_hold(${h.storeId}, ${h.cartId}, ${h.variantId}, ${h.qty}::int,
+                                    ${ts(h.now)}, ${ts(h.expiresAt)})`,
   );
   const x = r[0];
   if (!x) return undefined;
   return {
-    variantId: input.variantId,
+    variantId: h.variantId,
+    placed: x.placed === true,
     onHand: Number(x.on_hand),
     committed: Number(x.committed),
     ownHold: Number(x.own_hold),
+    othersHeld: Number(x.others_held),
   };
-}
-
-/**
- * Sets a cart's hold only if `free` (the locked level's on_hand − committed) minus other carts' live holds,
- * read now, covers `qty`. The caller holds the level row's lock, so no other hold or reservation of the
- * variant moves meanwhile. Answers whether the hold was set and the other carts' live holds.
- */
-export async function upsertHoldIfFree(
-  tx: Tx,
-  h: {
-    storeId: string;
-    cartId: string;
-    variantId: string;
-    qty: number;
-    expiresAt: Date;
-    now: Date;
-    free: number;
-  },
-): Promise<{ placed: boolean; othersHeld: number }> {
-  const r = await rows<{ held: number; placed: boolean }>(
-    tx,
-    sql`with others as (
-           select coalesce(sum(qty), 0)::int as held from inventory_hold
-            where store_id = ${h.storeId} and variant_id = ${h.variantId}
-              and expires_at > ${ts(h.now)} and cart_id <> ${h.cartId}
-         ),
-         placed as (
-           insert into inventory_hold (cart_id, variant_id, store_id, qty, expires_at)
-           select ${h.cartId}, ${h.variantId}, ${h.storeId}, ${h.qty}::int, ${ts(h.expiresAt)}
-             from others where ${h.free}::int - others.held >= ${h.qty}::int
-           on conflict (cart_id, variant_id)
-           do update set qty = excluded.qty, expires_at = excluded.expires_at, store_id = excluded.store_id
-           returning 1
-         )
-       select others.held, exists (select 1 from placed) as placed from others`,
-  );
-  return { placed: r[0]?.placed === true, othersHeld: Number(r[0]?.held ?? 0) };
 }
 
 export async function upsertHold(
@@ -183,16 +153,17 @@ export async function deleteExpiredHolds(tx: Executor, now: Date, batch: number)
 }
 
 /**
- * Hard-reserves an order's stock in one statement, all or nothing: locks the level rows in variant-id order,
- * checks every line against `on_hand − committed − other carts' live holds` (backorderable lines skip the
- * check), and only when every line fits (and the order has no reservation yet) applies `committed += qty`,
- * inserts a reservation row and a 'reserve' movement per variant and drops the cart's holds.
- * Answers per line whether it fit and what was free, and whether the order was already reserved.
+ * Hard-reserves an order's stock through `inventory_reserve_order`, all or nothing, in one round trip: the
+ * function creates the missing level rows of backorderable lines, locks the level rows in variant-id order
+ * with a statement of its own, then checks every line against `on_hand − committed − other carts' live holds`
+ * (backorderable lines skip the check), and only when every line fits (and the order has no reservation yet)
+ * applies `committed += qty`, inserts a reservation row and a 'reserve' movement per variant and drops the
+ * cart's holds. Answers per line whether it fit and what was free, and whether the order was already reserved.
  *
  * `committed` is exact: the locked rows are read at their newest version and the UPDATE re-checks them.
- * Holds are read from the statement's snapshot, so a hold placed while this statement waited for a lock
- * is not counted; that is the soft side of the promise (the holder's own checkout then finds too little
- * stock), never an oversell.
+ * Other carts' holds are read by the statement after the lock, with a fresh snapshot (READ COMMITTED): holds
+ * dropped by checkouts that committed while this one waited for the lock are gone, holds placed then count.
+ * The lines are passed as one JSON parameter, so every order shape is the same prepared statement.
  */
 export async function reserveStock(
   tx: Tx,
@@ -211,11 +182,13 @@ export async function reserveStock(
   lines: Array<{ variantId: string; fits: boolean; available: number }>;
 }> {
   const { storeId, orderId, cartId, now, lines } = input;
-  const values = sql.join(
-    lines.map(
-      (l) => sql`(${l.variantId}::text, ${l.qty}::int, ${l.allowBackorder}::boolean, ${l.movementId}::text)`,
-    ),
-    sql`, `,
+  const json = JSON.stringify(
+    lines.map((l) => ({
+      variant_id: l.variantId,
+      qty: l.qty,
+      backorder: l.allowBackorder,
+      movement_id: l.movementId,
+    })),
   );
   const r = await rows<{
     variant_id: string;
@@ -225,60 +198,9 @@ export async function reserveStock(
     reserved: boolean;
   }>(
     tx,
-    sql`with v(variant_id, qty, backorder, movement_id) as (values ${values}),
-         locked as (
-           select l.variant_id, l.on_hand, l.committed from inventory_level l
-            where l.store_id = ${storeId} and l.variant_id in (select variant_id from v)
-            order by l.variant_id
-              for update
-         ),
-         held as (
-           select h.variant_id, sum(h.qty)::int as held from inventory_hold h
-            where h.store_id = ${storeId} and h.variant_id in (select variant_id from v)
-              and h.expires_at > ${ts(now)}
-              ${cartId === null ? sql`` : sql`and h.cart_id <> ${cartId}`}
-            group by h.variant_id
-         ),
-         fits as (
-           select v.variant_id,
-                  k.variant_id is not null
-                    and (v.backorder or k.on_hand - k.committed - coalesce(held.held, 0) >= v.qty) as fits,
-                  k.on_hand - k.committed - coalesce(held.held, 0) as available
-             from v left join locked k on k.variant_id = v.variant_id
-                    left join held on held.variant_id = v.variant_id
-         ),
-         go as (
-           select exists (select 1 from inventory_reservation where order_id = ${orderId}) as already,
-                  (select bool_and(fits) from fits) as all_fit
-         ),
-         reserved as (
-           update inventory_level as l
-              set committed = l.committed + v.qty, updated_at = now()
-             from v left join held on held.variant_id = v.variant_id, go
-            where go.all_fit and not go.already
-              and l.variant_id = v.variant_id and l.store_id = ${storeId}
-              and l.variant_id in (select variant_id from locked)
-              and (v.backorder or l.on_hand - l.committed - coalesce(held.held, 0) >= v.qty)
-        returning l.variant_id
-         ),
-         reservations as (
-           insert into inventory_reservation (order_id, variant_id, store_id, qty, expires_at)
-           select ${orderId}, v.variant_id, ${storeId}, v.qty, ${ts(input.expiresAt)}
-             from reserved join v on v.variant_id = reserved.variant_id
-         ),
-         movements as (
-           insert into inventory_movement (id, store_id, variant_id, delta_on_hand, delta_committed, reason, reference)
-           select v.movement_id, ${storeId}, v.variant_id, 0, v.qty, 'reserve', ${orderId}
-             from reserved join v on v.variant_id = reserved.variant_id
-         ),
-         dropped as (
-           delete from inventory_hold
-            where ${cartId === null ? sql`false` : sql`cart_id = ${cartId}`}
-              and (select all_fit and not already from go)
-         )
-       select f.variant_id, f.fits, f.available, go.already,
-              f.variant_id in (select variant_id from reserved) as reserved
-         from fits f, go`,
+    sql`select variant_id, fits, available, already, reserved
+          from inventory_reserve_order(${storeId}, ${orderId}, ${cartId}::text, ${ts(now)},
+                                       ${ts(input.expiresAt)}, ${json}::jsonb)`,
   );
   const byVariant = new Map(r.map((x) => [x.variant_id, x]));
   return {

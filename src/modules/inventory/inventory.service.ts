@@ -9,7 +9,6 @@ import * as repo from './inventory.repo.ts';
 import {
   adjustmentAllowed,
   availabilityOf,
-  canAllocate,
   chunks,
   freeToSell,
   type OrderLine,
@@ -156,11 +155,15 @@ export interface PlaceHoldInput {
 }
 
 /**
- * Sets this cart's soft hold on a variant to `qty` (0 removes it) and renews its expiry.
- * The level row is locked first, so two carts can never both take the last unit.
- * Lowering a hold is always allowed; raising it needs the units free of other carts' live holds.
+ * Sets this cart's soft hold on a variant to `qty` (0 removes it) and renews its expiry, in ONE statement that
+ * is atomic on its own, so it takes any executor: the pool (an autocommit statement, one round trip with no
+ * BEGIN/COMMIT) or an open transaction (see placeHold). For a tracked variant that cannot be backordered it
+ * is a call of `inventory_place_hold`, which locks the level row first (two carts never both take the last
+ * unit) and then reads other carts' live holds with a fresh snapshot (a hold dropped by a checkout that
+ * committed while this one waited is not counted). Lowering a hold is always allowed; raising it needs the
+ * units free of other carts' live holds. A refusal writes nothing.
  */
-export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<void> {
+export async function placeHoldAtomically(db: Executor, input: PlaceHoldInput): Promise<void> {
   const { storeId, cartId, variantId, qty, now } = input;
   if (!Number.isInteger(qty) || qty < 0) {
     throw new AppError('VALIDATION_FAILED', 'quantity must be a non-negative integer.', {
@@ -168,31 +171,27 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<void> {
     });
   }
   if (qty === 0 || !input.trackInventory) {
-    await repo.deleteHold(tx, cartId, variantId);
+    await repo.deleteHold(db, cartId, variantId);
     return;
   }
   const expiresAt = new Date(now.getTime() + input.ttlSeconds * 1000);
-  if (!input.allowBackorder) {
-    // Two statements: the lock (with this cart's own hold), then the hold written only if the units are
-    // free of other carts' live holds read after the lock, so two carts never both take the last unit.
-    const level = await repo.lockLevelWithOwnHold(tx, { storeId, cartId, variantId, now });
-    if (!level) throw insufficient(variantId, 0);
-    if (qty > level.ownHold) {
-      const { placed, othersHeld } = await repo.upsertHoldIfFree(tx, {
-        storeId,
-        cartId,
-        variantId,
-        qty,
-        expiresAt,
-        now,
-        free: level.onHand - level.committed,
-      });
-      const figures = { onHand: level.onHand, committed: level.committed, held: othersHeld };
-      if (!placed || !canAllocate(input, figures, qty)) throw insufficient(variantId, freeToSell(figures));
-      return;
-    }
+  if (input.allowBackorder) {
+    await repo.upsertHold(db, { storeId, cartId, variantId, qty, expiresAt });
+    return;
   }
-  await repo.upsertHold(tx, { storeId, cartId, variantId, qty, expiresAt });
+  const level = await repo.placeHoldIfFree(db, { storeId, cartId, variantId, qty, expiresAt, now });
+  if (!level) throw insufficient(variantId, 0);
+  if (!level.placed) {
+    throw insufficient(
+      variantId,
+      freeToSell({ onHand: level.onHand, committed: level.committed, held: level.othersHeld }),
+    );
+  }
+}
+
+/** placeHoldAtomically inside the caller's transaction: several holds of one cart, all or none. */
+export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<void> {
+  await placeHoldAtomically(tx, input);
 }
 
 export async function releaseHolds(tx: Tx, input: { cartId: string }): Promise<void> {
@@ -221,8 +220,9 @@ export interface ReserveInput {
  * other carts' live holds allow it, a reservation row and a 'reserve' movement per variant, and the cart's
  * holds dropped. A second call for the same order does nothing.
  *
- * The stock-change listener runs after that statement (it must see the new numbers to tell whether a variant
- * crossed zero), so the level rows stay locked for one more round trip: the listener's single statement.
+ * The reservation is one round trip (repo.reserveStock). The stock-change listener runs after it (it must see
+ * the new numbers to tell whether a variant crossed zero), so the level rows stay locked for one more round
+ * trip: the listener's single statement.
  */
 export async function reserveForOrder(
   tx: Tx,
@@ -241,13 +241,10 @@ export async function reserveForOrder(
     return;
   }
   const ids = lines.map((l) => l.variantId);
-  const backorderable = lines.filter((l) => l.allowBackorder).map((l) => l.variantId);
-  await repo.ensureLevels(tx, storeId, backorderable);
-  // The level rows are locked by a statement of their own. The reservation statement that follows then reads
-  // other carts' holds with a snapshot taken after the lock: holds dropped by checkouts that committed while
-  // this one waited are gone. In one statement they would still count, and a hot SKU would refuse units
-  // that are free (never oversell, but undersell until the holds expire).
-  await repo.lockLevels(tx, storeId, ids);
+  // One round trip: the function creates the backorderable lines' missing levels, locks the level rows with a
+  // statement of its own, then reserves with a statement that reads other carts' holds after the lock (holds
+  // dropped by checkouts that committed while this one waited are gone; one statement would still count
+  // them, and a hot SKU would refuse units that are free until the holds expire).
   const outcome = await repo.reserveStock(tx, {
     storeId,
     orderId,

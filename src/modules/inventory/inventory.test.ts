@@ -1,6 +1,6 @@
 import { eq, type SQL, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { testApp } from '../../../test/support/harness.ts';
+import { DB_KIND, testApp } from '../../../test/support/harness.ts';
 import { AppError } from '../../shared/app-error.ts';
 import { fixedClock } from '../../shared/clock.ts';
 import { inTransaction, rows, type Tx } from '../../shared/db.ts';
@@ -12,6 +12,7 @@ import {
   getAvailability,
   listExpiredReservations,
   placeHold,
+  placeHoldAtomically,
   releaseHolds,
   releaseOrder,
   reserveForOrder,
@@ -546,6 +547,111 @@ describe('concurrency', () => {
     expect([6, 10]).toContain(l.onHand);
     const mv = await movements(v);
     expect(mv.filter((m) => m.reason === 'commit' || m.reason === 'release')).toHaveLength(1);
+    await expectLedgerBalanced(s.id);
+  });
+});
+
+/** Resolves once a backend of this database waits for a lock in a statement that mentions `text`. */
+async function waitingOnLock(text: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const { n } = await first<{ n: number }>(
+      sql`select count(*)::int as n from pg_stat_activity
+           where datname = current_database() and wait_event_type = 'Lock' and query like ${`%${text}%`}`,
+    );
+    if (n > 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`no statement with ${text} waited for a lock`);
+}
+
+const autocommitHold = (storeId: string, cartId: string, variantId: string, qty: number) =>
+  placeHoldAtomically(db, {
+    storeId,
+    cartId,
+    variantId,
+    qty,
+    ttlSeconds: 900,
+    now: T0,
+    trackInventory: true,
+    allowBackorder: false,
+  });
+
+// Several connections at once: PostgreSQL only (PGlite has one connection, a waiter would never be let in).
+describe.runIf(DB_KIND === 'postgres')('one-round-trip holds and reservations under contention', () => {
+  it('two carts racing for the last unit without a transaction: exactly one gets it, every time', async () => {
+    const s = await t.createStore();
+    for (let round = 0; round < 10; round++) {
+      const v = await makeVariant(s.id, { onHand: 1 });
+      const outcomes = await Promise.allSettled([
+        autocommitHold(s.id, `cart_r${round}a`, v, 1),
+        autocommitHold(s.id, `cart_r${round}b`, v, 1),
+      ]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+      expect(refused.reason).toBeInstanceOf(AppError);
+      expect(refused.reason.details.extra).toEqual({ variant_id: v, available: 0 });
+      const { held } = await first<{ held: number }>(
+        sql`select coalesce(sum(qty), 0)::int as held from inventory_hold where variant_id = ${v}`,
+      );
+      expect(held).toBe(1);
+    }
+  });
+
+  it('a hold committed while another cart waits for the lock counts against it (no oversell)', async () => {
+    const s = await t.createStore();
+    const v = await makeVariant(s.id, { onHand: 1 });
+    let waiter: Promise<void> | undefined;
+    await inTransaction(db, async (tx) => {
+      await placeHold(tx, {
+        storeId: s.id,
+        cartId: 'cart_first',
+        variantId: v,
+        qty: 1,
+        ttlSeconds: 900,
+        now: T0,
+        trackInventory: true,
+        allowBackorder: false,
+      });
+      // The second cart's statement starts (and takes its first snapshot) before this hold commits.
+      waiter = autocommitHold(s.id, 'cart_second', v, 1);
+      waiter.catch(() => undefined);
+      await waitingOnLock('inventory_place_hold');
+    });
+    const e = await refusal(waiter!);
+    expect(e.details.extra).toEqual({ variant_id: v, available: 0 });
+  });
+
+  it('a hold dropped by a checkout that commits while a cart waits for the lock is free to it (no undersell)', async () => {
+    const s = await t.createStore();
+    const v = await makeVariant(s.id, { onHand: 2 });
+    await hold(s.id, 'cart_buyer', v, 2);
+    let waiter: Promise<void> | undefined;
+    await inTransaction(db, async (tx) => {
+      // The buyer checks out one of its two held units: committed 1, its holds dropped, 1 unit free.
+      await reserve(tx, s.id, newId('order'), [line(v, 1)], 'cart_buyer');
+      waiter = autocommitHold(s.id, 'cart_waiting', v, 1);
+      waiter.catch(() => undefined);
+      await waitingOnLock('inventory_place_hold');
+    });
+    await waiter;
+    expect(await level(v)).toMatchObject({ onHand: 2, committed: 1 });
+    const hs = await db.select().from(inventoryHold).where(eq(inventoryHold.variantId, v));
+    expect(hs.map((h) => [h.cartId, h.qty])).toEqual([['cart_waiting', 1]]);
+  });
+
+  it('a checkout waiting for the lock sees the holds a committed checkout dropped (no undersell)', async () => {
+    const s = await t.createStore();
+    const v = await makeVariant(s.id, { onHand: 2 });
+    await hold(s.id, 'cart_one', v, 2);
+    let waiter: Promise<void> | undefined;
+    await inTransaction(db, async (tx) => {
+      await reserve(tx, s.id, newId('order'), [line(v, 1)], 'cart_one');
+      waiter = inTransaction(db, (tx2) => reserve(tx2, s.id, newId('order'), [line(v, 1)], 'cart_two'));
+      waiter.catch(() => undefined);
+      await waitingOnLock('inventory_reserve_order');
+    });
+    await waiter;
+    expect(await level(v)).toMatchObject({ onHand: 2, committed: 2 });
     await expectLedgerBalanced(s.id);
   });
 });
