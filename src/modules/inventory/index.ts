@@ -1,9 +1,10 @@
 /**
  * Inventory: stock levels, soft cart holds, hard order reservations and the movement ledger.
  *
- * Guarantees (DESIGN §5): no oversell with any number of processes on one database. Every writer of a
- * variant's `committed` or holds locks its `inventory_level` row first (`FOR UPDATE`, several rows always in
- * variant-id order), then checks and writes; the conditional UPDATE repeats the check as a guard. A hold and
+ * Guarantees (DESIGN §5): no oversell with any number of processes on one database. Every writer that takes
+ * units (raises `committed` or a hold) locks its `inventory_level` row first (`FOR UPDATE`, several rows always
+ * in variant-id order), then checks and writes (writers that only free units — deleting holds, the expiry sweep
+ * — need no lock); the conditional UPDATE repeats the check as a guard. A hold and
  * an order's reservation are each one call of a PL/pgSQL function (one round trip) that locks the level rows
  * with a statement of its own and reads other carts' holds with the next one, whose fresh snapshot (READ
  * COMMITTED) sees every hold change committed before the lock was granted. A hold is atomic on its own, so
