@@ -210,9 +210,16 @@ describe('catalog fast path for list pages and repeated searches', async () => {
       );
     await setStock(stand, 2);
     expect(await inStock()).toEqual([stand.json.id]);
-    const routedBefore = routedCount;
-    expect(await inStock()).toEqual([stand.json.id]);
-    expect(routedCount, 'answered before the router').toBe(routedBefore);
+    // With Redis the change also comes back as a message, which may retire the page once more; the router
+    // then remembers it again, and from there on it is answered before the router.
+    await expect
+      .poll(async () => {
+        // How many of these reads the router answered: 0 once the page is answered before it.
+        const routedBefore = routedCount;
+        expect(await inStock()).toEqual([stand.json.id]);
+        return routedCount - routedBefore;
+      })
+      .toBe(0);
     await setStock(stand, 0);
     expect(await inStock()).toEqual([]);
     expect(await inStock()).toEqual([]);

@@ -113,7 +113,11 @@ describe('RateLimit headers', () => {
     const r = (x: typeof a) =>
       Number(/^"default";r=(\d+);t=\d+$/.exec(x.headers.get('ratelimit') ?? '')?.[1]);
     expect(r(a)).toBeGreaterThan(400);
-    expect(r(b)).toBeLessThan(r(a));
+    // The bucket refills one token a second, so two slow requests may report the same figure; five may not.
+    let last = b;
+    for (let i = 0; i < 4; i++) last = await t.request('GET', '/v1/products?limit=1', { key: store.sk });
+    expect(r(b)).toBeLessThanOrEqual(r(a));
+    expect(r(last)).toBeLessThan(r(a));
     const notFound = await t.request('GET', '/v1/products/prod_00000000000000000000000000', {
       key: store.sk,
     });

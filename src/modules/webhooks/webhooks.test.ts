@@ -192,6 +192,9 @@ describe('delivery', () => {
       await r.waitFor(1);
     } finally {
       await t.worker.stop();
+      // The worker's poll also turned on the service's wake-ups (a finished lane claims again at once); off
+      // now, so that no claim of this test runs beside the next test's `deliverAll`.
+      await t.webhooks.drain();
     }
     expect(JSON.parse(r.received[0]!.body).type).toBe('order.paid');
     expect(new Webhook(ep.secret).verify(r.received[0]!.body, r.received[0]!.headers)).toBeTruthy();
