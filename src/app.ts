@@ -272,13 +272,7 @@ export function createApp(options: AppOptions) {
     db,
     auth,
     metrics,
-    pageCache: (storeId, key, render, url) =>
-      catalog.service.storePage(
-        storeId,
-        key,
-        render,
-        url === undefined ? undefined : { url, kind: 'search' },
-      ),
+    pageCache: (storeId, key, render) => catalog.service.storePage(storeId, key, render),
   });
   app.route('/', search.routes);
   tasks.push(...catalog.tasks);
