@@ -243,13 +243,15 @@ export async function recordStockChanges(
   variantIds: string[],
   stock: SQL,
   also?: SQL,
-): Promise<void> {
-  if (variantIds.length === 0) return;
+): Promise<ChangeRow[]> {
+  if (variantIds.length === 0) return [];
   const ids = sql.join(
     variantIds.map((id) => sql`${id}`),
     sql`, `,
   );
-  await tx.execute(sql`with stock as (${stock}),
+  const changes = await rows<{ seq: number | string; entity: CatalogEntity; entity_id: string }>(
+    tx,
+    sql`with stock as (${stock}),
        flipped as (
          update ${variant} as v set listed_in_stock = stock.in_stock
            from stock
@@ -265,7 +267,10 @@ export async function recordStockChanges(
             case when p.product_id in (select product_id from flipped) then 'availability' else 'inventory' end,
             p.product_id
        from products p
-      order by p.product_id`);
+      order by p.product_id
+     returning seq, entity, entity_id`,
+  );
+  return changes.map((c) => ({ seq: Number(c.seq), storeId, entity: c.entity, entityId: c.entity_id }));
 }
 
 export interface VariantForSaleRow {
