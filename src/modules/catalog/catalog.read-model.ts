@@ -58,6 +58,16 @@ export function createRenderer(deps: { cache: CatalogCache; availability: Availa
       storeId,
       products.map((p) => p.id),
     );
+    return renderLoaded(tx, storeId, products, variants);
+  }
+
+  /** `render` for products whose variants the caller already read. */
+  async function renderLoaded(
+    tx: Executor,
+    storeId: string,
+    products: repo.ProductRow[],
+    variants: repo.VariantRow[],
+  ): Promise<ProductJson[]> {
     const [stock, currency] = await Promise.all([stockOf(tx, storeId, variants), currencyOf(tx, storeId)]);
     const byProduct = new Map<string, repo.VariantRow[]>();
     for (const v of variants) {
@@ -87,7 +97,7 @@ export function createRenderer(deps: { cache: CatalogCache; availability: Availa
     return (await render(tx, storeId, [p]))[0]!;
   }
 
-  return { currencyOf, render, renderOne, stockOf };
+  return { currencyOf, render, renderLoaded, renderOne, stockOf };
 }
 
 export type Renderer = ReturnType<typeof createRenderer>;
@@ -98,7 +108,7 @@ export type Renderer = ReturnType<typeof createRenderer>;
  */
 export function createStorefrontReadModel(deps: { db: Executor; cache: CatalogCache; renderer: Renderer }) {
   const { db, cache } = deps;
-  const { currencyOf, render, renderOne, stockOf } = deps.renderer;
+  const { currencyOf, render, renderLoaded, renderOne, stockOf } = deps.renderer;
   const rendering = new Map<string, Promise<StorePage>>();
 
   async function findProduct(tx: Executor, storeId: string, idOrSlug: string) {
@@ -110,9 +120,15 @@ export function createStorefrontReadModel(deps: { db: Executor; cache: CatalogCa
   /** Loads, renders and caches one product (any status); undefined when the store has no such product. */
   async function loadProductEntry(storeId: string, idOrSlug: string): Promise<CachedProduct | undefined> {
     const epoch = cache.epoch(storeId);
-    const p = await findProduct(db, storeId, idOrSlug);
-    if (!p) return undefined;
-    const body = JSON.stringify(await renderOne(db, storeId, p));
+    // Two round trips: the product with its variants, then their stock (levels and holds side by side).
+    const found = await repo.findProductWithVariants(
+      db,
+      storeId,
+      idOrSlug.startsWith('prod_') ? { id: idOrSlug } : { slug: idOrSlug },
+    );
+    if (!found) return undefined;
+    const p = found.product;
+    const body = JSON.stringify((await renderLoaded(db, storeId, [p], found.variants))[0]!);
     const entry: CachedProduct = {
       storeId,
       id: p.id,

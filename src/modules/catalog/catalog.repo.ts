@@ -148,6 +148,26 @@ export async function insertVariants(
   return tx.insert(variant).values(values).returning();
 }
 
+/**
+ * A product by id or slug with its variants (ordered as `variantsOf` orders them), in one statement: a
+ * storefront read that misses the cache pays one round trip for both.
+ */
+export async function findProductWithVariants(
+  tx: Executor,
+  storeId: string,
+  by: { id: string } | { slug: string },
+): Promise<{ product: ProductRow; variants: VariantRow[] } | undefined> {
+  const r = await tx
+    .select({ product, variant })
+    .from(product)
+    .leftJoin(variant, and(eq(variant.storeId, storeId), eq(variant.productId, product.id)))
+    .where(and(eq(product.storeId, storeId), 'id' in by ? eq(product.id, by.id) : eq(product.slug, by.slug)))
+    .orderBy(asc(variant.position), asc(variant.id));
+  const first = r[0];
+  if (!first) return undefined;
+  return { product: first.product, variants: r.flatMap((x) => (x.variant ? [x.variant] : [])) };
+}
+
 export async function variantsOf(tx: Executor, storeId: string, productIds: string[]): Promise<VariantRow[]> {
   if (productIds.length === 0) return [];
   return tx
