@@ -272,7 +272,13 @@ export function createApp(options: AppOptions) {
     db,
     auth,
     metrics,
-    pageCache: (storeId, key, render) => catalog.service.storePage(storeId, key, render),
+    pageCache: (storeId, key, render, url) =>
+      catalog.service.storePage(
+        storeId,
+        key,
+        render,
+        url === undefined ? undefined : { url, kind: 'search' },
+      ),
   });
   app.route('/', search.routes);
   tasks.push(...catalog.tasks);

@@ -1,9 +1,51 @@
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { inTransaction, isDatabaseUnavailable, openDatabase, rows } from './db.ts';
+import { afterCommit, inTransaction, isDatabaseUnavailable, openDatabase, rows } from './db.ts';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+
+describe('afterCommit', () => {
+  it('runs after the outermost commit, in order, and never after a rollback', async () => {
+    const { db, close } = await openDatabase({ memory: true });
+    try {
+      const seen: string[] = [];
+      await db.execute(sql`create table t (n int)`);
+      const r = await inTransaction(db, async (tx) => {
+        await tx.execute(sql`insert into t values (1)`);
+        afterCommit(tx, () => seen.push('outer'));
+        await inTransaction(tx, async (inner) => {
+          afterCommit(inner, () => seen.push('nested'));
+        });
+        // The nested block released its savepoint; the hook still waits for the real COMMIT.
+        expect(seen).toEqual([]);
+        return 'done';
+      });
+      expect(r).toBe('done');
+      expect(seen).toEqual(['outer', 'nested']);
+
+      await expect(
+        inTransaction(db, async (tx) => {
+          afterCommit(tx, () => seen.push('rolled back'));
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(seen).toEqual(['outer', 'nested']);
+
+      // A hook that throws does not undo or fail the committed work.
+      await inTransaction(db, async (tx) => {
+        await tx.execute(sql`insert into t values (2)`);
+        afterCommit(tx, () => {
+          throw new Error('hook');
+        });
+      });
+      expect((await rows<{ n: number }>(db, sql`select count(*)::int as n from t`))[0]!.n).toBe(2);
+      expect(() => afterCommit(db as never, () => undefined)).toThrow(/not a transaction/);
+    } finally {
+      await close();
+    }
+  });
+});
 
 describe('isDatabaseUnavailable', () => {
   it('recognises refused, cut and timed-out connections and a server going away', () => {

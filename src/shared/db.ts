@@ -226,6 +226,31 @@ export function isDatabaseUnavailable(e: unknown): boolean {
 
 const RETRYABLE: ReadonlySet<string> = new Set(['40001', '40P01']);
 
+const commitHooks = Symbol('crowdstart.commitHooks');
+type WithCommitHooks = { [commitHooks]?: Array<() => void> };
+
+/**
+ * Runs `fn` once the transaction `tx` belongs to has committed, and never if it rolls back: for what must not
+ * happen before the data is visible to others (dropping cached pages, telling other processes). Hooks run in
+ * order, right after COMMIT and before `inTransaction` returns; one that throws is reported on stderr and does
+ * not fail the committed work.
+ */
+export function afterCommit(tx: Tx, fn: () => void): void {
+  const hooks = (tx as WithCommitHooks)[commitHooks];
+  if (!hooks) throw new Error('afterCommit: not a transaction made by inTransaction');
+  hooks.push(fn);
+}
+
+function runCommitHooks(hooks: ReadonlyArray<() => void>): void {
+  for (const hook of hooks) {
+    try {
+      hook();
+    } catch (err) {
+      console.error('after-commit hook failed', err);
+    }
+  }
+}
+
 /**
  * Runs `fn` in one transaction, retrying on serialization failures and deadlocks
  * (portable to CockroachDB/YugabyteDB, which report contention the same way).
@@ -236,12 +261,20 @@ export async function inTransaction<T>(
   options: { isolation?: 'read committed' | 'repeatable read' | 'serializable'; retries?: number } = {},
 ): Promise<T> {
   const retries = options.retries ?? 8;
+  // A nested call (a savepoint) hands its hooks to the transaction around it: they wait for the real commit.
+  const outer = (db as WithCommitHooks)[commitHooks];
   for (let attempt = 0; ; attempt++) {
     try {
-      return await db.transaction(
-        (tx) => fn(tx as unknown as Tx),
+      const hooks: Array<() => void> = outer ?? [];
+      const result = await db.transaction(
+        (tx) => {
+          (tx as WithCommitHooks)[commitHooks] = hooks;
+          return fn(tx as unknown as Tx);
+        },
         options.isolation ? { isolationLevel: options.isolation } : undefined,
       );
+      if (!outer) runCommitHooks(hooks);
+      return result;
     } catch (e) {
       const code = pgErrorCode(e);
       if (!code || !RETRYABLE.has(code) || attempt >= retries) throw e;

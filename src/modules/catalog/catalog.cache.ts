@@ -9,6 +9,8 @@ import type { VariantForSale } from './catalog.serializers.ts';
 export interface CachedBody {
   body: string;
   etag: string;
+  /** The body encoded once (UTF-8) when the entry is filled, which the fast path writes as is. */
+  bytes?: Buffer;
 }
 
 export interface CachedProduct extends CachedBody {
@@ -16,6 +18,13 @@ export interface CachedProduct extends CachedBody {
   id: string;
   slug: string;
   active: boolean;
+}
+
+/** The storefront pages answered before the router, by the exact URL a request asked for them with. */
+export type UrlPageKind = 'list' | 'search';
+
+export interface CachedUrlPage extends CachedBody {
+  kind: UrlPageKind;
 }
 
 export interface CatalogChange {
@@ -52,13 +61,23 @@ export function createCatalogCache(opts: { maxEntries: number }) {
   const products = new LRUCache<string, CachedProduct>({
     max: opts.maxEntries,
     maxSize: 512 * MiB,
-    sizeCalculation: (e) => e.body.length + 128,
+    sizeCalculation: (e) => e.body.length + (e.bytes?.length ?? 0) + 128,
   });
   const slugs = new LRUCache<string, string>({ max: opts.maxEntries });
   const pages = new LRUCache<string, CachedBody>({
     max: Math.max(100, Math.floor(opts.maxEntries / 5)),
     maxSize: 256 * MiB,
-    sizeCalculation: (e) => e.body.length + 64,
+    sizeCalculation: (e) => e.body.length + (e.bytes?.length ?? 0) + 64,
+  });
+  /**
+   * The same pages again, by the path and query of a request the router answered with them: the fast path
+   * looks a request up here without parsing or validating its query. Keyed with the page generation too.
+   */
+  const urlPages = new LRUCache<string, CachedUrlPage>({
+    max: Math.max(100, Math.floor(opts.maxEntries / 5)),
+    maxSize: 16 * MiB,
+    // The body and its bytes are the page's own (shared), counted there.
+    sizeCalculation: (_e, key) => key.length + 64,
   });
   const currencies = new Map<string, string>();
   /** Page generation per store: part of every page key, and the epoch of page fills. */
@@ -154,6 +173,17 @@ export function createCatalogCache(opts: { maxEntries: number }) {
       pages.set(key, entry);
     },
 
+    /** A page by the path and query it was served for (no hit/miss counting: the fast path probes it). */
+    urlPage(storeId: string, url: string): CachedUrlPage | undefined {
+      return urlPages.get(`${storeId}\n${gens.get(storeId) ?? 0}\n${url}`);
+    },
+
+    /** Remembers a page under a request's URL, unless the store's pages retired since `epoch` (its fill). */
+    putUrlPage(storeId: string, url: string, entry: CachedUrlPage, epoch: number): void {
+      if ((gens.get(storeId) ?? 0) !== epoch) return;
+      urlPages.set(`${storeId}\n${epoch}\n${url}`, entry);
+    },
+
     /** The variant for sale from memory, or undefined. */
     variantForSale(storeId: string, variantId: string): VariantForSale | undefined {
       return forSale.get(variantKey(storeId, variantId));
@@ -220,6 +250,7 @@ export function createCatalogCache(opts: { maxEntries: number }) {
       products.clear();
       slugs.clear();
       pages.clear();
+      urlPages.clear();
       currencies.clear();
     },
 
@@ -228,6 +259,7 @@ export function createCatalogCache(opts: { maxEntries: number }) {
         products: products.size,
         slugs: slugs.size,
         pages: pages.size,
+        urlPages: urlPages.size,
         variantsForSale: forSale.size,
         ...counts,
       };

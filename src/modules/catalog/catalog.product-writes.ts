@@ -1,9 +1,10 @@
 import type { SQL } from 'drizzle-orm';
 import { AppError } from '../../shared/app-error.ts';
-import type { Executor, Tx } from '../../shared/db.ts';
+import { afterCommit, type Executor, type Tx } from '../../shared/db.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import { writeTogether } from '../../shared/write-together.ts';
 import { appendEvents } from '../events/index.ts';
+import type { CatalogChange } from './catalog.cache.ts';
 import type { Renderer } from './catalog.read-model.ts';
 import * as repo from './catalog.repo.ts';
 import { assertOptions, assertOptionValues, assertVariantSet, variantTitle } from './catalog.rules.ts';
@@ -55,6 +56,8 @@ export function createProductWrites(deps: {
   write: CatalogWrite;
   renderer: Renderer;
   stockState: StockStateQuery;
+  /** After commit: drop what the changes made stale here and tell the other processes. */
+  committed: (changes: CatalogChange[]) => void;
 }) {
   const { ids, write } = deps;
   const { currencyOf, renderOne, stockOf } = deps.renderer;
@@ -162,13 +165,21 @@ export function createProductWrites(deps: {
      * (`_productIds`) are not needed: the statement reads each variant's row for `listed_in_stock` anyway.
      */
     async recordStockChange(
-      tx: Executor,
+      tx: Tx,
       storeId: string,
       variantIds: string[],
       _productIds?: string[],
       also?: SQL,
     ): Promise<void> {
-      await repo.recordStockChanges(tx, storeId, variantIds, deps.stockState(storeId, variantIds), also);
+      const changes = await repo.recordStockChanges(
+        tx,
+        storeId,
+        variantIds,
+        deps.stockState(storeId, variantIds),
+        also,
+      );
+      // Once the stock is visible: this process's pages at once, the others' through Redis (or their poll).
+      if (changes.length > 0) afterCommit(tx, () => deps.committed(changes));
     },
 
     // ------------------------------------------------------------ product writes

@@ -1,7 +1,7 @@
 import { AppError } from '../../shared/app-error.ts';
 import type { Executor } from '../../shared/db.ts';
 import { decodeCursor, encodeCursor } from '../../shared/http/pagination.ts';
-import type { CachedBody, CachedProduct, CatalogCache } from './catalog.cache.ts';
+import type { CachedBody, CachedProduct, CatalogCache, UrlPageKind } from './catalog.cache.ts';
 import * as repo from './catalog.repo.ts';
 import { etagOf } from './catalog.rules.ts';
 import {
@@ -28,6 +28,17 @@ export function idCursor(list: string, cursor: string | undefined, prefix: strin
   return id;
 }
 
+/** A rendered page with the page generation it belongs to (what `rememberUrl` checks). */
+export interface StorePage extends CachedBody {
+  epoch: number;
+}
+
+/** Where a page was asked for: the request's path and query, to answer the same request before the router. */
+export interface PageUrl {
+  url: string;
+  kind: UrlPageKind;
+}
+
 /** Renders products and variants with their availability and the store's currency (cached per store). */
 export function createRenderer(deps: { cache: CatalogCache; availability: AvailabilityReader }) {
   const { cache } = deps;
@@ -47,6 +58,16 @@ export function createRenderer(deps: { cache: CatalogCache; availability: Availa
       storeId,
       products.map((p) => p.id),
     );
+    return renderLoaded(tx, storeId, products, variants);
+  }
+
+  /** `render` for products whose variants the caller already read. */
+  async function renderLoaded(
+    tx: Executor,
+    storeId: string,
+    products: repo.ProductRow[],
+    variants: repo.VariantRow[],
+  ): Promise<ProductJson[]> {
     const [stock, currency] = await Promise.all([stockOf(tx, storeId, variants), currencyOf(tx, storeId)]);
     const byProduct = new Map<string, repo.VariantRow[]>();
     for (const v of variants) {
@@ -76,7 +97,7 @@ export function createRenderer(deps: { cache: CatalogCache; availability: Availa
     return (await render(tx, storeId, [p]))[0]!;
   }
 
-  return { currencyOf, render, renderOne, stockOf };
+  return { currencyOf, render, renderLoaded, renderOne, stockOf };
 }
 
 export type Renderer = ReturnType<typeof createRenderer>;
@@ -87,8 +108,8 @@ export type Renderer = ReturnType<typeof createRenderer>;
  */
 export function createStorefrontReadModel(deps: { db: Executor; cache: CatalogCache; renderer: Renderer }) {
   const { db, cache } = deps;
-  const { currencyOf, render, renderOne, stockOf } = deps.renderer;
-  const rendering = new Map<string, Promise<CachedBody>>();
+  const { currencyOf, render, renderLoaded, renderOne, stockOf } = deps.renderer;
+  const rendering = new Map<string, Promise<StorePage>>();
 
   async function findProduct(tx: Executor, storeId: string, idOrSlug: string) {
     return idOrSlug.startsWith('prod_')
@@ -99,9 +120,15 @@ export function createStorefrontReadModel(deps: { db: Executor; cache: CatalogCa
   /** Loads, renders and caches one product (any status); undefined when the store has no such product. */
   async function loadProductEntry(storeId: string, idOrSlug: string): Promise<CachedProduct | undefined> {
     const epoch = cache.epoch(storeId);
-    const p = await findProduct(db, storeId, idOrSlug);
-    if (!p) return undefined;
-    const body = JSON.stringify(await renderOne(db, storeId, p));
+    // Two round trips: the product with its variants, then their stock (levels and holds side by side).
+    const found = await repo.findProductWithVariants(
+      db,
+      storeId,
+      idOrSlug.startsWith('prod_') ? { id: idOrSlug } : { slug: idOrSlug },
+    );
+    if (!found) return undefined;
+    const p = found.product;
+    const body = JSON.stringify((await renderLoaded(db, storeId, [p], found.variants))[0]!);
     const entry: CachedProduct = {
       storeId,
       id: p.id,
@@ -109,6 +136,7 @@ export function createStorefrontReadModel(deps: { db: Executor; cache: CatalogCa
       active: p.status === 'active',
       body,
       etag: etagOf(body),
+      bytes: Buffer.from(body),
     };
     cache.putProduct(entry, epoch);
     return entry;
@@ -139,29 +167,45 @@ export function createStorefrontReadModel(deps: { db: Executor; cache: CatalogCa
     };
   }
 
+  /** The page served for `at.url` is answered from memory next time (catalog.fast-path.ts). */
+  function rememberUrl(storeId: string, page: StorePage, at: PageUrl | undefined): void {
+    if (!at) return;
+    const { body, etag, bytes } = page;
+    cache.putUrlPage(storeId, at.url, { body, etag, bytes, kind: at.kind }, page.epoch);
+  }
+
   /**
    * Memoises any rendered storefront page of a store (list pages, search results) until a change retires
-   * the store's pages; concurrent misses for one key share a single render.
+   * the store's pages; concurrent misses for one key share a single render. With `at`, the page is also
+   * remembered under the request's URL.
    */
   async function storePage(
     storeId: string,
     parts: string,
     render: () => Promise<unknown>,
-  ): Promise<CachedBody & { hit: boolean }> {
+    at?: PageUrl,
+  ): Promise<StorePage & { hit: boolean }> {
+    const epoch = cache.pageEpoch(storeId);
     const key = cache.pageKey(storeId, parts);
     const hit = cache.page(key);
-    if (hit) return { ...hit, hit: true };
-    const pending = rendering.get(key);
-    if (pending) return { ...(await pending), hit: false };
-    const epoch = cache.pageEpoch(storeId);
-    const job = (async () => {
-      const body = JSON.stringify(await render());
-      const entry = { body, etag: etagOf(body) };
-      cache.putPage(storeId, key, entry, epoch);
-      return entry;
-    })().finally(() => rendering.delete(key));
-    rendering.set(key, job);
-    return { ...(await job), hit: false };
+    if (hit) {
+      const page = { ...hit, epoch };
+      rememberUrl(storeId, page, at);
+      return { ...page, hit: true };
+    }
+    let job = rendering.get(key);
+    if (!job) {
+      job = (async () => {
+        const body = JSON.stringify(await render());
+        const entry = { body, etag: etagOf(body), bytes: Buffer.from(body) };
+        cache.putPage(storeId, key, entry, epoch);
+        return { ...entry, epoch };
+      })().finally(() => rendering.delete(key));
+      rendering.set(key, job);
+    }
+    const page = await job;
+    rememberUrl(storeId, page, at);
+    return { ...page, hit: false };
   }
 
   return {
@@ -182,17 +226,33 @@ export function createStorefrontReadModel(deps: { db: Executor; cache: CatalogCa
     listProducts: listProductsPage,
 
     /** The publishable list page, rendered once and cached per (store, query) until the store's pages retire. */
-    listActiveProductsCached(args: { storeId: string; limit: number; cursor?: string }): Promise<CachedBody> {
-      return storePage(args.storeId, `p\n${args.limit}\n${args.cursor ?? ''}`, () =>
-        listProductsPage({ ...args, status: 'active' }),
+    listActiveProductsCached(
+      args: { storeId: string; limit: number; cursor?: string },
+      at?: PageUrl,
+    ): Promise<StorePage> {
+      const { storeId, limit, cursor } = args;
+      return storePage(
+        storeId,
+        `p\n${limit}\n${cursor ?? ''}`,
+        () => listProductsPage({ storeId, limit, cursor, status: 'active' }),
+        at,
       );
     },
 
     storePage,
 
     /** A page key lookup without a database round trip (the route's hot path). */
-    cachedPage(storeId: string, parts: string): CachedBody | undefined {
-      return cache.page(cache.pageKey(storeId, parts));
+    cachedPage(storeId: string, parts: string): StorePage | undefined {
+      const epoch = cache.pageEpoch(storeId);
+      const hit = cache.page(cache.pageKey(storeId, parts));
+      return hit && { ...hit, epoch };
+    },
+
+    rememberUrl,
+
+    /** A page by the exact path and query of a request, from memory only (the fast path). */
+    cachedUrlPage(storeId: string, url: string) {
+      return cache.urlPage(storeId, url);
     },
 
     async getVariant(

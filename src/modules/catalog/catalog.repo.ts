@@ -148,6 +148,26 @@ export async function insertVariants(
   return tx.insert(variant).values(values).returning();
 }
 
+/**
+ * A product by id or slug with its variants (ordered as `variantsOf` orders them), in one statement: a
+ * storefront read that misses the cache pays one round trip for both.
+ */
+export async function findProductWithVariants(
+  tx: Executor,
+  storeId: string,
+  by: { id: string } | { slug: string },
+): Promise<{ product: ProductRow; variants: VariantRow[] } | undefined> {
+  const r = await tx
+    .select({ product, variant })
+    .from(product)
+    .leftJoin(variant, and(eq(variant.storeId, storeId), eq(variant.productId, product.id)))
+    .where(and(eq(product.storeId, storeId), 'id' in by ? eq(product.id, by.id) : eq(product.slug, by.slug)))
+    .orderBy(asc(variant.position), asc(variant.id));
+  const first = r[0];
+  if (!first) return undefined;
+  return { product: first.product, variants: r.flatMap((x) => (x.variant ? [x.variant] : [])) };
+}
+
 export async function variantsOf(tx: Executor, storeId: string, productIds: string[]): Promise<VariantRow[]> {
   if (productIds.length === 0) return [];
   return tx
@@ -243,13 +263,15 @@ export async function recordStockChanges(
   variantIds: string[],
   stock: SQL,
   also?: SQL,
-): Promise<void> {
-  if (variantIds.length === 0) return;
+): Promise<ChangeRow[]> {
+  if (variantIds.length === 0) return [];
   const ids = sql.join(
     variantIds.map((id) => sql`${id}`),
     sql`, `,
   );
-  await tx.execute(sql`with stock as (${stock}),
+  const changes = await rows<{ seq: number | string; entity: CatalogEntity; entity_id: string }>(
+    tx,
+    sql`with stock as (${stock}),
        flipped as (
          update ${variant} as v set listed_in_stock = stock.in_stock
            from stock
@@ -265,7 +287,10 @@ export async function recordStockChanges(
             case when p.product_id in (select product_id from flipped) then 'availability' else 'inventory' end,
             p.product_id
        from products p
-      order by p.product_id`);
+      order by p.product_id
+     returning seq, entity, entity_id`,
+  );
+  return changes.map((c) => ({ seq: Number(c.seq), storeId, entity: c.entity, entityId: c.entity_id }));
 }
 
 export interface VariantForSaleRow {

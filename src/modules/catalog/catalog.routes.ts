@@ -15,6 +15,7 @@ import {
 import { cursorParam, limitParam } from '../../shared/http/pagination.ts';
 import type { Metrics } from '../../shared/metrics.ts';
 import type { CachedBody } from './catalog.cache.ts';
+import { pathAndQuery } from './catalog.fast-path.ts';
 import { catalogHeaders, etagMatches, etagOf, SLUG_MAX } from './catalog.rules.ts';
 import type { CatalogService } from './catalog.service.ts';
 
@@ -325,17 +326,19 @@ export function catalogRoutes(deps: {
             param: 'status',
           });
         }
+        // Remembered under the request's URL too: the same request is then answered before the router.
+        const at = { url: pathAndQuery(c.req.url), kind: 'list' as const };
         const cached = service.cachedPage(auth.storeId, `p\n${q.limit}\n${q.cursor ?? ''}`);
         if (cached) {
           hit.list.inc();
+          service.rememberUrl(auth.storeId, cached, at);
           return raw(send(c, cached, true));
         }
         miss.list.inc();
-        const entry = await service.listActiveProductsCached({
-          storeId: auth.storeId,
-          limit: q.limit,
-          cursor: q.cursor,
-        });
+        const entry = await service.listActiveProductsCached(
+          { storeId: auth.storeId, limit: q.limit, cursor: q.cursor },
+          at,
+        );
         return raw(send(c, entry, true));
       }
       const page = await service.listProducts({

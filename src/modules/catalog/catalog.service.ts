@@ -42,7 +42,13 @@ export function createCatalogService(deps: {
   const reads = createStorefrontReadModel({ db: deps.db, cache: deps.cache, renderer });
   return {
     ...reads,
-    ...createProductWrites({ ids: deps.ids, write, renderer, stockState: deps.stockState }),
+    ...createProductWrites({
+      ids: deps.ids,
+      write,
+      renderer,
+      stockState: deps.stockState,
+      committed: deps.committed,
+    }),
     ...createCollections({ db: deps.db, ids: deps.ids, write, renderer, storePage: reads.storePage }),
     /** Who changed a product (and its variants), newest first: `catalog_history`. */
     async productHistory(args: {

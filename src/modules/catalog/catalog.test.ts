@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { testApp } from '../../../test/support/harness.ts';
+import { recordStatements, testApp } from '../../../test/support/harness.ts';
 import { createApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import { type Database, inTransaction, openDatabase, rows } from '../../shared/db.ts';
@@ -455,6 +455,32 @@ describe('variants', () => {
 });
 
 describe('storefront access', () => {
+  it('reads a product the cache lacks in two round trips, and a cached one in none', async () => {
+    const s = await t.createStore();
+    const warm = await createProduct(s.sk);
+    const cold = await createProduct(s.sk);
+    // The key and the store's currency are cached by a first read of another product.
+    expect((await t.request('GET', `/v1/products/${warm.slug}`, { key: s.pk })).status).toBe(200);
+
+    const miss = await recordStatements(() => t.request('GET', `/v1/products/${cold.slug}`, { key: s.pk }));
+    expect(miss.result.status).toBe(200);
+    expect(miss.result.json.variants).toHaveLength(cold.variants.length);
+    // The product with its variants (one statement), then their stock levels and live holds side by side.
+    expect(miss.log.statements).toHaveLength(3);
+    expect(miss.log.statements[0]).toMatch(/from "product" left join "variant"/i);
+    expect(miss.log.transactions).toBe(0);
+
+    const hit = await recordStatements(() => t.request('GET', `/v1/products/${cold.id}`, { key: s.pk }));
+    expect(hit.result.json).toEqual(miss.result.json);
+    expect(hit.log.statements).toEqual([]);
+
+    const unknown = await recordStatements(() =>
+      t.request('GET', '/v1/products/no-such-thing', { key: s.pk }),
+    );
+    expect(unknown.result.status).toBe(404);
+    expect(unknown.log.statements).toHaveLength(1);
+  });
+
   it('publishable keys see active products only and cannot write', async () => {
     const s = await t.createStore();
     const active = await createProduct(s.sk);

@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
 import type { Clock } from '../../shared/clock.ts';
-import type { Executor } from '../../shared/db.ts';
+import type { Executor, Tx } from '../../shared/db.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import type { IdGenerator } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -105,7 +105,7 @@ export function createCatalogModule(deps: {
      * `also`: the caller's own data-modifying CTEs (`name as (…)`, comma-separated), sent in the same statement.
      */
     onStockChange: (
-      tx: Executor,
+      tx: Tx,
       storeId: string,
       variantIds: string[],
       productIds?: string[],

@@ -127,11 +127,15 @@ const SearchResultSchema = z
   })
   .openapi('ProductSearchResult');
 
-/** Memoises a rendered page of a store until its catalog or stock changes. */
+/**
+ * Memoises a rendered page of a store until its catalog or stock changes; `url` (the request's path and
+ * query) lets the same request be answered again before the router.
+ */
 export type StorePageCache = (
   storeId: string,
   key: string,
   render: () => Promise<unknown>,
+  url?: string,
 ) => Promise<{ body: string; etag: string; hit: boolean }>;
 
 export function searchRoutes(deps: {
@@ -195,7 +199,13 @@ export function searchRoutes(deps: {
       if (auth.kind !== 'publishable' || !deps.pageCache) return c.json(await run(), 200);
       // Storefront searches repeat (popular queries, pagination): one render per store and query until
       // the store's catalog or stock changes. Keyed on the validated query, so spelling of the URL doesn't matter.
-      const entry = await deps.pageCache(auth.storeId, `search\n${JSON.stringify(query)}`, run);
+      const url = new URL(c.req.url);
+      const entry = await deps.pageCache(
+        auth.storeId,
+        `search\n${JSON.stringify(query)}`,
+        run,
+        url.pathname + url.search,
+      );
       (entry.hit ? hits : misses)?.inc();
       return c.body(entry.body, 200, {
         'Content-Type': 'application/json; charset=UTF-8',
