@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { seedDemoStore } from '../src/modules/catalog/index.ts';
@@ -15,30 +14,22 @@ import { createStoresService } from '../src/modules/stores/index.ts';
 import { openDatabase, runMigrations } from '../src/shared/db.ts';
 import { ids } from '../src/shared/ids.ts';
 import { silentLogger } from '../src/shared/logger.ts';
+import { adminQuery, databaseUrl } from './lib/db.ts';
 
 const { values } = parseArgs({ options: { products: { type: 'string', default: '10000' } } });
 const products = Number(values.products);
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const log = (m: string) => process.stderr.write(`[bench:import] ${m}\n`);
 
 async function freshDatabase() {
   const name = `cs_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ url: url.toString(), poolSize: 10 });
+  await adminQuery(`create database ${name}`);
+  const database = await openDatabase({ url: databaseUrl(name), poolSize: 10 });
   await runMigrations(database);
   return {
     database,
     async drop() {
       await database.close();
-      const a = new pg.Client({ connectionString: adminUrl });
-      await a.connect();
-      await a.query(`drop database if exists ${name} with (force)`);
-      await a.end();
+      await adminQuery(`drop database if exists ${name} with (force)`);
     },
   };
 }

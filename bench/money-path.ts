@@ -1,27 +1,8 @@
 // Money-path scenarios: cart update, checkout (test gateway), and a hot SKU (many buyers, one variant).
 import { randomUUID } from 'node:crypto';
+import { CARD, call } from './lib/api.ts';
 import { load } from './lib/load.ts';
 import type { Row } from './report.ts';
-
-async function call(
-  base: string,
-  method: string,
-  path: string,
-  key: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return JSON.parse(text) as any;
-}
-
-const CARD = { number: '4242424242424242', exp_month: 12, exp_year: 2035, cvc: '123' };
 
 /** `count` carts of one unit each, round-robin over the variants, made `parallel` at a time. */
 async function makeCarts(base: string, pk: string, variants: string[], count: number, parallel = 50) {

@@ -13,9 +13,10 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { call } from './lib/api.ts';
+import { adminQuery, databaseUrl } from './lib/db.ts';
 import { type LoadResult, load } from './lib/load.ts';
-import { cli, ROOT, type Server, startProcess } from './lib/proc.ts';
+import { cli, ROOT, type Server, startApi, startCeiling } from './lib/proc.ts';
 import {
   MIX_TABLE_HEAD,
   type MixResult,
@@ -51,24 +52,10 @@ const mixRates = values['mix-rates'].split(',').map(Number);
 const mixTables: string[] = [];
 const mixNotes: string[] = [];
 const mixRuns: { mode: string; size: number; results: MixResult[] }[] = [];
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 let port = 3900;
 
 function log(msg: string) {
   process.stderr.write(`[bench] ${msg}\n`);
-}
-
-async function adminQuery(q: string) {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  await c.query(q);
-  await c.end();
-}
-
-async function json(url: string, key: string) {
-  const r = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
-  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
-  return r.json() as Promise<any>;
 }
 
 /** Picks search queries of two words from real titles and misspells one (drops a letter). */
@@ -90,14 +77,7 @@ function searchQueries(titles: string[]): string[] {
 }
 
 async function ceiling(bodyBytes: number): Promise<LoadResult> {
-  const p = port++;
-  const server = await startProcess({
-    script: 'bench/ceiling.ts',
-    args: [],
-    env: { PORT: String(p), BODY_BYTES: String(bodyBytes) },
-    ready: /ceiling listening/,
-    url: `http://127.0.0.1:${p}`,
-  });
+  const server = await startCeiling(port++, bodyBytes);
   try {
     return await load({ url: server.url, paths: ['/'], connections, durationSec });
   } finally {
@@ -145,9 +125,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
   };
   if (mode === 'postgres') {
     await adminQuery(`create database ${dbName}`);
-    const u = new URL(adminUrl);
-    u.pathname = `/${dbName}`;
-    env.DATABASE_URL = u.toString();
+    env.DATABASE_URL = databaseUrl(dbName);
     env.DATABASE_POOL_SIZE = '20';
   }
   let server: Server | null = null;
@@ -160,12 +138,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
     const sk = /secret key:\s+(\S+)/.exec(seedOut)?.[1];
     if (!pk || !sk) throw new Error(`seed printed no keys:\n${seedOut}`);
     log(`${mode} ${size}: seeded in ${seedSeconds}s; starting server`);
-    server = await startProcess({
-      args: [embedded ? 'start' : 'serve'],
-      env,
-      ready: /listening on/,
-      url: `http://127.0.0.1:${p}`,
-    });
+    server = await startApi(env, p, embedded ? 'start' : 'serve');
     const base = server.url;
     const headers = { authorization: `Bearer ${pk}` };
 
@@ -173,7 +146,12 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
     const titles: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const list: any = await json(`${base}/v1/products?limit=100${cursor ? `&cursor=${cursor}` : ''}`, pk);
+      const list: any = await call(
+        base,
+        'GET',
+        `/v1/products?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+        pk,
+      );
       for (const prod of list.data) {
         slugs.push(`/v1/products/${prod.slug}`);
         titles.push(prod.title);
@@ -208,7 +186,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
       log(`${mode} ${size}: by slug ${bySlug.rps} rps p99 ${bySlug.p99} ms`);
 
       const listPaths = ['/v1/products?limit=20'];
-      const listBody: any = await json(`${base}/v1/products?limit=20`, pk);
+      const listBody: any = await call(base, 'GET', '/v1/products?limit=20', pk);
       if (listBody.next_cursor) listPaths.push(`/v1/products?limit=20&cursor=${listBody.next_cursor}`);
       const list = await load({ url: base, paths: listPaths, headers, connections, durationSec });
       rows.push({ mode, size, scenario: 'product list page (20)', ...list });

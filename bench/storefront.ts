@@ -3,14 +3,14 @@
 // product and cart pages. Usage: npm run bench:storefront -- [--duration 10] [--connections 50] [--products 1000]
 //   [--skip-lighthouse]. Runs the compiled server (npm run build first if dist/ is missing) on an embedded database.
 import { execSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { CHROMIUM_FLAGS, CHROMIUM as DEFAULT_CHROMIUM } from '../test/support/chromium-flags.ts';
 import { load } from './lib/load.ts';
-import { MAIN, ROOT, startProcess } from './lib/proc.ts';
+import { MAIN, ROOT, startApi, startCeiling } from './lib/proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,18 +28,16 @@ if (!existsSync(path.join(ROOT, MAIN))) {
   execSync('npm run build', { cwd: ROOT, stdio: 'inherit' });
 }
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cs-storefront-bench-'));
+// `npm start` as a user gets it (EMBEDDED_DB=auto: PostgreSQL where it can run). Run as root, the embedded
+// cluster belongs to the `postgres` user, which must reach its directory (mkdtemp makes it 0700).
+chmodSync(dataDir, 0o755);
 const port = 3950;
-const server = await startProcess({
-  args: ['start'],
-  env: {
-    PORT: String(port),
-    CROWDSTART_DATA_DIR: dataDir,
-    SEED_PRODUCTS: values.products,
-    HOST: '127.0.0.1',
-  },
-  ready: /listening on/,
-  url: `http://127.0.0.1:${port}`,
-});
+const server = await startApi(
+  { CROWDSTART_DATA_DIR: dataDir, SEED_PRODUCTS: values.products },
+  port,
+  'start',
+);
+log(`embedded database: ${existsSync(path.join(dataDir, 'pg', 'PG_VERSION')) ? 'PostgreSQL' : 'PGlite'}`);
 
 try {
   const home = await (await fetch(`${server.url}/`)).text();
@@ -62,13 +60,7 @@ try {
 
   const opts = { connections: Number(values.connections), durationSec: Number(values.duration) };
   const pages = await load({ url: server.url, paths, ...opts });
-  const ceiling = await startProcess({
-    args: [],
-    script: 'bench/ceiling.ts',
-    env: { PORT: String(port + 1), BODY_BYTES: String(Buffer.byteLength(product)) },
-    ready: /ceiling listening/,
-    url: `http://127.0.0.1:${port + 1}`,
-  });
+  const ceiling = await startCeiling(port + 1, Buffer.byteLength(product));
   const ceil = await load({ url: ceiling.url, paths: ['/'], ...opts });
   await ceiling.stop();
 

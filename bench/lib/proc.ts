@@ -96,10 +96,17 @@ export async function startProcess(opts: {
   };
 }
 
-/** `crowdstart serve` on 127.0.0.1:`port`, ready once it listens. */
-export function startApi(env: Record<string, string>, port: number): Promise<Server> {
+/**
+ * `crowdstart serve` on 127.0.0.1:`port`, ready once it listens; `start` for what `npm start` runs (the
+ * embedded database unless DATABASE_URL is set, the demo seed on first start, the worker in the process).
+ */
+export function startApi(
+  env: Record<string, string>,
+  port: number,
+  command: 'serve' | 'start' = 'serve',
+): Promise<Server> {
   return startProcess({
-    args: ['serve'],
+    args: [command],
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     ready: /listening on/,
     url: `http://127.0.0.1:${port}`,

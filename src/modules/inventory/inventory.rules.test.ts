@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { adjustmentAllowed, availabilityOf, canAllocate, chunks, stockLines } from './inventory.rules.ts';
+import { adjustmentAllowed, availabilityOf, chunks, stockLines } from './inventory.rules.ts';
 
 const tracked = { trackInventory: true, allowBackorder: false };
 
 describe('inventory rules', () => {
-  it('allocates only what is free of committed units and other holds', () => {
-    expect(canAllocate(tracked, { onHand: 10, committed: 3, held: 4 }, 3)).toBe(true);
-    expect(canAllocate(tracked, { onHand: 10, committed: 3, held: 4 }, 4)).toBe(false);
-    expect(
-      canAllocate({ trackInventory: false, allowBackorder: false }, { onHand: 0, committed: 0, held: 0 }, 99),
-    ).toBe(true);
-    expect(
-      canAllocate({ trackInventory: true, allowBackorder: true }, { onHand: 0, committed: 5, held: 0 }, 99),
-    ).toBe(true);
-  });
-
   it('shows availability clamped at zero, null for untracked variants', () => {
     expect(availabilityOf(tracked, { onHand: 5, committed: 2, held: 1 })).toEqual({
       available: 2,

@@ -19,12 +19,6 @@ export interface StockFigures {
 /** Units free to sell: on hand, minus units promised to orders, minus other carts' live holds. */
 export const freeToSell = (f: StockFigures): number => f.onHand - f.committed - f.held;
 
-/** Whether `qty` more units may be promised; untracked and backorderable variants always may. */
-export function canAllocate(policy: StockPolicy, f: StockFigures, qty: number): boolean {
-  if (!policy.trackInventory || policy.allowBackorder) return true;
-  return freeToSell(f) >= qty;
-}
-
 /**
  * The shopper-facing view. `available` is null for untracked variants (no limit) and never below zero
  * (oversold or backordered stock shows as 0); `inStock` says whether one more unit can be bought.

@@ -11,6 +11,7 @@ import {
   createInventoryModule,
   getAvailability,
   listExpiredReservations,
+  type PlaceHoldInput,
   placeHold,
   placeHoldAtomically,
   releaseHolds,
@@ -119,19 +120,27 @@ const line = (variantId: string, qty: number, o: { track?: boolean; backorder?: 
   allowBackorder: o.backorder ?? false,
 });
 
+/** A cart's hold of `qty` units of a tracked variant that cannot be backordered. */
+const holdInput = (
+  storeId: string,
+  cartId: string,
+  variantId: string,
+  qty: number,
+  now = T0,
+  ttlSeconds = 900,
+): PlaceHoldInput => ({
+  storeId,
+  cartId,
+  variantId,
+  qty,
+  ttlSeconds,
+  now,
+  trackInventory: true,
+  allowBackorder: false,
+});
+
 const hold = (storeId: string, cartId: string, variantId: string, qty: number, now = T0, ttlSeconds = 900) =>
-  inTransaction(db, (tx) =>
-    placeHold(tx, {
-      storeId,
-      cartId,
-      variantId,
-      qty,
-      ttlSeconds,
-      now,
-      trackInventory: true,
-      allowBackorder: false,
-    }),
-  );
+  inTransaction(db, (tx) => placeHold(tx, holdInput(storeId, cartId, variantId, qty, now, ttlSeconds)));
 
 const reserve = (
   tx: Tx,
@@ -509,18 +518,7 @@ describe('concurrency', () => {
     const v = await makeVariant(s.id, { onHand: 10 });
     const outcomes = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) =>
-        inTransaction(db, (tx) =>
-          placeHold(tx, {
-            storeId: s.id,
-            cartId: `cart_h${i}`,
-            variantId: v,
-            qty: 1,
-            ttlSeconds: 900,
-            now: T0,
-            trackInventory: true,
-            allowBackorder: false,
-          }),
-        ),
+        inTransaction(db, (tx) => placeHold(tx, holdInput(s.id, `cart_h${i}`, v, 1))),
       ),
     );
     expect(outcomes.filter((o) => o.status === 'fulfilled').length).toBe(10);
@@ -565,16 +563,39 @@ async function waitingOnLock(text: string): Promise<void> {
 }
 
 const autocommitHold = (storeId: string, cartId: string, variantId: string, qty: number) =>
-  placeHoldAtomically(db, {
-    storeId,
-    cartId,
-    variantId,
-    qty,
-    ttlSeconds: 900,
-    now: T0,
-    trackInventory: true,
-    allowBackorder: false,
+  placeHoldAtomically(db, holdInput(storeId, cartId, variantId, qty));
+
+/** A fresh variant of a fresh store, with `onHand` units. */
+interface Stock {
+  storeId: string;
+  v: string;
+}
+
+/**
+ * Two buyers race for a fresh variant's last units. `first` runs in a transaction and takes the variant's
+ * level lock; before it commits, `second` starts (its statement's first snapshot predates `first`'s commit)
+ * and waits for that lock in the database function `waitsIn`. Resolves once `first` has committed, with
+ * `second` still to settle. `before` runs first, outside the race (e.g. a hold the first buyer already has).
+ */
+async function raceForLastUnit(o: {
+  onHand: number;
+  before?: (s: Stock) => Promise<unknown>;
+  first: (tx: Tx, s: Stock) => Promise<unknown>;
+  second: (s: Stock) => Promise<unknown>;
+  waitsIn: 'inventory_place_hold' | 'inventory_reserve_order';
+}): Promise<Stock & { second: Promise<unknown> }> {
+  const storeId = (await t.createStore()).id;
+  const stock = { storeId, v: await makeVariant(storeId, { onHand: o.onHand }) };
+  await o.before?.(stock);
+  let second: Promise<unknown> | undefined;
+  await inTransaction(db, async (tx) => {
+    await o.first(tx, stock);
+    second = o.second(stock);
+    second.catch(() => undefined);
+    await waitingOnLock(o.waitsIn);
   });
+  return { ...stock, second: second! };
+}
 
 // Several connections at once: PostgreSQL only (PGlite has one connection, a waiter would never be let in).
 describe.runIf(DB_KIND === 'postgres')('one-round-trip holds and reservations under contention', () => {
@@ -598,61 +619,43 @@ describe.runIf(DB_KIND === 'postgres')('one-round-trip holds and reservations un
   });
 
   it('a hold committed while another cart waits for the lock counts against it (no oversell)', async () => {
-    const s = await t.createStore();
-    const v = await makeVariant(s.id, { onHand: 1 });
-    let waiter: Promise<void> | undefined;
-    await inTransaction(db, async (tx) => {
-      await placeHold(tx, {
-        storeId: s.id,
-        cartId: 'cart_first',
-        variantId: v,
-        qty: 1,
-        ttlSeconds: 900,
-        now: T0,
-        trackInventory: true,
-        allowBackorder: false,
-      });
-      // The second cart's statement starts (and takes its first snapshot) before this hold commits.
-      waiter = autocommitHold(s.id, 'cart_second', v, 1);
-      waiter.catch(() => undefined);
-      await waitingOnLock('inventory_place_hold');
+    const { v, second } = await raceForLastUnit({
+      onHand: 1,
+      first: (tx, { storeId, v }) => placeHold(tx, holdInput(storeId, 'cart_first', v, 1)),
+      second: ({ storeId, v }) => autocommitHold(storeId, 'cart_second', v, 1),
+      waitsIn: 'inventory_place_hold',
     });
-    const e = await refusal(waiter!);
+    const e = await refusal(second);
     expect(e.details.extra).toEqual({ variant_id: v, available: 0 });
   });
 
   it('a hold dropped by a checkout that commits while a cart waits for the lock is free to it (no undersell)', async () => {
-    const s = await t.createStore();
-    const v = await makeVariant(s.id, { onHand: 2 });
-    await hold(s.id, 'cart_buyer', v, 2);
-    let waiter: Promise<void> | undefined;
-    await inTransaction(db, async (tx) => {
+    const { v, second } = await raceForLastUnit({
+      onHand: 2,
+      before: ({ storeId, v }) => hold(storeId, 'cart_buyer', v, 2),
       // The buyer checks out one of its two held units: committed 1, its holds dropped, 1 unit free.
-      await reserve(tx, s.id, newId('order'), [line(v, 1)], 'cart_buyer');
-      waiter = autocommitHold(s.id, 'cart_waiting', v, 1);
-      waiter.catch(() => undefined);
-      await waitingOnLock('inventory_place_hold');
+      first: (tx, { storeId, v }) => reserve(tx, storeId, newId('order'), [line(v, 1)], 'cart_buyer'),
+      second: ({ storeId, v }) => autocommitHold(storeId, 'cart_waiting', v, 1),
+      waitsIn: 'inventory_place_hold',
     });
-    await waiter;
+    await second;
     expect(await level(v)).toMatchObject({ onHand: 2, committed: 1 });
     const hs = await db.select().from(inventoryHold).where(eq(inventoryHold.variantId, v));
     expect(hs.map((h) => [h.cartId, h.qty])).toEqual([['cart_waiting', 1]]);
   });
 
   it('a checkout waiting for the lock sees the holds a committed checkout dropped (no undersell)', async () => {
-    const s = await t.createStore();
-    const v = await makeVariant(s.id, { onHand: 2 });
-    await hold(s.id, 'cart_one', v, 2);
-    let waiter: Promise<void> | undefined;
-    await inTransaction(db, async (tx) => {
-      await reserve(tx, s.id, newId('order'), [line(v, 1)], 'cart_one');
-      waiter = inTransaction(db, (tx2) => reserve(tx2, s.id, newId('order'), [line(v, 1)], 'cart_two'));
-      waiter.catch(() => undefined);
-      await waitingOnLock('inventory_reserve_order');
+    const { storeId, v, second } = await raceForLastUnit({
+      onHand: 2,
+      before: ({ storeId, v }) => hold(storeId, 'cart_one', v, 2),
+      first: (tx, { storeId, v }) => reserve(tx, storeId, newId('order'), [line(v, 1)], 'cart_one'),
+      second: ({ storeId, v }) =>
+        inTransaction(db, (tx) => reserve(tx, storeId, newId('order'), [line(v, 1)], 'cart_two')),
+      waitsIn: 'inventory_reserve_order',
     });
-    await waiter;
+    await second;
     expect(await level(v)).toMatchObject({ onHand: 2, committed: 2 });
-    await expectLedgerBalanced(s.id);
+    await expectLedgerBalanced(storeId);
   });
 });
 
