@@ -1,6 +1,7 @@
 // Load scenarios over loopback against real processes. Usage:
 //   npm run bench -- [--sizes 1000,100000] [--modes pglite,postgres,embedded-pg] [--duration 10] [--connections 50]
 //     [--skip-money] [--skip-mix] [--skip-reads] [--mix-rates 200,1000] [--mix-max-in-flight 2000]
+//     [--api-workers N]  (postgres mode: `serve --workers N`; CPU and RSS then sum the N processes)
 // --skip-reads leaves out the read rows (by slug, list, search; the ceiling stays), e.g. to profile the
 // money path alone: BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" npm run bench -- --skip-reads ...
 // The paper mix (bench/mix.ts: fixed arrival rate, the seed paper's workload and Table 1) runs for every
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     'skip-reads': { type: 'boolean', default: false },
     'mix-rates': { type: 'string', default: '200,1000' },
     'mix-max-in-flight': { type: 'string', default: '2000' },
+    'api-workers': { type: 'string', default: '1' },
     out: { type: 'string', default: 'docs/BENCHMARKS.md' },
   },
 });
@@ -49,6 +51,8 @@ const modes = values.modes.split(',') as Mode[];
 const durationSec = Number(values.duration);
 const connections = Number(values.connections);
 const mixRates = values['mix-rates'].split(',').map(Number);
+/** API processes in postgres mode (`serve --workers N`); the embedded modes always run one. */
+const apiWorkers = Number(values['api-workers']);
 const mixTables: string[] = [];
 const mixNotes: string[] = [];
 const mixRuns: { mode: string; size: number; results: MixResult[] }[] = [];
@@ -107,6 +111,7 @@ function clusterMemoryKb(dataDir: string): { rss: number; pss: number } {
 }
 
 async function runMode(mode: Mode, size: number, rows: Row[]) {
+  const label = mode === 'postgres' && apiWorkers > 1 ? `postgres, ${apiWorkers} API processes` : mode;
   const p = port++;
   const dbName = `crowdstart_bench_${size}_${Date.now()}`;
   const embedded = mode === 'pglite' || mode === 'embedded-pg';
@@ -138,7 +143,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
     const sk = /secret key:\s+(\S+)/.exec(seedOut)?.[1];
     if (!pk || !sk) throw new Error(`seed printed no keys:\n${seedOut}`);
     log(`${mode} ${size}: seeded in ${seedSeconds}s; starting server`);
-    server = await startApi(env, p, embedded ? 'start' : 'serve');
+    server = await startApi(env, p, embedded ? 'start' : 'serve', embedded ? 1 : apiWorkers);
     const base = server.url;
     const headers = { authorization: `Bearer ${pk}` };
 
@@ -166,7 +171,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
 
     const ceil = await ceiling(bodyBytes);
     rows.push({
-      mode,
+      mode: label,
       size,
       scenario: 'ceiling: bare node:http, same body size',
       ...ceil,
@@ -177,7 +182,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
     if (!values['skip-reads']) {
       const bySlug = await load({ url: base, paths: slugs, headers, connections, durationSec });
       rows.push({
-        mode,
+        mode: label,
         size,
         scenario: 'product by slug (cached)',
         ...bySlug,
@@ -189,7 +194,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
       const listBody: any = await call(base, 'GET', '/v1/products?limit=20', pk);
       if (listBody.next_cursor) listPaths.push(`/v1/products?limit=20&cursor=${listBody.next_cursor}`);
       const list = await load({ url: base, paths: listPaths, headers, connections, durationSec });
-      rows.push({ mode, size, scenario: 'product list page (20)', ...list });
+      rows.push({ mode: label, size, scenario: 'product list page (20)', ...list });
 
       const queries = searchQueries(titles).map(
         (q) => `/v1/products/search?q=${encodeURIComponent(q)}&limit=20`,
@@ -197,7 +202,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
       const example = queries[0] ? decodeURIComponent(queries[0].split('q=')[1]!.split('&')[0]!) : '';
       const search = await load({ url: base, paths: queries, headers, connections, durationSec });
       rows.push({
-        mode,
+        mode: label,
         size,
         scenario: `search, 2 words, 1 misspelt (${queries.length} queries, repeated: results cache)`,
         ...search,
@@ -216,7 +221,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
         durationSec,
       });
       rows.push({
-        mode,
+        mode: label,
         size,
         scenario: 'search, every request distinct (database)',
         ...uncached,
@@ -232,7 +237,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
         durationSec: Math.min(5, durationSec),
       });
       rows.push({
-        mode,
+        mode: label,
         size,
         scenario: 'search, every request distinct, 1 connection',
         ...single,
@@ -242,7 +247,16 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
     if (!values['skip-money'] && size === sizes[0]) {
       const srv = server;
       const cpuMs = () => srv.cpuMs();
-      for (const r of await moneyPathScenarios({ base, pk, sk, connections, durationSec, mode, size, cpuMs }))
+      for (const r of await moneyPathScenarios({
+        base,
+        pk,
+        sk,
+        connections,
+        durationSec,
+        mode: label,
+        size,
+        cpuMs,
+      }))
         rows.push(r);
     }
     if (!values['skip-mix']) {
@@ -266,12 +280,12 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
           `${mode} ${size}: paper mix at ${rate}/s: ${r.ops.map((x) => `${x.op} p99 ${x.p99} ms (${x.errors + x.non2xx + x.drops} failed)`).join(', ')}`,
         );
       }
-      mixRuns.push({ mode, size, results });
-      mixTables.push(renderMix({ mode, size, results }));
-      mixNotes.push(renderMixNotes({ mode, size, results }));
+      mixRuns.push({ mode: label, size, results });
+      mixTables.push(renderMix({ mode: label, size, results }));
+      mixNotes.push(renderMixNotes({ mode: label, size, results }));
     }
     rows.push({
-      mode,
+      mode: label,
       size,
       scenario: 'API process RSS after the runs',
       rps: 0,
@@ -286,7 +300,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
     if (mode === 'embedded-pg') {
       const m = clusterMemoryKb(dataDir);
       rows.push({
-        mode,
+        mode: label,
         size,
         scenario: 'PostgreSQL processes after the runs',
         rps: 0,

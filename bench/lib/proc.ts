@@ -43,6 +43,10 @@ export async function startProcess(opts: {
   ready: RegExp;
   url: string;
   script?: string;
+  /** Ready once `ready` has matched this many lines (one per cluster worker). Default 1. */
+  readyCount?: number;
+  /** Count the CPU and memory of the process's children too (node:cluster workers). */
+  withChildren?: boolean;
 }): Promise<Server> {
   // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=prof") profiles the API process, not the ceiling.
   const extra =
@@ -61,7 +65,8 @@ export async function startProcess(opts: {
     const timer = setTimeout(() => reject(new Error(`process did not become ready:\n${log}`)), 120_000);
     const onData = (d: Buffer) => {
       log += d;
-      if (opts.ready.test(log)) {
+      const seen = log.split('\n').filter((line) => opts.ready.test(line)).length;
+      if (seen >= (opts.readyCount ?? 1)) {
         clearTimeout(timer);
         resolve();
       }
@@ -74,19 +79,27 @@ export async function startProcess(opts: {
   });
   child.stdout!.resume();
   child.stderr!.resume();
+  const pids = () => [child.pid!, ...(opts.withChildren ? childrenOf(child.pid!) : [])];
   return {
     child,
     url: opts.url,
     rssMb() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      let kb = 0;
+      for (const pid of pids()) {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        kb += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      }
       return Math.round(kb / 1024);
     },
     cpuMs() {
       // /proc/<pid>/stat: utime and stime (fields 14 and 15) in clock ticks of 10 ms, after the ") " of the name.
-      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) * 10;
+      let ticks = 0;
+      for (const pid of pids()) {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks += Number(fields[11]) + Number(fields[12]);
+      }
+      return ticks * 10;
     },
     async stop() {
       if (child.exitCode !== null) return;
@@ -94,6 +107,19 @@ export async function startProcess(opts: {
       await new Promise((r) => child.once('exit', r));
     },
   };
+}
+
+/** The live child processes of `pid` (its node:cluster workers). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -104,11 +130,14 @@ export function startApi(
   env: Record<string, string>,
   port: number,
   command: 'serve' | 'start' = 'serve',
+  workers = 1,
 ): Promise<Server> {
   return startProcess({
-    args: [command],
+    args: workers > 1 ? [command, '--workers', String(workers)] : [command],
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     ready: /listening on/,
+    readyCount: workers,
+    withChildren: workers > 1,
     url: `http://127.0.0.1:${port}`,
   });
 }

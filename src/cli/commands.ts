@@ -23,7 +23,7 @@ export interface Command {
 export const COMMANDS: Command[] = [
   {
     name: 'start',
-    summary: 'embedded mode: API and worker in one process (PGlite unless DATABASE_URL)',
+    summary: 'embedded mode: API and worker in one process, on an embedded database unless DATABASE_URL',
     options: {},
     run: async (_v, config) => (await actions()).runServer(config, { command: 'start', workers: 1 }),
   },
