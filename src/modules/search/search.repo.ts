@@ -257,8 +257,8 @@ export async function searchProducts(
           'collections', (
             select json_agg(json_build_object('id', c.id, 'title', c.title, 'count', x.n) order by x.n desc, c.title, c.id)
             from (
-              select cp.collection_id, count(*) as n from fb b
-              join collection_product cp on cp.product_id = b.id and cp.store_id = ${f.storeId}
+              select cp.collection_id, count(*) as n from collection_product cp
+              where cp.product_id = any(array(select b.id from fb b)) and cp.store_id = ${f.storeId}
               group by cp.collection_id order by n desc, cp.collection_id limit ${MAX_FACET_VALUES}
             ) as x join collection c on c.id = x.collection_id),
           'options', (
