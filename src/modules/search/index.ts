@@ -13,10 +13,9 @@ import type { MiddlewareHandler } from 'hono';
 import type { Executor } from '../../shared/db.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import type { Metrics } from '../../shared/metrics.ts';
-import { type StorePageCache, searchRoutes } from './search.routes.ts';
-import { createSearchService } from './search.service.ts';
+import { searchRoutes } from './search.routes.ts';
+import { createSearchService, type StorePageCache } from './search.service.ts';
 
-export type { StorePageCache } from './search.routes.ts';
 export type {
   ProductSummary,
   SearchFacets,
@@ -24,6 +23,7 @@ export type {
   SearchResult,
   SearchService,
   SearchSort,
+  StorePageCache,
 } from './search.service.ts';
 
 export interface SearchDeps {
@@ -32,7 +32,8 @@ export interface SearchDeps {
   metrics?: Metrics;
   /**
    * Memoises a rendered result per store until the store's catalog or stock changes (the catalog's page
-   * cache, injected from the composition root). Used for publishable-key searches only.
+   * cache, injected from the composition root), and the vocabulary lookups of their words. Used for
+   * publishable-key searches only.
    */
   pageCache?: StorePageCache;
   /** Told of every query that matched nothing (storefront searches: once per cached render). */
@@ -43,6 +44,7 @@ export function createSearchModule(deps: SearchDeps) {
   const service = createSearchService({
     db: deps.db,
     metrics: deps.metrics,
+    pageCache: deps.pageCache,
     onZeroResults: deps.onZeroResults,
   });
   return {

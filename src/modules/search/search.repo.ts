@@ -22,18 +22,21 @@ const MAX_ALTERNATIVES = 3;
 /** Values listed per facet (collections). */
 const MAX_FACET_VALUES = 50;
 
+/** What the store's vocabulary says about one word (a `WordMatch` without the query's `typing`). */
+export type WordLookup = Omit<WordMatch, 'typing'>;
+
 /**
- * Looks every query word up in the store's vocabulary: its lexeme, whether products use it, and
- * for unknown words the most similar known words (trigram similarity, GIN-indexed `%`).
+ * Looks words up in the store's vocabulary, in one statement: each word's lexeme, whether products use it,
+ * and for unknown words the most similar known words (trigram similarity, GIN-indexed `%`).
  * `activeOnly` limits the vocabulary to words of active products, so drafts never leak through
- * corrections.
+ * corrections. One result per word, in order.
  */
-export async function matchWords(
+export async function lookUpWords(
   db: Executor,
-  args: { storeId: string; words: QueryWord[]; activeOnly: boolean },
-): Promise<WordMatch[]> {
+  args: { storeId: string; words: string[]; activeOnly: boolean },
+): Promise<WordLookup[]> {
   if (args.words.length === 0) return [];
-  const list = args.words.map((w) => w.word);
+  const list = args.words;
   const visible = args.activeOnly ? sql`t.active_docs > 0` : sql`t.docs > 0`;
   const found = await rows<{
     word: string;
@@ -65,13 +68,21 @@ export async function matchWords(
       ) as a on true
       order by q.ord`,
   );
-  return found.map((r, i) => ({
+  return found.map((r) => ({
     word: r.word,
-    typing: args.words[i]!.typing,
     lexeme: r.lexeme,
     known: r.known,
     alternatives: r.alternatives ?? [],
   }));
+}
+
+/** Looks every query word up in the store's vocabulary (see `lookUpWords`). */
+export async function matchWords(
+  db: Executor,
+  args: { storeId: string; words: QueryWord[]; activeOnly: boolean },
+): Promise<WordMatch[]> {
+  const found = await lookUpWords(db, { ...args, words: args.words.map((w) => w.word) });
+  return found.map((r, i) => ({ ...r, typing: args.words[i]!.typing }));
 }
 
 export type SearchSort = 'relevance' | 'price_asc' | 'price_desc' | 'newest';
@@ -246,8 +257,8 @@ export async function searchProducts(
           'collections', (
             select json_agg(json_build_object('id', c.id, 'title', c.title, 'count', x.n) order by x.n desc, c.title, c.id)
             from (
-              select cp.collection_id, count(*) as n from fb b
-              join collection_product cp on cp.product_id = b.id and cp.store_id = ${f.storeId}
+              select cp.collection_id, count(*) as n from collection_product cp
+              where cp.product_id = any(array(select b.id from fb b)) and cp.store_id = ${f.storeId}
               group by cp.collection_id order by n desc, cp.collection_id limit ${MAX_FACET_VALUES}
             ) as x join collection c on c.id = x.collection_id),
           'options', (

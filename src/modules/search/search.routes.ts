@@ -6,7 +6,7 @@ import { ANY_KEY, commonErrors, createRouter, jsonContent } from '../../shared/h
 import { cursorParam, limitParam } from '../../shared/http/pagination.ts';
 import type { Metrics } from '../../shared/metrics.ts';
 import { parseOptionsFilter } from './search.rules.ts';
-import { FACET_LIMIT, type SearchService } from './search.service.ts';
+import { FACET_LIMIT, type SearchService, type StorePageCache } from './search.service.ts';
 
 const minorUnits = (name: string, description: string) =>
   z
@@ -126,17 +126,6 @@ const SearchResultSchema = z
     }),
   })
   .openapi('ProductSearchResult');
-
-/**
- * Memoises a rendered page of a store until its catalog or stock changes; `url` (the request's path and
- * query) lets the same request be answered again before the router.
- */
-export type StorePageCache = (
-  storeId: string,
-  key: string,
-  render: () => Promise<unknown>,
-  url?: string,
-) => Promise<{ body: string; etag: string; hit: boolean }>;
 
 export function searchRoutes(deps: {
   service: SearchService;

@@ -5,7 +5,15 @@ import type { AuthContext } from '../../shared/http/env.ts';
 import { decodeCursor, encodeCursor } from '../../shared/http/pagination.ts';
 import type { Metrics } from '../../shared/metrics.ts';
 import * as repo from './search.repo.ts';
-import { type Correction, type PriceBucket, planQuery, priceBuckets, tokenizeQuery } from './search.rules.ts';
+import {
+  type Correction,
+  type PriceBucket,
+  planQuery,
+  priceBuckets,
+  type QueryWord,
+  tokenizeQuery,
+  type WordMatch,
+} from './search.rules.ts';
 
 /** Facets are counted over at most this many matches (the best ones in sort order). */
 export const FACET_LIMIT = 500;
@@ -60,6 +68,21 @@ export interface SearchResult {
 
 const PRODUCT_ID = /^prod_[0-9a-z]{26}$/;
 
+/**
+ * Memoises a rendered value of a store (as JSON text) until the store's catalog or stock changes; concurrent
+ * misses of one key share one render. The catalog's page cache, injected from the composition root.
+ */
+/**
+ * Memoises a rendered page of a store until its catalog or stock changes; `url` (the request's path and
+ * query) lets the same request be answered again before the router.
+ */
+export type StorePageCache = (
+  storeId: string,
+  key: string,
+  render: () => Promise<unknown>,
+  url?: string,
+) => Promise<{ body: string; etag: string; hit: boolean }>;
+
 function decodePosition(sort: SearchSort, cursor: string | undefined): repo.SearchPosition | null {
   const list = `search.${sort}`;
   const invalid = () =>
@@ -89,6 +112,11 @@ function emptyFacets(): SearchFacets {
 export function createSearchService(deps: {
   db: Executor;
   metrics?: Metrics;
+  /**
+   * Keeps publishable-key vocabulary lookups, word by word, for as long as the store's search pages: a query
+   * whose words were all looked up since the catalog last changed costs one statement, not two.
+   */
+  pageCache?: StorePageCache;
   /** Told of every query that matched nothing (the analytics module records them); must not throw. */
   onZeroResults?: (miss: { storeId: string; livemode: boolean; term: string }) => void;
 }) {
@@ -107,6 +135,47 @@ export function createSearchService(deps: {
     registers,
   });
 
+  /**
+   * The query words' vocabulary entries: from the page cache for a publishable key (the words it misses read
+   * together, in one statement), else from the database.
+   */
+  async function matchWords(
+    auth: AuthContext,
+    words: QueryWord[],
+    activeOnly: boolean,
+  ): Promise<WordMatch[]> {
+    const cache = deps.pageCache;
+    if (!cache || auth.kind !== 'publishable' || words.length === 0) {
+      return repo.matchWords(db, { storeId: auth.storeId, words, activeOnly });
+    }
+    // The cache asks for each missing word in turn; they are queued and read by one statement once every word
+    // has been asked for. A word asked for after that (a cache that renders later) is read on its own.
+    let queue: Array<{ word: string; done: (r: Promise<repo.WordLookup>) => void }> | null = [];
+    const readOne = (word: string) =>
+      repo.lookUpWords(db, { storeId: auth.storeId, words: [word], activeOnly }).then((r) => r[0]!);
+    const entries = words.map((w) =>
+      cache(auth.storeId, `search.word\n${activeOnly}\n${w.word}`, () =>
+        queue === null
+          ? readOne(w.word)
+          : new Promise<repo.WordLookup>((resolve) => queue!.push({ word: w.word, done: resolve })),
+      ),
+    );
+    const missing = queue;
+    queue = null;
+    if (missing.length > 0) {
+      const read = repo.lookUpWords(db, {
+        storeId: auth.storeId,
+        words: missing.map((m) => m.word),
+        activeOnly,
+      });
+      missing.forEach((m, i) => {
+        m.done(read.then((r) => r[i]!));
+      });
+    }
+    const found = await Promise.all(entries);
+    return found.map((e, i) => ({ ...(JSON.parse(e.body) as repo.WordLookup), typing: words[i]!.typing }));
+  }
+
   async function search(auth: AuthContext, params: SearchParams): Promise<SearchResult> {
     const started = performance.now();
     const storeId = auth.storeId;
@@ -120,7 +189,7 @@ export function createSearchService(deps: {
     let tsquery: string | null = null;
     let corrected: Correction[] = [];
     if (q) {
-      const matches = await repo.matchWords(db, { storeId, words: tokenizeQuery(q), activeOnly });
+      const matches = await matchWords(auth, tokenizeQuery(q), activeOnly);
       const plan = planQuery(matches);
       corrected = plan.corrected;
       tsquery = plan.tsquery;

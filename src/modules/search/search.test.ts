@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from '../../../test/support/harness.ts';
+import { recordStatements, testApp } from '../../../test/support/harness.ts';
 import { rows } from '../../shared/db.ts';
 import { newId } from '../../shared/ids.ts';
 import { collection, collectionProduct, product, variant } from '../catalog/index.ts';
@@ -244,6 +244,53 @@ describe('product search: ranking and typo tolerance', () => {
       sql`select docs from search_term where store_id = ${A.id} and word = 'teapot'`,
     );
     expect(v!.docs).toBe(0);
+  });
+});
+
+describe('product search: statements', () => {
+  const searchStatements = async (key: string, query: string) => {
+    const { result, log } = await recordStatements(() => search(key, query));
+    expect(result.status, query).toBe(200);
+    return {
+      json: result.json,
+      vocabulary: log.statements.filter((s) => /\bsearch_term\b/.test(s)).length,
+      products: log.statements.filter((s) => /\bfrom product p\b/.test(s)).length,
+    };
+  };
+
+  it('a storefront search reads each word from the vocabulary once until the catalog changes', async () => {
+    const first = await searchStatements(A.pk, 'q=lether%20walet&price_max=100001');
+    expect([first.vocabulary, first.products]).toEqual([1, 1]);
+    // Another query of known words, and one with a new word: the new word only is read.
+    const again = await searchStatements(A.pk, 'q=walet%20lether&price_max=100002');
+    expect([again.vocabulary, again.products]).toEqual([0, 1]);
+    expect(ids(again)).toEqual(ids(first));
+    expect(again.json.query.corrected).toEqual(first.json.query.corrected.reverse());
+    const more = await searchStatements(A.pk, 'q=lether%20satchel&price_max=100003');
+    expect(more.vocabulary).toBe(1);
+    expect(more.json.data).toEqual([]);
+    // A product written through the API retires what was read: "satchel" is a word of the catalog now.
+    const created = await t.request('POST', '/v1/products', {
+      key: A.sk,
+      body: {
+        title: 'Leather Satchel',
+        status: 'active',
+        variants: [{ sku: `SATCHEL-${A.id.slice(-6)}`, price: 8900, option_values: {} }],
+      },
+    });
+    expect(created.status, created.text).toBe(201);
+    const after = await searchStatements(A.pk, 'q=lether%20satchel&price_max=100004');
+    expect(after.vocabulary).toBe(1);
+    expect(ids(after)).toEqual([created.json.id]);
+    expect(after.json.query.corrected).toEqual([{ word: 'lether', replacements: ['leather'] }]);
+    await t.request('DELETE', `/v1/products/${created.json.id}`, { key: A.sk });
+  });
+
+  it('secret keys read the vocabulary on every search', async () => {
+    for (const price of [100011, 100012]) {
+      const r = await searchStatements(A.sk, `q=lether&price_max=${price}`);
+      expect([r.vocabulary, r.products]).toEqual([1, 1]);
+    }
   });
 });
 
