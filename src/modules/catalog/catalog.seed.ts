@@ -637,7 +637,10 @@ export async function seedDemoStore(options: SeedOptions): Promise<SeedResult> {
   }
   await insertChanges(db, [{ storeId: store.id, entity: 'store', entityId: store.id }]);
   // Fresh statistics after a bulk load: PGlite has no autovacuum, and without them its planner picks
-  // sequential scans for search and lists.
+  // sequential scans for search and lists. The facet triggers rewrote every product row once, so the
+  // catalog tables are vacuumed too: otherwise each search visits a dead version of every row it matches
+  // until autovacuum (where there is one) gets to it (at 100k products, 23 ms → 4.4 ms for a broad query).
+  await db.execute(sql`vacuum (analyze) product, variant, collection_product, inventory_level`);
   await db.execute(sql`analyze`);
 
   return {
