@@ -52,6 +52,7 @@ import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
 import type { Database } from './shared/db.ts';
 import { requireKey, requireRoot } from './shared/http/auth.ts';
+import { nodeIncoming, readNodeBody } from './shared/http/body.ts';
 import { publicCors } from './shared/http/cors.ts';
 import type { AppEnv } from './shared/http/env.ts';
 import { onError, onNotFound } from './shared/http/errors.ts';
@@ -69,6 +70,9 @@ import { ids as defaultIds, type IdGenerator } from './shared/ids.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { createMetrics } from './shared/metrics.ts';
 import { openRedis } from './shared/redis.ts';
+
+/** The largest request body taken, product imports aside. */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface AppOptions {
   config: Config;
@@ -127,7 +131,7 @@ export function createApp(options: AppOptions) {
   const tracer = createRequestTracer({ logger, metrics });
   app.use('*', requestContext(tracer));
   const limitBody = bodyLimit({
-    maxSize: 1024 * 1024,
+    maxSize: MAX_BODY_BYTES,
     onError: () => {
       throw new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.');
     },
@@ -160,7 +164,12 @@ export function createApp(options: AppOptions) {
     ) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
     }
-    return (isImport ? limitImportBody : limitBody)(c, next);
+    if (isImport) return limitImportBody(c, next);
+    // Served by the Node server: the body is read straight from the socket into Hono's body cache.
+    const incoming = nodeIncoming(c);
+    if (!incoming) return limitBody(c, next);
+    await readNodeBody(c, incoming, MAX_BODY_BYTES);
+    return next();
   });
   app.use('/v1/*', rejectNul);
   // Browsers may call publishable-key routes directly; secret and root routes stay same-origin only.

@@ -54,6 +54,22 @@ function encodeTime(ms: number): string {
   return out;
 }
 
+// module-state: a block of CSPRNG output that ids are cut from (one `randomBytes` call per few hundred ids).
+let block = Buffer.alloc(0);
+// module-state: see above.
+let blockOffset = 0;
+
+/** `n` fresh random bytes, each handed out once. */
+function randomBlock(n: number): Buffer {
+  if (blockOffset + n > block.length) {
+    block = randomBytes(Math.max(4096, n));
+    blockOffset = 0;
+  }
+  const out = block.subarray(blockOffset, blockOffset + n);
+  blockOffset += n;
+  return out;
+}
+
 /** Monotonic within a process: ids made in the same millisecond still sort in creation order. */
 function randomPart(ms: number): string {
   if (ms === lastMs && lastRand.length === 16) {
@@ -65,7 +81,7 @@ function randomPart(ms: number): string {
       lastRand[i] = 0;
     }
   } else {
-    const bytes = randomBytes(16);
+    const bytes = randomBlock(16);
     lastRand = Array.from(bytes, (b) => b & 31);
     lastRand[0] = lastRand[0]! & 15; // headroom for increments
     lastMs = ms;

@@ -6,6 +6,7 @@ import type { Clock } from '../../shared/clock.ts';
 import type { Executor } from '../../shared/db.ts';
 import { bearer } from '../../shared/http/auth.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
+import { prepared, slot } from '../../shared/prepared.ts';
 import { idempotencyKey } from './idempotency.tables.ts';
 
 const KEEP_MS = 24 * 3600 * 1000;
@@ -94,16 +95,16 @@ export function idempotencyMiddleware(deps: {
         .where(and(eq(idempotencyKey.scope, scope), eq(idempotencyKey.key, key)));
       return;
     }
-    const body = await res.clone().text();
+    // Read once, then answered from the text: a clone would tee the body into two streams.
+    const body = await res.text();
+    c.res = undefined;
+    c.res = new Response(body, { status: res.status, headers: res.headers });
     const headers: Record<string, string> = {};
     for (const h of REPLAYED_HEADERS) {
       const v = res.headers.get(h);
       if (v !== null) headers[h] = v;
     }
-    await db
-      .update(idempotencyKey)
-      .set({ state: 'done', responseStatus: res.status, responseHeaders: headers, responseBody: body })
-      .where(and(eq(idempotencyKey.scope, scope), eq(idempotencyKey.key, key)));
+    await saveStatement(db, { scope, key, status: res.status, headers, body });
   };
 }
 
@@ -113,42 +114,76 @@ const inUse = () =>
     headers: { 'Retry-After': '1' },
   });
 
-async function claim(
-  db: Executor,
-  a: { scope: string; key: string; requestHash: string; now: Date; lockMs: number },
-): Promise<boolean> {
-  const lockedUntil = new Date(a.now.getTime() + a.lockMs);
-  const expiresAt = new Date(a.now.getTime() + KEEP_MS);
-  // One statement: a new key is inserted; an expired record is gone for good, so it is overwritten as if
-  // new; a live record is left alone (no row returned). Two claimants of an expired key queue on its row
-  // lock and the second sees the first's fresh expiry, so exactly one wins.
-  const claimed = await db
+/**
+ * One statement: a new key is inserted; an expired record is gone for good, so it is overwritten as if
+ * new; a live record is left alone (no row returned). Two claimants of an expired key queue on its row
+ * lock and the second sees the first's fresh expiry, so exactly one wins.
+ */
+const claimStatement = prepared<
+  { scope: string; key: string; requestHash: string; now: Date; lockedUntil: Date; expiresAt: Date },
+  ReturnType<typeof buildClaim>
+>((db) => buildClaim(db));
+
+function buildClaim(db: Executor) {
+  return db
     .insert(idempotencyKey)
     .values({
-      scope: a.scope,
-      key: a.key,
-      requestHash: a.requestHash,
+      scope: slot('scope'),
+      key: slot('key'),
+      requestHash: slot('requestHash'),
       state: 'in_flight',
-      lockedUntil,
-      createdAt: a.now,
-      expiresAt,
+      lockedUntil: slot('lockedUntil'),
+      createdAt: slot('now'),
+      expiresAt: slot('expiresAt'),
     })
     .onConflictDoUpdate({
       target: [idempotencyKey.scope, idempotencyKey.key],
       set: {
-        requestHash: a.requestHash,
+        requestHash: slot('requestHash') as unknown as string,
         state: 'in_flight',
         responseStatus: null,
         responseHeaders: null,
         responseBody: null,
-        lockedUntil,
-        createdAt: a.now,
-        expiresAt,
+        lockedUntil: slot('lockedUntil') as unknown as Date,
+        createdAt: slot('now') as unknown as Date,
+        expiresAt: slot('expiresAt') as unknown as Date,
       },
-      setWhere: lt(idempotencyKey.expiresAt, a.now),
+      setWhere: lt(idempotencyKey.expiresAt, slot('now')),
     })
     .returning({ key: idempotencyKey.key });
+}
+
+async function claim(
+  db: Executor,
+  a: { scope: string; key: string; requestHash: string; now: Date; lockMs: number },
+): Promise<boolean> {
+  const claimed = await claimStatement(db, {
+    scope: a.scope,
+    key: a.key,
+    requestHash: a.requestHash,
+    now: a.now,
+    lockedUntil: new Date(a.now.getTime() + a.lockMs),
+    expiresAt: new Date(a.now.getTime() + KEEP_MS),
+  });
   return claimed.length === 1;
+}
+
+/** Stores the answer of a request that ran to completion. */
+const saveStatement = prepared<
+  { scope: string; key: string; status: number; headers: Record<string, string>; body: string },
+  ReturnType<typeof buildSave>
+>((db) => buildSave(db));
+
+function buildSave(db: Executor) {
+  return db
+    .update(idempotencyKey)
+    .set({
+      state: 'done',
+      responseStatus: slot('status') as unknown as number,
+      responseHeaders: slot('headers') as unknown as Record<string, string>,
+      responseBody: slot('body') as unknown as string,
+    })
+    .where(and(eq(idempotencyKey.scope, slot('scope')), eq(idempotencyKey.key, slot('key'))));
 }
 
 /** Takes over an in-flight claim whose owner died (lock expired); only one contender wins. */

@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, ne, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, is, isNull, lt, lte, ne, or, SQL, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../../shared/db.ts';
+import { prepared, slot } from '../../shared/prepared.ts';
 import { paymentStatusesInto } from './orders.rules.ts';
 import {
   type FulfillmentRow,
@@ -21,14 +22,55 @@ import {
 export type OrderInsert = typeof order.$inferInsert;
 export type OrderPatch = Partial<Omit<OrderInsert, 'id' | 'storeId' | 'version' | 'createdAt'>>;
 
+/** The keys of a row whose value is given, in order: the shape of a prepared statement for it. */
+function givenKeys(row: Record<string, unknown>): string[] {
+  return Object.keys(row).filter((k) => row[k] !== undefined);
+}
+
+/** Values of a prepared row, or null when one is SQL (then the builder runs it as written). */
+function plainValues(
+  row: Record<string, unknown>,
+  keys: string[],
+  prefix = '',
+): Record<string, unknown> | null {
+  const values: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v = row[k];
+    if (is(v, SQL)) return null;
+    values[prefix + k] = v;
+  }
+  return values;
+}
+
+const slotsOf = (keys: string[], prefix = '') =>
+  Object.fromEntries(keys.map((k) => [k, slot(prefix + k)])) as Record<string, never>;
+
+/** Checkout's order insert, one prepared statement per set of columns given (in practice, one). */
+// module-state: statement texts derived from the schema, the same in every app of the process.
+const insertOrderStatements = new Map<
+  string,
+  (tx: Executor, values: Record<string, unknown>) => Promise<OrderRow[]>
+>();
+
 /** Inserts the order unless the store already has one for this checkout key or this cart (then undefined). */
 export async function insertOrderOnce(tx: Executor, row: OrderInsert): Promise<OrderRow | undefined> {
-  const [r] = await tx
-    .insert(order)
-    .values(row)
-    // Any unique conflict: the checkout key (a retry) or the cart's live order (one cart, one order).
-    .onConflictDoNothing()
-    .returning();
+  const keys = givenKeys(row);
+  const values = plainValues(row, keys);
+  const shape = keys.join(',');
+  let run = insertOrderStatements.get(shape);
+  if (values && !run) {
+    run = prepared((db) =>
+      db
+        .insert(order)
+        .values(slotsOf(keys) as unknown as OrderInsert)
+        // Any unique conflict: the checkout key (a retry) or the cart's live order (one cart, one order).
+        .onConflictDoNothing()
+        .returning(),
+    );
+    insertOrderStatements.set(shape, run);
+  }
+  if (values && run) return (await run(tx, values))[0];
+  const [r] = await tx.insert(order).values(row).onConflictDoNothing().returning();
   return r;
 }
 
@@ -49,17 +91,32 @@ export async function findOrder(
   return r;
 }
 
+const orderByCheckoutKey = prepared<
+  { storeId: string; livemode: boolean; key: string },
+  ReturnType<typeof buildOrderByCheckoutKey>
+>((db) => buildOrderByCheckoutKey(db));
+
+function buildOrderByCheckoutKey(db: Executor) {
+  return db
+    .select()
+    .from(order)
+    .where(
+      and(
+        eq(order.storeId, slot('storeId')),
+        eq(order.livemode, slot('livemode')),
+        eq(order.checkoutKey, slot('key')),
+      ),
+    )
+    .limit(1);
+}
+
 export async function findOrderByCheckoutKey(
   tx: Executor,
   storeId: string,
   livemode: boolean,
   key: string,
 ): Promise<OrderRow | undefined> {
-  const [r] = await tx
-    .select()
-    .from(order)
-    .where(and(eq(order.storeId, storeId), eq(order.livemode, livemode), eq(order.checkoutKey, key)))
-    .limit(1);
+  const [r] = await orderByCheckoutKey(tx, { storeId, livemode, key });
   return r;
 }
 
@@ -115,6 +172,58 @@ export async function transitionOrder(
     now: Date;
   },
 ): Promise<OrderRow | undefined> {
+  const set = input.set ?? {};
+  const keys = givenKeys(set);
+  const values = plainValues(set, keys, 'set_');
+  if (values) {
+    const guard = set.paymentStatus ? paymentStatusesInto(set.paymentStatus) : [];
+    const versioned = input.version !== undefined;
+    const shape = `${keys.join(',')}|${guard.length}|${versioned}`;
+    let run = transitionStatements.get(shape);
+    if (!run) {
+      run = prepared((db) =>
+        db
+          .update(order)
+          .set({
+            ...slotsOf(keys, 'set_'),
+            status: slot('to') as never,
+            version: sql`${order.version} + 1`,
+            updatedAt: slot('now') as never,
+          })
+          .where(
+            and(
+              eq(order.id, slot('id')),
+              eq(order.storeId, slot('storeId')),
+              eq(order.status, slot('from')),
+              ...(guard.length > 0
+                ? [
+                    inArray(
+                      order.paymentStatus,
+                      guard.map((_, i) => slot(`guard_${i}`)),
+                    ),
+                  ]
+                : []),
+              ...(versioned ? [eq(order.version, slot('version'))] : []),
+            ),
+          )
+          .returning(),
+      );
+      transitionStatements.set(shape, run);
+    }
+    guard.forEach((status, i) => {
+      values[`guard_${i}`] = status;
+    });
+    if (versioned) values.version = input.version;
+    const [r] = await run(tx, {
+      ...values,
+      id: input.id,
+      storeId: input.storeId,
+      from: input.from,
+      to: input.to,
+      now: input.now,
+    });
+    return r;
+  }
   const conditions: SQL[] = [
     eq(order.id, input.id),
     eq(order.storeId, input.storeId),
@@ -129,6 +238,13 @@ export async function transitionOrder(
     .returning();
   return r;
 }
+
+/** Status transitions, one prepared statement per shape (the columns set, the payment guard, a version check). */
+// module-state: statement texts derived from the schema, the same in every app of the process.
+const transitionStatements = new Map<
+  string,
+  (tx: Executor, values: Record<string, unknown>) => Promise<OrderRow[]>
+>();
 
 /** A change that is not a status transition (payment status, fulfilment status), still conditional on the status. */
 export async function updateOrderWhere(

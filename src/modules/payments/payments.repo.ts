@@ -1,32 +1,65 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Executor } from '../../shared/db.ts';
+import { prepared, slot } from '../../shared/prepared.ts';
 import { testGatewayOperation, testGatewayPayment } from './payments.tables.ts';
 
 export type TestPaymentRow = typeof testGatewayPayment.$inferSelect;
 export type TestOperationRow = typeof testGatewayOperation.$inferSelect;
 
-/** Inserts the payment unless one with the same idempotency key exists; returns it only when inserted. */
-export async function insertTestPaymentIfAbsent(
-  tx: Executor,
-  row: typeof testGatewayPayment.$inferInsert,
-): Promise<TestPaymentRow | undefined> {
-  const [r] = await tx
+const insertTestPayment = prepared<TestPaymentRow, ReturnType<typeof buildInsertTestPayment>>((db) =>
+  buildInsertTestPayment(db),
+);
+
+function buildInsertTestPayment(db: Executor) {
+  return db
     .insert(testGatewayPayment)
-    .values(row)
+    .values({
+      id: slot('id'),
+      idempotencyKey: slot('idempotencyKey'),
+      orderId: slot('orderId'),
+      currency: slot('currency'),
+      amount: slot('amount'),
+      status: slot('status'),
+      amountAuthorized: slot('amountAuthorized'),
+      amountCaptured: slot('amountCaptured'),
+      amountRefunded: slot('amountRefunded'),
+      declineCode: slot('declineCode'),
+      message: slot('message'),
+      cardLast4: slot('cardLast4'),
+      email: slot('email'),
+      createdAt: slot('createdAt'),
+      updatedAt: slot('updatedAt'),
+    })
     .onConflictDoNothing({ target: testGatewayPayment.idempotencyKey })
     .returning();
+}
+
+/** Inserts the payment (every column given) unless one with the same idempotency key exists; returns it only when inserted. */
+export async function insertTestPaymentIfAbsent(
+  tx: Executor,
+  row: TestPaymentRow,
+): Promise<TestPaymentRow | undefined> {
+  const [r] = await insertTestPayment(tx, row);
   return r;
+}
+
+const testPaymentByKey = prepared<{ key: string }, ReturnType<typeof buildTestPaymentByKey>>((db) =>
+  buildTestPaymentByKey(db),
+);
+
+function buildTestPaymentByKey(db: Executor) {
+  return db
+    .select()
+    .from(testGatewayPayment)
+    .where(eq(testGatewayPayment.idempotencyKey, slot('key')))
+    .limit(1);
 }
 
 export async function findTestPaymentByKey(
   tx: Executor,
   idempotencyKey: string,
 ): Promise<TestPaymentRow | undefined> {
-  const [r] = await tx
-    .select()
-    .from(testGatewayPayment)
-    .where(eq(testGatewayPayment.idempotencyKey, idempotencyKey))
-    .limit(1);
+  const [r] = await testPaymentByKey(tx, { key: idempotencyKey });
   return r;
 }
 
