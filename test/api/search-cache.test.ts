@@ -165,4 +165,28 @@ describe.runIf(process.env.REDIS_URL)('storefront pages with Redis', () => {
       redis.disconnect();
     }
   });
+
+  it("a process's own change, echoed back by Redis, does not retire the pages it rendered since", async () => {
+    const two = await testApp({
+      database: t.database,
+      env: { REDIS_URL: process.env.REDIS_URL!, CACHE_POLL_MS: '60000' },
+    });
+    const s = await two.createStore();
+    const v = await seedVariant(two, s, { title: 'Echo Lamp', onHand: 1 });
+    await two.catalog.pollChanges();
+    const listHits = async () =>
+      (await two.deps.metrics.cacheHits.get()).values.find((x) => x.labels.kind === 'list')?.value ?? 0;
+    // Out of stock: a crossing of zero, applied here at commit and published on Redis.
+    expect((await two.request('PUT', `/v1/inventory/${v}`, { key: s.sk, body: { on_hand: 0 } })).status).toBe(
+      200,
+    );
+    const page = await two.request('GET', '/v1/products', { key: s.pk });
+    expect(page.status).toBe(200);
+    const hits = await listHits();
+    // The echo of the change arrives within milliseconds; give it ample time to (wrongly) retire the page.
+    await new Promise((r) => setTimeout(r, 300));
+    const again = await two.request('GET', '/v1/products', { key: s.pk });
+    expect(again.text).toBe(page.text);
+    expect(await listHits()).toBe(hits + 1);
+  });
 });

@@ -353,6 +353,17 @@ export function createChangeFeed(deps: {
     for (const c of changes) if (c.seq !== undefined && c.seq > lastSeq) applied.add(c.seq);
   }
 
+  /**
+   * The changes of a Redis message this process has not applied yet. Its own writes come back to it as an
+   * echo, and a poll may have got to a change first: applying those again would retire pages rendered since.
+   * A change without a sequence number is always applied.
+   */
+  function unseen(changes: readonly CatalogChange[]): CatalogChange[] {
+    return changes.filter(
+      (c) => c.seq === undefined || (!applied.has(c.seq) && (c.seq > lastSeq || gaps.has(c.seq))),
+    );
+  }
+
   async function pollOnce(): Promise<number> {
     const batch = await repo.changesSince(db, lastSeq, [...gaps.keys()], POLL_BATCH);
     const now = Date.now();
@@ -421,7 +432,8 @@ export function createChangeFeed(deps: {
         sub.on('message', (channel: string, message: string) => {
           if (channel !== CATALOG_CHANNEL) return;
           try {
-            const changes = parseWire(message);
+            const changes = unseen(parseWire(message));
+            if (changes.length === 0) return;
             markApplied(changes);
             apply(changes);
           } catch (err) {

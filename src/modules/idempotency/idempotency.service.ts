@@ -10,6 +10,7 @@ import { prepared, slot } from '../../shared/prepared.ts';
 import { idempotencyKey } from './idempotency.tables.ts';
 
 const KEEP_MS = 24 * 3600 * 1000;
+const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 204, 205, 304]);
 /** Response headers worth replaying; the rest (dates, request ids) belong to the new response. */
 const REPLAYED_HEADERS = ['content-type', 'location', 'etag'];
 
@@ -97,8 +98,14 @@ export function idempotencyMiddleware(deps: {
     }
     // Read once, then answered from the text: a clone would tee the body into two streams.
     const body = await res.text();
+    // A 204 (or 304) carries no body: the Response constructor refuses even an empty string for it.
+    const answer = new Response(NULL_BODY_STATUSES.has(res.status) ? null : body, {
+      status: res.status,
+      headers: res.headers,
+    });
+    // Cleared first, so Hono does not copy the old answer's headers onto the new one (they are the same).
     c.res = undefined;
-    c.res = new Response(body, { status: res.status, headers: res.headers });
+    c.res = answer;
     const headers: Record<string, string> = {};
     for (const h of REPLAYED_HEADERS) {
       const v = res.headers.get(h);
