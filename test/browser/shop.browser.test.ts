@@ -148,11 +148,34 @@ describe.skipIf(!chromiumPresent && !inCi)('shop.js on a plain page', () => {
     await page.getByLabel('Postal code').fill('22201');
     await page.getByRole('button', { name: 'Continue to payment' }).click();
     await page.getByRole('dialog', { name: 'Payment' }).waitFor();
+    // The shipping rate is saved while the shopper types the card: its answer is held until the card is
+    // typed, and the payment form it re-renders must keep what was typed.
+    let releaseRate = () => {};
+    const rateHeld = new Promise<void>((r) => {
+      releaseRate = r;
+    });
+    let rateAnswered = () => {};
+    const rateDone = new Promise<void>((r) => {
+      rateAnswered = r;
+    });
+    await page.route('**/v1/carts/current/shipping-rate', async (route) => {
+      await rateHeld;
+      await route.continue();
+      rateAnswered();
+    });
+    const pay = page.getByRole('button', { name: /^Pay / });
+    const payBefore = await pay.textContent();
     await page.getByLabel('Standard').check();
     await page.getByLabel('Card number').fill(CARDS.declined);
     await page.getByLabel('Expiry (MM/YY)').fill('12/34');
     await page.getByLabel('Security code').fill('123');
-    await page.getByRole('button', { name: /^Pay / }).click();
+    releaseRate();
+    await rateDone;
+    await expect.poll(() => pay.textContent()).not.toBe(payBefore); // re-rendered with the shipping
+    await expect(page.getByLabel('Card number').inputValue()).resolves.toBe(CARDS.declined);
+    await expect(page.getByLabel('Security code').inputValue()).resolves.toBe('123');
+    await page.unroute('**/v1/carts/current/shipping-rate');
+    await pay.click();
     const alert = page.locator('#crowdstart-shop [role=alert]');
     await expect.poll(() => alert.textContent()).toBe('The card was declined.');
     await shot(page, '06-declined');

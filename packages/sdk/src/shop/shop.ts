@@ -317,6 +317,8 @@ export function mountShop(shop: Client, doc: Document = document) {
     foot.replaceChildren(totals(c));
   }
 
+  const CARD_FIELDS = ['number', 'exp', 'cvc'] as const;
+
   function paymentView(c: Cart) {
     title.textContent = 'Payment';
     const rates = c.shipping_options.map((o) =>
@@ -331,8 +333,17 @@ export function mountShop(shop: Client, doc: Document = document) {
           onchange: async () => {
             const next = await act(null, () => shop.cart.setShippingRate(o.id));
             if (!next) return;
+            // The card typed while the rate was saved survives the re-render (new totals, new Pay amount).
+            const card = root.querySelector('form');
+            const typed = CARD_FIELDS.map(
+              (n) => card?.querySelector<HTMLInputElement>(`[name="${n}"]`)?.value,
+            );
             setCart(next);
             render();
+            CARD_FIELDS.forEach((n, i) => {
+              const input = root.querySelector<HTMLInputElement>(`form [name="${n}"]`);
+              if (input && typed[i]) input.value = typed[i];
+            });
             root.querySelector<HTMLElement>(`input[value="${o.id}"]`)?.focus();
           },
         }),
