@@ -23,8 +23,10 @@ function expectRefused(r: { code: number | null; stdout: string; stderr: string 
   ]);
 }
 
-async function startServer(dataDir: string) {
+/** Starts `start` on the directory; it joins `running` at once, so a test that fails while it boots still stops it. */
+async function startServer(dataDir: string, running: CliProcess[]) {
   const server = spawnCli(['start'], { CROWDSTART_DATA_DIR: dataDir });
+  running.push(server);
   const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
   return { server, port: port!, base: `http://127.0.0.1:${port}` };
 }
@@ -39,8 +41,7 @@ describe('one process per embedded data directory', () => {
   });
 
   it('refuses a second process while the server runs, and loses no write', async () => {
-    const { server, port, base } = await startServer(dataDir);
-    running.push(server);
+    const { server, port, base } = await startServer(dataDir, running);
     const [, storeId] = await server.waitFor(/Demo store (store_\w+) seeded/);
     const [, sk] = await server.waitFor(/secret key:\s+(sk_test_\w+)/);
     const [, slug] = await server.waitFor(/\/v1\/products\/(\S+)/);
@@ -78,8 +79,7 @@ describe('one process per embedded data directory', () => {
     });
     expect(made.code).toBe(0);
     const key = JSON.parse(made.stdout).key as string;
-    const again = await startServer(dataDir);
-    running.push(again.server);
+    const again = await startServer(dataDir, running);
     const product = await fetch(`${again.base}/v1/products/${slug}`, {
       headers: { authorization: `Bearer ${key}` },
     });
