@@ -52,7 +52,7 @@ import { AppError } from './shared/app-error.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
 import type { Database } from './shared/db.ts';
 import { requireKey, requireRoot } from './shared/http/auth.ts';
-import { nodeIncoming, readNodeBody } from './shared/http/body.ts';
+import { nodeIncoming, readNodeBody, tooLarge } from './shared/http/body.ts';
 import { publicCors } from './shared/http/cors.ts';
 import type { AppEnv } from './shared/http/env.ts';
 import { onError, onNotFound } from './shared/http/errors.ts';
@@ -133,7 +133,7 @@ export function createApp(options: AppOptions) {
   const limitBody = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
-      throw new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.');
+      throw tooLarge(MAX_BODY_BYTES);
     },
   });
   const limitImportBody = bodyLimit({

@@ -8,7 +8,8 @@ export function nodeIncoming(c: Context): IncomingMessage | undefined {
   return incoming instanceof IncomingMessage ? incoming : undefined;
 }
 
-const tooLarge = (maxSize: number) =>
+/** The 413 of a body over `maxSize` bytes: the same words whichever reader refused it. */
+export const tooLarge = (maxSize: number) =>
   new AppError(
     'PAYLOAD_TOO_LARGE',
     `The request body is larger than ${maxSize >= 1024 * 1024 ? `${maxSize / (1024 * 1024)} MiB` : `${maxSize} bytes`}.`,
