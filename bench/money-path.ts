@@ -29,14 +29,19 @@ export async function moneyPathScenarios(o: {
   size: number;
   /** The API process's CPU time so far (ms): each row notes the CPU it spent per request. */
   cpuMs?: () => number;
+  /** The database's CPU time so far (ms), where it runs in processes of its own. */
+  dbCpuMs?: () => number;
 }): Promise<Row[]> {
   const { base, pk, sk, connections, durationSec, mode, size } = o;
   /** Runs one load and answers it with the API's CPU per request over it. */
   const measured = async <T extends { requests: number }>(run: () => Promise<T>) => {
     const before = o.cpuMs?.() ?? 0;
+    const dbBefore = o.dbCpuMs?.() ?? 0;
     const r = await run();
-    const cpu = o.cpuMs ? (o.cpuMs() - before) / Math.max(1, r.requests) : undefined;
-    return { ...r, cpu: cpu === undefined ? '' : `; API CPU ${cpu.toFixed(2)} ms/request` };
+    const per = (ms: number) => (ms / Math.max(1, r.requests)).toFixed(2);
+    const cpu = o.cpuMs ? `; API CPU ${per(o.cpuMs() - before)} ms/request` : '';
+    const db = o.dbCpuMs ? `, PostgreSQL CPU ${per(o.dbCpuMs() - dbBefore)} ms/request` : '';
+    return { ...r, cpu: cpu + db };
   };
   const rows: Row[] = [];
   // Many shoppers: one cart per connection, each on its own variant (the hot-SKU row below is the opposite).

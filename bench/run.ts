@@ -2,6 +2,7 @@
 //   npm run bench -- [--sizes 1000,100000] [--modes pglite,postgres,embedded-pg] [--duration 10] [--connections 50]
 //     [--skip-money] [--skip-mix] [--skip-reads] [--mix-rates 200,1000] [--mix-max-in-flight 2000]
 //     [--api-workers N]  (postgres mode: `serve --workers N`; CPU and RSS then sum the N processes)
+//     [--analyze-every S]  (postgres mode: ANALYZE every S seconds during the loads, as autovacuum would; 0: never)
 // --skip-reads leaves out the read rows (by slug, list, search; the ceiling stays), e.g. to profile the
 // money path alone: BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" npm run bench -- --skip-reads ...
 // The paper mix (bench/mix.ts: fixed arrival rate, the seed paper's workload and Table 1) runs for every
@@ -15,9 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { call } from './lib/api.ts';
-import { adminQuery, databaseUrl } from './lib/db.ts';
+import { adminQuery, analyzeEvery, databaseUrl } from './lib/db.ts';
 import { type LoadResult, load } from './lib/load.ts';
-import { cli, ROOT, type Server, startApi, startCeiling } from './lib/proc.ts';
+import { cli, postgresCpuMs, ROOT, type Server, startApi, startCeiling } from './lib/proc.ts';
 import {
   MIX_TABLE_HEAD,
   type MixResult,
@@ -42,6 +43,8 @@ const { values } = parseArgs({
     'mix-rates': { type: 'string', default: '200,1000' },
     'mix-max-in-flight': { type: 'string', default: '2000' },
     'api-workers': { type: 'string', default: '1' },
+    /** PostgreSQL mode: seconds between the ANALYZEs that stand in for autovacuum (bench/lib/db.ts); 0: none. */
+    'analyze-every': { type: 'string', default: '2' },
     out: { type: 'string', default: 'docs/BENCHMARKS.md' },
   },
 });
@@ -134,6 +137,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
     env.DATABASE_POOL_SIZE = '20';
   }
   let server: Server | null = null;
+  let analyzer: { stop(): Promise<void> } | null = null;
   try {
     log(`${mode} ${size}: seeding`);
     const started = Date.now();
@@ -144,6 +148,9 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
     if (!pk || !sk) throw new Error(`seed printed no keys:\n${seedOut}`);
     log(`${mode} ${size}: seeded in ${seedSeconds}s; starting server`);
     server = await startApi(env, p, embedded ? 'start' : 'serve', embedded ? 1 : apiWorkers);
+    const analyzeSec = Number(values['analyze-every']);
+    if (mode === 'postgres' && analyzeSec > 0)
+      analyzer = await analyzeEvery(env.DATABASE_URL!, analyzeSec * 1000);
     const base = server.url;
     const headers = { authorization: `Bearer ${pk}` };
 
@@ -273,6 +280,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
         mode: label,
         size,
         cpuMs,
+        dbCpuMs: mode === 'pglite' ? undefined : postgresCpuMs,
       }))
         rows.push(r);
     }
@@ -330,6 +338,7 @@ async function runMode(mode: Mode, size: number, rows: Row[]) {
       });
     }
   } finally {
+    await analyzer?.stop();
     await server?.stop();
     if (mode === 'postgres')
       await adminQuery(`drop database if exists ${dbName} with (force)`).catch(() => {});

@@ -22,6 +22,37 @@ export async function adminQuery(statement: string): Promise<void> {
   }
 }
 
+/**
+ * Autovacuum's analyze, on database `url` every `everyMs` until stopped: each table of which more than 50 rows
+ * + 10% have changed since its last analyze is analyzed (PostgreSQL's default thresholds), which re-plans the
+ * statements that each connection prepared while the table was small. This machine's PostgreSQL runs with
+ * autovacuum off, and even with it on, its one-minute nap is longer than a bench phase: without this, a table
+ * that starts empty (orders, reservations, idempotency keys) goes on being read with a plan that scans it whole.
+ */
+export async function analyzeEvery(url: string, everyMs: number): Promise<{ stop(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const round = async () => {
+    const due = await client.query<{ name: string }>(
+      `select format('%I.%I', s.schemaname, s.relname) as name
+         from pg_stat_user_tables s join pg_class c on c.oid = s.relid
+        where s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)`,
+    );
+    for (const { name } of due.rows) await client.query(`analyze ${name}`);
+  };
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(round).catch(() => undefined);
+  }, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      await client.end();
+    },
+  };
+}
+
 /** The environment of an API or worker process on `dbUrl`, with rate limits out of the way of the load. */
 export function serverEnv(dbUrl: string): Record<string, string> {
   return {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -107,6 +107,29 @@ export async function startProcess(opts: {
       await new Promise((r) => child.once('exit', r));
     },
   };
+}
+
+/**
+ * CPU time (ms) that the machine's PostgreSQL processes have used so far: every live `postgres` process, plus
+ * what the postmasters' exited children (closed backends) used. Read before and after a load, it is what the
+ * database spent on it (the server mode's system PostgreSQL or the embedded one; PGlite runs inside the API).
+ */
+export function postgresCpuMs(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!stat.includes('(postgres)')) continue;
+    // utime, stime, cutime, cstime: fields 14 to 17.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return ticks * 10;
 }
 
 /** The live child processes of `pid` (its node:cluster workers). */
