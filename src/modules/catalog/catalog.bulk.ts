@@ -94,6 +94,7 @@ export function createBulkProductWrites(deps: {
                 priceMin: min,
                 priceMax: max,
                 facetOptions: [],
+                collectionIds: [],
                 inStock: false,
                 version: 1,
                 createdAt: now,

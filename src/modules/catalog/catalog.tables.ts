@@ -52,6 +52,11 @@ export const product = pgTable(
      */
     facetOptions: text('facet_options').array().notNull().default(sql`'{}'::text[]`),
     inStock: boolean('in_stock').notNull().default(false),
+    /**
+     * The collections the product is in, in id order: a search facet kept by triggers on `collection_product`
+     * (migration `product_collection_ids`), so that search counts collections from the matching product rows.
+     */
+    collectionIds: text('collection_ids').array().notNull().default(sql`'{}'::text[]`),
     version: integer('version').notNull().default(1),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),

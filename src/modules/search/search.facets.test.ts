@@ -141,4 +141,61 @@ describe(`search facets follow the catalog and stock writes (${DB_KIND})`, () =>
     expect((await search('in_stock=true&options=Color:Black')).data).toHaveLength(0);
     expect((await search('in_stock=true&options=Color:White')).data).toHaveLength(1);
   });
+
+  it('keeps the collections of a product in step with collection writes, and counts them per search', async () => {
+    const s = await t.createStore();
+    const word = `quillet${Date.now().toString(36)}`;
+    const products: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const r = await t.request('POST', '/v1/products', {
+        key: s.sk,
+        body: {
+          title: `Mug ${word} ${n}`,
+          status: 'active',
+          variants: [{ sku: `${word}-${n}`, price: 1000 }],
+        },
+      });
+      expect(r.status, r.text).toBe(201);
+      products.push(r.json.id);
+    }
+    const collection = async (title: string, ids: string[]) => {
+      const c = await t.request('POST', '/v1/collections', { key: s.sk, body: { title, product_ids: ids } });
+      expect(c.status, c.text).toBe(201);
+      return c.json.id as string;
+    };
+    const stored = async (id: string) =>
+      (await rows<{ ids: string[] }>(db, sql`select collection_ids as ids from product where id = ${id}`))[0]!
+        .ids;
+    const counted = async () => {
+      const r = await t.request('GET', `/v1/products/search?q=${word}`, { key: s.pk });
+      expect(r.status, r.text).toBe(200);
+      return Object.fromEntries(
+        (r.json.facets.collections as Array<{ title: string; count: number }>).map((c) => [c.title, c.count]),
+      );
+    };
+    const [a, b, c] = products as [string, string, string];
+    const mugs = await collection('Mugs', [a, b]);
+    const gifts = await collection('Gifts', [b]);
+    expect(await stored(b)).toEqual([gifts, mugs].sort());
+    expect(await counted()).toEqual({ Mugs: 2, Gifts: 1 });
+
+    // Setting a collection's products adds and removes members; reordering alone changes nothing.
+    const set = await t.request('PUT', `/v1/collections/${mugs}/products`, {
+      key: s.sk,
+      body: { product_ids: [c, a] },
+    });
+    expect(set.status, set.text).toBe(200);
+    expect(await stored(b)).toEqual([gifts]);
+    expect(await stored(c)).toEqual([mugs]);
+    expect(await counted()).toEqual({ Mugs: 2, Gifts: 1 });
+    await t.request('PUT', `/v1/collections/${mugs}/products`, { key: s.sk, body: { product_ids: [a, c] } });
+    expect(await stored(a)).toEqual([mugs]);
+
+    // Deleting a collection (its memberships cascade) takes it off its products; so does deleting a product.
+    expect((await t.request('DELETE', `/v1/collections/${gifts}`, { key: s.sk })).status).toBeLessThan(300);
+    expect(await stored(b)).toEqual([]);
+    expect(await counted()).toEqual({ Mugs: 2 });
+    expect((await t.request('DELETE', `/v1/products/${c}`, { key: s.sk })).status).toBeLessThan(300);
+    expect(await counted()).toEqual({ Mugs: 1 });
+  });
 });

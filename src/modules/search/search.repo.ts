@@ -184,7 +184,7 @@ function matchingProducts(f: SearchFilters): SQL {
     f.tsquery !== null
       ? sql`ts_rank(${RANK_WEIGHTS}::float4[], p.search_tsv, ${f.tsquery}::tsquery)`
       : sql`null::float4`;
-  return sql`select p.id, p.price_min, p.created_at, p.facet_options, p.in_stock, ${score} as score
+  return sql`select p.id, p.price_min, p.created_at, p.facet_options, p.collection_ids, p.in_stock, ${score} as score
     from product p where ${sql.join(where, sql` and `)}`;
 }
 
@@ -257,10 +257,10 @@ export async function searchProducts(
           'collections', (
             select json_agg(json_build_object('id', c.id, 'title', c.title, 'count', x.n) order by x.n desc, c.title, c.id)
             from (
-              select cp.collection_id, count(*) as n from collection_product cp
-              where cp.product_id = any(array(select b.id from fb b)) and cp.store_id = ${f.storeId}
-              group by cp.collection_id order by n desc, cp.collection_id limit ${MAX_FACET_VALUES}
-            ) as x join collection c on c.id = x.collection_id),
+              select e.collection_id, count(*) as n
+              from fb b cross join lateral unnest(b.collection_ids) as e(collection_id)
+              group by e.collection_id order by n desc, e.collection_id limit ${MAX_FACET_VALUES}
+            ) as x join collection c on c.id = x.collection_id and c.store_id = ${f.storeId}),
           'options', (
             select json_agg(json_build_object('name', o.name, 'value', o.value, 'count', o.n) order by o.name, o.n desc, o.value)
             from (
