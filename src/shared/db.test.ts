@@ -1,7 +1,16 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { afterCommit, inTransaction, isDatabaseUnavailable, openDatabase, rows } from './db.ts';
+import {
+  afterCommit,
+  inTransaction,
+  isDatabaseUnavailable,
+  MIGRATIONS_DIR,
+  openDatabase,
+  rows,
+} from './db.ts';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -44,6 +53,17 @@ describe('afterCommit', () => {
     } finally {
       await close();
     }
+  });
+});
+
+describe('the migration journal', () => {
+  it('dates every migration after the one before it (the migrator skips one dated before the last applied)', () => {
+    const journal = JSON.parse(readFileSync(path.join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as {
+      entries: Array<{ idx: number; when: number; tag: string }>;
+    };
+    const outOfOrder = journal.entries.filter((e, i) => i > 0 && e.when <= journal.entries[i - 1]!.when);
+    expect(outOfOrder.map((e) => e.tag)).toEqual([]);
+    expect(journal.entries.map((e) => e.idx)).toEqual(journal.entries.map((_, i) => i));
   });
 });
 
