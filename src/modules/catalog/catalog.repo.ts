@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import { type Executor, rows } from '../../shared/db.ts';
+import { prepared, slot } from '../../shared/prepared.ts';
 import {
   type CatalogHistoryRow,
   catalogChange,
@@ -152,17 +153,39 @@ export async function insertVariants(
  * A product by id or slug with its variants (ordered as `variantsOf` orders them), in one statement: a
  * storefront read that misses the cache pays one round trip for both.
  */
+function buildProductWithVariants(db: Executor, by: 'id' | 'slug') {
+  return db
+    .select({ product, variant })
+    .from(product)
+    .leftJoin(variant, and(eq(variant.storeId, slot('storeId')), eq(variant.productId, product.id)))
+    .where(
+      and(
+        eq(product.storeId, slot('storeId')),
+        by === 'id' ? eq(product.id, slot('key')) : eq(product.slug, slot('key')),
+      ),
+    )
+    .orderBy(asc(variant.position), asc(variant.id));
+}
+type ProductWithVariantsQuery = ReturnType<typeof buildProductWithVariants>;
+/** The storefront's cache misses: prepared, so that a miss does not build the join again. */
+const productWithVariants = {
+  id: prepared<{ storeId: string; key: string }, ProductWithVariantsQuery>((db) =>
+    buildProductWithVariants(db, 'id'),
+  ),
+  slug: prepared<{ storeId: string; key: string }, ProductWithVariantsQuery>((db) =>
+    buildProductWithVariants(db, 'slug'),
+  ),
+};
+
 export async function findProductWithVariants(
   tx: Executor,
   storeId: string,
   by: { id: string } | { slug: string },
 ): Promise<{ product: ProductRow; variants: VariantRow[] } | undefined> {
-  const r = await tx
-    .select({ product, variant })
-    .from(product)
-    .leftJoin(variant, and(eq(variant.storeId, storeId), eq(variant.productId, product.id)))
-    .where(and(eq(product.storeId, storeId), 'id' in by ? eq(product.id, by.id) : eq(product.slug, by.slug)))
-    .orderBy(asc(variant.position), asc(variant.id));
+  const r =
+    'id' in by
+      ? await productWithVariants.id(tx, { storeId, key: by.id })
+      : await productWithVariants.slug(tx, { storeId, key: by.slug });
   const first = r[0];
   if (!first) return undefined;
   return { product: first.product, variants: r.flatMap((x) => (x.variant ? [x.variant] : [])) };

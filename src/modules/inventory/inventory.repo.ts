@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, lte, ne, type SQL, sql } from 'drizzle-orm';
 import { type Executor, rows, type Tx } from '../../shared/db.ts';
+import { prepared, slot } from '../../shared/prepared.ts';
 import { variant } from '../catalog/index.ts';
 import { appendEventsFromQuery } from '../events/index.ts';
 import { store } from '../stores/index.ts';
@@ -56,6 +57,34 @@ export async function lockLevels(
   return new Map(r.map((l) => [l.variantId, l]));
 }
 
+function buildLiveHolds(db: Executor, exceptCart: boolean) {
+  return db
+    .select({
+      variantId: inventoryHold.variantId,
+      held: sql<number>`coalesce(sum(${inventoryHold.qty}), 0)::int`,
+    })
+    .from(inventoryHold)
+    .where(
+      and(
+        eq(inventoryHold.storeId, slot('storeId')),
+        sql`${inventoryHold.variantId} = any(${slot('ids')}::text[])`,
+        gt(inventoryHold.expiresAt, slot('now')),
+        exceptCart ? ne(inventoryHold.cartId, slot('cartId')) : undefined,
+      ),
+    )
+    .groupBy(inventoryHold.variantId);
+}
+type LiveHoldsQuery = ReturnType<typeof buildLiveHolds>;
+/** Prepared (the ids are one array parameter): every storefront product read that misses the cache runs it. */
+const liveHoldsOf = {
+  all: prepared<{ storeId: string; ids: string[]; now: Date }, LiveHoldsQuery>((db) =>
+    buildLiveHolds(db, false),
+  ),
+  others: prepared<{ storeId: string; ids: string[]; now: Date; cartId: string }, LiveHoldsQuery>((db) =>
+    buildLiveHolds(db, true),
+  ),
+};
+
 /** Units in live holds per variant, leaving out one cart's own holds when `exceptCartId` is given. */
 export async function liveHolds(
   tx: Executor,
@@ -65,21 +94,10 @@ export async function liveHolds(
   exceptCartId: string | null,
 ): Promise<Map<string, number>> {
   if (variantIds.length === 0) return new Map();
-  const r = await tx
-    .select({
-      variantId: inventoryHold.variantId,
-      held: sql<number>`coalesce(sum(${inventoryHold.qty}), 0)::int`,
-    })
-    .from(inventoryHold)
-    .where(
-      and(
-        eq(inventoryHold.storeId, storeId),
-        inArray(inventoryHold.variantId, variantIds),
-        gt(inventoryHold.expiresAt, now),
-        exceptCartId === null ? undefined : ne(inventoryHold.cartId, exceptCartId),
-      ),
-    )
-    .groupBy(inventoryHold.variantId);
+  const r =
+    exceptCartId === null
+      ? await liveHoldsOf.all(tx, { storeId, ids: variantIds, now })
+      : await liveHoldsOf.others(tx, { storeId, ids: variantIds, now, cartId: exceptCartId });
   return new Map(r.map((h) => [h.variantId, Number(h.held)]));
 }
 
@@ -391,13 +409,33 @@ export async function variantPolicies(tx: Executor, storeId: string, variantIds:
   );
 }
 
+const levelsOf = prepared<{ storeId: string; ids: string[] }, ReturnType<typeof buildLevelsOf>>((db) =>
+  buildLevelsOf(db),
+);
+function buildLevelsOf(db: Executor) {
+  return db
+    .select({
+      variantId: inventoryLevel.variantId,
+      onHand: inventoryLevel.onHand,
+      committed: inventoryLevel.committed,
+    })
+    .from(inventoryLevel)
+    .where(
+      and(
+        eq(inventoryLevel.storeId, slot('storeId')),
+        sql`${inventoryLevel.variantId} = any(${slot('ids')}::text[])`,
+      ),
+    );
+}
+
+/** The levels of these variants as committed (no lock); prepared, the ids being one array parameter. */
 export async function readLevels(
   tx: Executor,
   storeId: string,
   variantIds: string[],
 ): Promise<Map<string, LevelRow>> {
   if (variantIds.length === 0) return new Map();
-  const r = await levelsQuery(tx, storeId, variantIds);
+  const r = await levelsOf(tx, { storeId, ids: variantIds });
   return new Map(r.map((l) => [l.variantId, l]));
 }
 
