@@ -149,10 +149,6 @@ export async function insertVariants(
   return tx.insert(variant).values(values).returning();
 }
 
-/**
- * A product by id or slug with its variants (ordered as `variantsOf` orders them), in one statement: a
- * storefront read that misses the cache pays one round trip for both.
- */
 function buildProductWithVariants(db: Executor, by: 'id' | 'slug') {
   return db
     .select({ product, variant })
@@ -177,6 +173,10 @@ const productWithVariants = {
   ),
 };
 
+/**
+ * A product by id or slug with its variants (ordered as `variantsOf` orders them), in one statement: a
+ * storefront read that misses the cache pays one round trip for both.
+ */
 export async function findProductWithVariants(
   tx: Executor,
   storeId: string,
