@@ -27,16 +27,12 @@ function givenKeys(row: Record<string, unknown>): string[] {
   return Object.keys(row).filter((k) => row[k] !== undefined);
 }
 
-/** Values of a prepared row, or null when one is SQL (then the builder runs it as written). */
-function plainValues(
-  row: Record<string, unknown>,
-  keys: string[],
-  prefix = '',
-): Record<string, unknown> | null {
+/** Values of a prepared row, named `prefix + column`. The rows are plain values (`$inferInsert` has no SQL). */
+function plainValues(row: Record<string, unknown>, keys: string[], prefix = ''): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const k of keys) {
     const v = row[k];
-    if (is(v, SQL)) return null;
+    if (is(v, SQL)) throw new Error(`orders: ${k} must be a plain value, not SQL`);
     values[prefix + k] = v;
   }
   return values;
@@ -58,7 +54,7 @@ export async function insertOrderOnce(tx: Executor, row: OrderInsert): Promise<O
   const values = plainValues(row, keys);
   const shape = keys.join(',');
   let run = insertOrderStatements.get(shape);
-  if (values && !run) {
+  if (!run) {
     run = prepared((db) =>
       db
         .insert(order)
@@ -69,9 +65,7 @@ export async function insertOrderOnce(tx: Executor, row: OrderInsert): Promise<O
     );
     insertOrderStatements.set(shape, run);
   }
-  if (values && run) return (await run(tx, values))[0];
-  const [r] = await tx.insert(order).values(row).onConflictDoNothing().returning();
-  return r;
+  return (await run(tx, values))[0];
 }
 
 /** An order of the store; with `livemode`, only when it belongs to that mode. */
@@ -175,67 +169,52 @@ export async function transitionOrder(
   const set = input.set ?? {};
   const keys = givenKeys(set);
   const values = plainValues(set, keys, 'set_');
-  if (values) {
-    const guard = set.paymentStatus ? paymentStatusesInto(set.paymentStatus) : [];
-    const versioned = input.version !== undefined;
-    const shape = `${keys.join(',')}|${guard.length}|${versioned}`;
-    let run = transitionStatements.get(shape);
-    if (!run) {
-      run = prepared((db) =>
-        db
-          .update(order)
-          .set({
-            ...slotsOf(keys, 'set_'),
-            status: slot('to') as never,
-            version: sql`${order.version} + 1`,
-            updatedAt: slot('now') as never,
-          })
-          .where(
-            and(
-              eq(order.id, slot('id')),
-              eq(order.storeId, slot('storeId')),
-              eq(order.status, slot('from')),
-              ...(guard.length > 0
-                ? [
-                    inArray(
-                      order.paymentStatus,
-                      guard.map((_, i) => slot(`guard_${i}`)),
-                    ),
-                  ]
-                : []),
-              ...(versioned ? [eq(order.version, slot('version'))] : []),
-            ),
-          )
-          .returning(),
-      );
-      transitionStatements.set(shape, run);
-    }
-    guard.forEach((status, i) => {
-      values[`guard_${i}`] = status;
-    });
-    if (versioned) values.version = input.version;
-    const [r] = await run(tx, {
-      ...values,
-      id: input.id,
-      storeId: input.storeId,
-      from: input.from,
-      to: input.to,
-      now: input.now,
-    });
-    return r;
+  const guard = set.paymentStatus ? paymentStatusesInto(set.paymentStatus) : [];
+  const versioned = input.version !== undefined;
+  const shape = `${keys.join(',')}|${guard.length}|${versioned}`;
+  let run = transitionStatements.get(shape);
+  if (!run) {
+    run = prepared((db) =>
+      db
+        .update(order)
+        .set({
+          ...slotsOf(keys, 'set_'),
+          status: slot('to') as never,
+          version: sql`${order.version} + 1`,
+          updatedAt: slot('now') as never,
+        })
+        .where(
+          and(
+            eq(order.id, slot('id')),
+            eq(order.storeId, slot('storeId')),
+            eq(order.status, slot('from')),
+            ...(guard.length > 0
+              ? [
+                  inArray(
+                    order.paymentStatus,
+                    guard.map((_, i) => slot(`guard_${i}`)),
+                  ),
+                ]
+              : []),
+            ...(versioned ? [eq(order.version, slot('version'))] : []),
+          ),
+        )
+        .returning(),
+    );
+    transitionStatements.set(shape, run);
   }
-  const conditions: SQL[] = [
-    eq(order.id, input.id),
-    eq(order.storeId, input.storeId),
-    eq(order.status, input.from),
-    ...paymentGuard(input.set),
-  ];
-  if (input.version !== undefined) conditions.push(eq(order.version, input.version));
-  const [r] = await tx
-    .update(order)
-    .set({ ...input.set, status: input.to, version: sql`${order.version} + 1`, updatedAt: input.now })
-    .where(and(...conditions))
-    .returning();
+  guard.forEach((status, i) => {
+    values[`guard_${i}`] = status;
+  });
+  if (versioned) values.version = input.version;
+  const [r] = await run(tx, {
+    ...values,
+    id: input.id,
+    storeId: input.storeId,
+    from: input.from,
+    to: input.to,
+    now: input.now,
+  });
   return r;
 }
 
