@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, lte, ne, type SQL, sql } from 'drizzle-orm';
 import { type Executor, rows, type Tx } from '../../shared/db.ts';
-import { prepared, slot } from '../../shared/prepared.ts';
+import { prepared, preparedSql, slot } from '../../shared/prepared.ts';
 import { variant } from '../catalog/index.ts';
 import { appendEventsFromQuery } from '../events/index.ts';
 import { store } from '../stores/index.ts';
@@ -101,6 +101,20 @@ export async function liveHolds(
   return new Map(r.map((h) => [h.variantId, Number(h.held)]));
 }
 
+/** Every cart update that raises a tracked line runs it: built once. */
+const placeHoldStatement = preparedSql<{
+  storeId: string;
+  cartId: string;
+  variantId: string;
+  qty: number;
+  now: string;
+  expiresAt: string;
+}>(
+  () => sql`select placed, on_hand, committed, own_hold, others_held
+      from inventory_place_hold(${slot('storeId')}, ${slot('cartId')}, ${slot('variantId')}, ${slot('qty')}::int,
+                                ${slot('now')}::timestamptz, ${slot('expiresAt')}::timestamptz)`,
+);
+
 /**
  * Sets a cart's hold on a variant to `qty` (> 0) through `inventory_place_hold`, one statement that needs no
  * transaction around it: the function locks the level row, then reads the holds with a fresh snapshot (other
@@ -112,19 +126,17 @@ export async function placeHoldIfFree(
   db: Executor,
   h: { storeId: string; cartId: string; variantId: string; qty: number; expiresAt: Date; now: Date },
 ): Promise<(LevelRow & { placed: boolean; ownHold: number; othersHeld: number }) | undefined> {
-  const r = await rows<{
-    placed: boolean;
-    on_hand: number;
-    committed: number;
-    own_hold: number;
-    others_held: number;
-  }>(
-    db,
-    sql`select placed, on_hand, committed, own_hold, others_held
-          from inventory_place_hold(${h.storeId}, ${h.cartId}, ${h.variantId}, ${h.qty}::int,
-                                    ${ts(h.now)}, ${ts(h.expiresAt)})`,
-  );
-  const x = r[0];
+  const { rows: r } = await placeHoldStatement(db, {
+    storeId: h.storeId,
+    cartId: h.cartId,
+    variantId: h.variantId,
+    qty: h.qty,
+    now: h.now.toISOString(),
+    expiresAt: h.expiresAt.toISOString(),
+  });
+  const x = r[0] as
+    | { placed: boolean; on_hand: number; committed: number; own_hold: number; others_held: number }
+    | undefined;
   if (!x) return undefined;
   return {
     variantId: h.variantId,
@@ -170,6 +182,20 @@ export async function deleteExpiredHolds(tx: Executor, now: Date, batch: number)
   return r.length;
 }
 
+/** Every checkout runs it: built once (the lines are one JSON parameter, so every order has this shape). */
+const reserveStatement = preparedSql<{
+  storeId: string;
+  orderId: string;
+  cartId: string | null;
+  now: string;
+  expiresAt: string;
+  lines: string;
+}>(
+  () => sql`select variant_id, fits, available, already, reserved
+      from inventory_reserve_order(${slot('storeId')}, ${slot('orderId')}, ${slot('cartId')}::text,
+                                   ${slot('now')}::timestamptz, ${slot('expiresAt')}::timestamptz, ${slot('lines')}::jsonb)`,
+);
+
 /**
  * Hard-reserves an order's stock through `inventory_reserve_order`, all or nothing, in one round trip: the
  * function creates the missing level rows of backorderable lines, locks the level rows in variant-id order
@@ -208,18 +234,22 @@ export async function reserveStock(
       movement_id: l.movementId,
     })),
   );
-  const r = await rows<{
+  const r = (
+    await reserveStatement(tx, {
+      storeId,
+      orderId,
+      cartId,
+      now: now.toISOString(),
+      expiresAt: input.expiresAt.toISOString(),
+      lines: json,
+    })
+  ).rows as Array<{
     variant_id: string;
     fits: boolean;
     available: number | null;
     already: boolean;
     reserved: boolean;
-  }>(
-    tx,
-    sql`select variant_id, fits, available, already, reserved
-          from inventory_reserve_order(${storeId}, ${orderId}, ${cartId}::text, ${ts(now)},
-                                       ${ts(input.expiresAt)}, ${json}::jsonb)`,
-  );
+  }>;
   const byVariant = new Map(r.map((x) => [x.variant_id, x]));
   return {
     alreadyReserved: r[0]?.already ?? false,
