@@ -153,7 +153,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('prepared statements (PostgreSQL)'
       const marker = `u${Date.now()}`;
       const query = (n: number) =>
         sql`${PLAN_EACH_TIME}select ${n}::int + 1 as n, ${marker}::text as unnamed`;
-      for (let n = 0; n < 7; n++) expect(await rows(database.db, query(n))).toEqual([{ n: n + 1, unnamed: marker }]);
+      for (let n = 0; n < 7; n++)
+        expect(await rows(database.db, query(n))).toEqual([{ n: n + 1, unnamed: marker }]);
       const prepared = await rows(
         database.db,
         sql`select name from pg_prepared_statements where statement like ${'%::text as unnamed%'}`,

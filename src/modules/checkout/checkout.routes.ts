@@ -122,6 +122,7 @@ export function checkoutRoutes(deps: {
         storeId: auth.storeId,
         livemode: auth.mode === 'live',
         idempotencyKey: key,
+        idempotencyKeyNew: c.get('idempotencyKeyNew') === true,
         cartToken: body.cart_token,
         payment: body.payment,
         email: body.email,

@@ -30,6 +30,8 @@ export interface CheckoutInput {
   /** The key's mode: the order, its payment and its events carry it; live never pays on the test gateway. */
   livemode: boolean;
   idempotencyKey: string;
+  /** The Idempotency-Key had never been used in its scope (the middleware just created its record). */
+  idempotencyKeyNew?: boolean;
   cartToken: string;
   payment: PaymentInput;
   email?: string;
@@ -205,109 +207,130 @@ export function createCheckoutService(deps: CheckoutDeps) {
     return { status: 201, order: o, secret };
   }
 
+  /** Prices the cart again and places its order (or finds the one already placed under this key). */
+  async function place(input: CheckoutInput, fingerprint: string) {
+    const { storeId, livemode } = input;
+    assertPaymentFitsMode(input.payment, livemode);
+
+    const now = clock.now();
+    const token = await deps.carts.readToken(input.cartToken, storeId);
+    if (token.lines.length === 0)
+      throw new AppError('CART_EMPTY', 'The cart has no lines.', { param: 'cart_token' });
+    // The coupon is read fresh (its usage counts matter); tax and shipping rates come from the pricing
+    // module's short cache, which an admin write drops at once on its own process.
+    const context = await deps.loadPricingContext(db, { storeId, couponCode: token.couponCode });
+    const { state, priced, items, problems } = await deps.carts.reprice(db, {
+      storeId,
+      state: token,
+      now,
+      context,
+    });
+    const problem = checkoutProblem(problems);
+    if (problem) throw problem;
+    if (priced.lines.length === 0)
+      throw new AppError('CART_EMPTY', 'The cart has no lines.', { param: 'cart_token' });
+
+    const email = (input.email ?? state.email ?? '').trim().toLowerCase();
+    if (!email) throw new AppError('EMAIL_REQUIRED', 'Checkout needs an email address.', { param: 'email' });
+    if (context.shippingRates.length > 0 && (!state.shippingAddress || !priced.shipping)) {
+      throw new AppError(
+        'SHIPPING_REQUIRED',
+        state.shippingAddress
+          ? 'Choose a shipping rate before checking out.'
+          : 'Set a shipping address and choose a shipping rate.',
+        { param: state.shippingAddress ? 'shipping_rate_id' : 'shipping_address' },
+      );
+    }
+    let coupon: { id: string; code: string } | null = null;
+    if (priced.coupon) {
+      if (!priced.coupon.applied || !context.coupon) throw couponRefusal(priced.coupon);
+      coupon = { id: context.coupon.id, code: context.coupon.code };
+    }
+
+    const store = await deps.stores.getStoreCached(storeId);
+    const gatewayName = gatewayForMode(store.settings, livemode);
+    if (gatewayName === 'stripe' && !livemode && !store.settings.stripe?.test?.secret_key) {
+      throw new AppError(
+        'GATEWAY_NOT_CONFIGURED',
+        'The store uses Stripe in test mode but has no settings.stripe.test.secret_key.',
+      );
+    }
+    const lines = priced.lines.map((l) => {
+      const item = items.get(l.variantId);
+      if (!item?.purchasable) {
+        throw new AppError('VARIANT_UNAVAILABLE', `Variant ${l.variantId} is not for sale.`, {
+          param: 'cart_token',
+        });
+      }
+      return {
+        variantId: l.variantId,
+        productId: item.productId,
+        productTitle: item.productTitle,
+        sku: l.sku,
+        title: l.title,
+        unitPrice: l.unitPrice,
+        qty: l.qty,
+        subtotal: l.subtotal,
+        discount: l.discount,
+        tax: l.tax,
+        total: l.total,
+        trackInventory: item.trackInventory,
+        allowBackorder: item.allowBackorder,
+      };
+    });
+
+    return orders.placeOrder({
+      storeId,
+      livemode,
+      checkoutKey: input.idempotencyKey,
+      checkoutFingerprint: fingerprint,
+      cartId: state.id,
+      customerId: input.customerId ?? null,
+      email,
+      currency: priced.currency,
+      shippingAddress: state.shippingAddress as Record<string, unknown> | null,
+      billingAddress: (state.billingAddress ?? state.shippingAddress) as Record<string, unknown> | null,
+      shipping: priced.shipping,
+      totals: {
+        subtotal: priced.subtotal,
+        discountTotal: priced.discountTotal,
+        shippingTotal: priced.shippingTotal,
+        taxTotal: priced.taxTotal,
+        total: priced.total,
+        taxInclusive: priced.taxInclusive,
+      },
+      coupon,
+      gateway: gatewayName,
+      captureMode: store.settings.capture === 'manual' ? 'manual' : 'automatic',
+      lines,
+    });
+  }
+
   return {
     checkoutFingerprint,
 
     async checkout(input: CheckoutInput): Promise<CheckoutOutcome> {
       const { storeId, livemode } = input;
       const fingerprint = checkoutFingerprint(input);
-      const existing = await orders.findByCheckoutKey({ storeId, livemode }, input.idempotencyKey);
-      if (existing) return resume(existing, input, fingerprint);
-      assertPaymentFitsMode(input.payment, livemode);
-
-      const now = clock.now();
-      const token = await deps.carts.readToken(input.cartToken, storeId);
-      if (token.lines.length === 0)
-        throw new AppError('CART_EMPTY', 'The cart has no lines.', { param: 'cart_token' });
-      // The coupon is read fresh (its usage counts matter); tax and shipping rates come from the pricing
-      // module's short cache, which an admin write drops at once on its own process.
-      const context = await deps.loadPricingContext(db, { storeId, couponCode: token.couponCode });
-      const { state, priced, items, problems } = await deps.carts.reprice(db, {
-        storeId,
-        state: token,
-        now,
-        context,
-      });
-      const problem = checkoutProblem(problems);
-      if (problem) throw problem;
-      if (priced.lines.length === 0)
-        throw new AppError('CART_EMPTY', 'The cart has no lines.', { param: 'cart_token' });
-
-      const email = (input.email ?? state.email ?? '').trim().toLowerCase();
-      if (!email)
-        throw new AppError('EMAIL_REQUIRED', 'Checkout needs an email address.', { param: 'email' });
-      if (context.shippingRates.length > 0 && (!state.shippingAddress || !priced.shipping)) {
-        throw new AppError(
-          'SHIPPING_REQUIRED',
-          state.shippingAddress
-            ? 'Choose a shipping rate before checking out.'
-            : 'Set a shipping address and choose a shipping rate.',
-          { param: state.shippingAddress ? 'shipping_rate_id' : 'shipping_address' },
-        );
+      const existing = () => orders.findByCheckoutKey({ storeId, livemode }, input.idempotencyKey);
+      if (!input.idempotencyKeyNew) {
+        const o = await existing();
+        if (o) return resume(o, input, fingerprint);
       }
-      let coupon: { id: string; code: string } | null = null;
-      if (priced.coupon) {
-        if (!priced.coupon.applied || !context.coupon) throw couponRefusal(priced.coupon);
-        coupon = { id: context.coupon.id, code: context.coupon.code };
-      }
-
-      const store = await deps.stores.getStoreCached(storeId);
-      const gatewayName = gatewayForMode(store.settings, livemode);
-      if (gatewayName === 'stripe' && !livemode && !store.settings.stripe?.test?.secret_key) {
-        throw new AppError(
-          'GATEWAY_NOT_CONFIGURED',
-          'The store uses Stripe in test mode but has no settings.stripe.test.secret_key.',
-        );
-      }
-      const lines = priced.lines.map((l) => {
-        const item = items.get(l.variantId);
-        if (!item?.purchasable) {
-          throw new AppError('VARIANT_UNAVAILABLE', `Variant ${l.variantId} is not for sale.`, {
-            param: 'cart_token',
-          });
+      let placed: Awaited<ReturnType<typeof place>>;
+      try {
+        placed = await place(input, fingerprint);
+      } catch (e) {
+        // A key new to the middleware skipped the look-up (there is no order in the common case), yet one can
+        // exist: the key's record is dropped after a transient answer so that a retry runs again, or the order was
+        // made through another API key of the store. Its cart may no longer price (its coupon's last use, its
+        // variant gone): the order is resumed, not refused. (A conflicting insert finds it too, below.)
+        if (input.idempotencyKeyNew && isAppError(e)) {
+          const o = await existing();
+          if (o) return resume(o, input, fingerprint);
         }
-        return {
-          variantId: l.variantId,
-          productId: item.productId,
-          productTitle: item.productTitle,
-          sku: l.sku,
-          title: l.title,
-          unitPrice: l.unitPrice,
-          qty: l.qty,
-          subtotal: l.subtotal,
-          discount: l.discount,
-          tax: l.tax,
-          total: l.total,
-          trackInventory: item.trackInventory,
-          allowBackorder: item.allowBackorder,
-        };
-      });
-
-      const placed = await orders.placeOrder({
-        storeId,
-        livemode,
-        checkoutKey: input.idempotencyKey,
-        checkoutFingerprint: fingerprint,
-        cartId: state.id,
-        customerId: input.customerId ?? null,
-        email,
-        currency: priced.currency,
-        shippingAddress: state.shippingAddress as Record<string, unknown> | null,
-        billingAddress: (state.billingAddress ?? state.shippingAddress) as Record<string, unknown> | null,
-        shipping: priced.shipping,
-        totals: {
-          subtotal: priced.subtotal,
-          discountTotal: priced.discountTotal,
-          shippingTotal: priced.shippingTotal,
-          taxTotal: priced.taxTotal,
-          total: priced.total,
-          taxInclusive: priced.taxInclusive,
-        },
-        coupon,
-        gateway: gatewayName,
-        captureMode: store.settings.capture === 'manual' ? 'manual' : 'automatic',
-        lines,
-      });
+        throw e;
+      }
       if (!placed.created) return resume(placed.order, input, fingerprint);
       return pay(placed.order, placed.secret, input.payment, placed.lines);
     },

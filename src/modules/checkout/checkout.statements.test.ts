@@ -13,8 +13,9 @@ import { DB_KIND, recordStatements, type StatementLog, testApp } from '../../../
  * Statements of a paid checkout that are ours (idempotency, order, stock, payment, events). The stock
  * reservation is one call of a database function that locks the level rows with a statement of its own and
  * then reads other carts' holds with the next one, after the lock (see reserveForOrder): one round trip.
+ * An Idempotency-Key used for the first time skips the look-up of an order made under it (there is none).
  */
-const CHECKOUT_OURS = 12;
+const CHECKOUT_OURS = 11;
 /** The test gateway's own ledger (the simulated processor): look up its idempotency key, record the charge. */
 const CHECKOUT_GATEWAY = 2;
 const CHECKOUT_TRANSACTIONS = 2;
@@ -78,6 +79,11 @@ describe(`statement budgets (${DB_KIND})`, () => {
     // must run after it (it reads the new stock to tell whether a variant crossed zero), so the level rows
     // stay locked for that one more round trip.
     const all = log.statements;
+    // A new key: no look-up of an order by checkout key (the insert's conflict would find one).
+    expect(
+      all.filter((q) => /"checkout_key" = /.test(q)),
+      listing(all),
+    ).toEqual([]);
     const stockChange = /^with stock as/;
     const reserve = all.findIndex((q) => /inventory_reserve_order\(/.test(q));
     expect(reserve, listing(all)).toBeGreaterThan(0);
@@ -121,7 +127,7 @@ describe(`statement budgets (${DB_KIND})`, () => {
       `checkout with a coupon: ${ours.length} statements of ours (budget ${CHECKOUT_OURS + COUPON_EXTRA}):\n${listing(ours)}`,
     ).toBeLessThanOrEqual(CHECKOUT_OURS + COUPON_EXTRA);
     expect(gatewayStatements(log)).toHaveLength(CHECKOUT_GATEWAY);
-    // The plain checkout's 14 and the coupon's fresh read.
+    // The plain checkout's 13 and the coupon's fresh read.
     expect(log.statements.length).toBeLessThanOrEqual(CHECKOUT_OURS + CHECKOUT_GATEWAY + COUPON_EXTRA);
     // The use was taken and recorded (in the order's write statement), exactly once.
     const after = await t.request('GET', `/v1/coupons/${c.json.id}`, { key: s.sk });

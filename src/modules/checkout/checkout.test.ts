@@ -239,6 +239,34 @@ describe('checkout', () => {
     expect(page.status).toBe(200);
   });
 
+  it('a retry whose key record was dropped (a 5xx answer) resumes its order even when the cart no longer prices', async () => {
+    const s = await t.createStore();
+    const v = await seedVariant(t, s, { onHand: 1 });
+    const c = await t.request('POST', '/v1/coupons', {
+      key: s.sk,
+      body: { code: 'ONCE', kind: 'percent', value: 10, usage_limit: 1 },
+    });
+    expect(c.status, c.text).toBe(201);
+    const plain = await cartToken(t, s.pk, [{ variant_id: v, quantity: 1 }]);
+    const coupon = await t.request('PUT', '/v1/carts/current/coupon', {
+      key: s.pk,
+      body: { code: 'ONCE', cart_token: plain },
+    });
+    expect(coupon.status, coupon.text).toBe(200);
+    const token = coupon.json.token as string;
+    const key = newKey();
+    const a = await checkout(t, s.pk, token, card(CARDS.success), key);
+    expect(a.status).toBe(201);
+    expect(await level(t, s.sk, v)).toMatchObject({ on_hand: 0 });
+    // A transient answer drops the key's record so that a retry runs again: the retry's key is new to the
+    // middleware, yet its order exists, and its cart no longer prices (the coupon's one use is taken).
+    await t.database.db.execute(sql`delete from idempotency_key where key = ${key}`);
+    const b = await checkout(t, s.pk, token, card(CARDS.success), key);
+    expect(b.status, b.text).toBe(201);
+    expect(b.json.order.id).toBe(a.json.order.id);
+    expect(await gatewayCharges(a.json.order.id)).toBe(1);
+  });
+
   it('a crash between the order transaction and the gateway call is resumed with the same gateway key', async () => {
     const s = await t.createStore();
     const v = await seedVariant(t, s, { onHand: 10 });

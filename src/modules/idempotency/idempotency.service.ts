@@ -59,6 +59,7 @@ export function idempotencyMiddleware(deps: {
 
     const now = clock.now();
     const claimed = await claim(db, { scope, key, requestHash, now, lockMs });
+    if (claimed === 'new') c.set('idempotencyKeyNew', true);
     if (!claimed) {
       const [row] = await db
         .select()
@@ -132,6 +133,7 @@ const claimStatement = prepared<
 >((db) => buildClaim(db));
 
 function buildClaim(db: Executor) {
+  // `inserted`: a row PostgreSQL has just inserted has no xmax; one the conflict branch rewrote has its writer's.
   return db
     .insert(idempotencyKey)
     .values({
@@ -157,13 +159,17 @@ function buildClaim(db: Executor) {
       },
       setWhere: lt(idempotencyKey.expiresAt, slot('now')),
     })
-    .returning({ key: idempotencyKey.key });
+    .returning({ key: idempotencyKey.key, inserted: sql<boolean>`(xmax = 0)` });
 }
 
+/**
+ * Claims the key: 'new' when its record was created now (the key was never used in this scope, or its record
+ * is gone), 'renewed' when an expired record was overwritten, false when a live record holds it.
+ */
 async function claim(
   db: Executor,
   a: { scope: string; key: string; requestHash: string; now: Date; lockMs: number },
-): Promise<boolean> {
+): Promise<'new' | 'renewed' | false> {
   const claimed = await claimStatement(db, {
     scope: a.scope,
     key: a.key,
@@ -172,7 +178,9 @@ async function claim(
     lockedUntil: new Date(a.now.getTime() + a.lockMs),
     expiresAt: new Date(a.now.getTime() + KEEP_MS),
   });
-  return claimed.length === 1;
+  const [row] = claimed;
+  if (!row) return false;
+  return row.inserted ? 'new' : 'renewed';
 }
 
 /** Stores the answer of a request that ran to completion. */

@@ -24,6 +24,11 @@ export interface AppEnv {
     auth: AuthContext;
     /** Set by a route whose answer carries credentials (session tokens): see `answerCarriesSecrets`. */
     secretAnswer?: true;
+    /**
+     * Set by the Idempotency-Key middleware when this request's key had never been used in its scope (its
+     * record was just created, not taken over or renewed): nothing can have run under it before.
+     */
+    idempotencyKeyNew?: true;
   };
 }
 
