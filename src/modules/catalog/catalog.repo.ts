@@ -332,13 +332,8 @@ export interface VariantForSaleRow {
   allowBackorder: boolean;
 }
 
-export async function variantsForSale(
-  tx: Executor,
-  storeId: string,
-  variantIds: string[],
-): Promise<VariantForSaleRow[]> {
-  if (variantIds.length === 0) return [];
-  return tx
+function buildVariantsForSale(db: Executor) {
+  return db
     .select({
       variantId: variant.id,
       productId: variant.productId,
@@ -356,7 +351,21 @@ export async function variantsForSale(
     })
     .from(variant)
     .innerJoin(product, and(eq(product.id, variant.productId), eq(product.storeId, variant.storeId)))
-    .where(and(eq(variant.storeId, storeId), inArray(variant.id, variantIds)));
+    .where(and(eq(variant.storeId, slot('storeId')), sql`${variant.id} = any(${slot('ids')}::text[])`));
+}
+/** Every checkout reads its variants fresh with it: prepared (the ids are one array parameter). */
+const variantsForSaleOf = prepared<
+  { storeId: string; ids: string[] },
+  ReturnType<typeof buildVariantsForSale>
+>((db) => buildVariantsForSale(db));
+
+export async function variantsForSale(
+  tx: Executor,
+  storeId: string,
+  variantIds: string[],
+): Promise<VariantForSaleRow[]> {
+  if (variantIds.length === 0) return [];
+  return variantsForSaleOf(tx, { storeId, ids: variantIds });
 }
 
 // ---------------------------------------------------------------- collections
