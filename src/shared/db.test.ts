@@ -9,7 +9,6 @@ import {
   isDatabaseUnavailable,
   MIGRATIONS_DIR,
   openDatabase,
-  PLAN_EACH_TIME,
   rows,
 } from './db.ts';
 
@@ -142,24 +141,6 @@ describe.runIf(process.env.TEST_DATABASE_URL)('prepared statements (PostgreSQL)'
       expect(prepared[0]!.name).toMatch(/^cs_/);
       // Outside a transaction, through the pool, the same connection answers by name too.
       expect(await rows(database.db, query(9))).toEqual([{ n: 10, marker }]);
-    } finally {
-      await database.close();
-    }
-  });
-
-  it('never prepares a statement that must be planned for its values', async () => {
-    const database = await openDatabase({ url: process.env.TEST_DATABASE_URL!, poolSize: 1 });
-    try {
-      const marker = `u${Date.now()}`;
-      const query = (n: number) =>
-        sql`${PLAN_EACH_TIME}select ${n}::int + 1 as n, ${marker}::text as unnamed`;
-      for (let n = 0; n < 7; n++)
-        expect(await rows(database.db, query(n))).toEqual([{ n: n + 1, unnamed: marker }]);
-      const prepared = await rows(
-        database.db,
-        sql`select name from pg_prepared_statements where statement like ${'%::text as unnamed%'}`,
-      );
-      expect(prepared).toEqual([]);
     } finally {
       await database.close();
     }

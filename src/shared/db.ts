@@ -45,15 +45,6 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const MAX_PREPARED_TEXTS = 1_000;
 
 /**
- * Begins a statement that PostgreSQL must plan for its values every time, so it is never sent as a named
- * statement: after five runs a named statement may switch to one generic plan, made without the values, and a
- * statement whose best plan depends on them (a search's price bound: all products or a few) would keep a plan
- * that is wrong for most of them. Planning costs a fraction of a millisecond; a wrong plan, tens.
- */
-export const PLAN_EACH_TIME = sql.raw('/* plan each time */ ');
-const PLAN_EACH_TIME_TEXT = '/* plan each time */';
-
-/**
  * node-postgres' client class for one pool, with every parameterised statement sent as a named statement: the
  * same text, the same name (`cs_<n>`). The ORM sends every query with parameters through the extended
  * protocol; naming it lets each connection parse and plan it once and then only bind and execute it, instead
@@ -80,22 +71,11 @@ function preparingClient(): typeof pg.Client {
     if (typeof config === 'object' && config !== null && !('submit' in config)) {
       const c = config as { text?: unknown; name?: unknown; values?: unknown };
       const params = Array.isArray(values) ? values : c.values;
-      if (
-        typeof c.text === 'string' &&
-        c.name === undefined &&
-        Array.isArray(params) &&
-        params.length > 0 &&
-        !c.text.startsWith(PLAN_EACH_TIME_TEXT)
-      ) {
+      if (typeof c.text === 'string' && c.name === undefined && Array.isArray(params) && params.length > 0) {
         const name = nameOf(c.text);
         if (name) args[0] = { ...c, name };
       }
-    } else if (
-      typeof config === 'string' &&
-      Array.isArray(values) &&
-      values.length > 0 &&
-      !config.startsWith(PLAN_EACH_TIME_TEXT)
-    ) {
+    } else if (typeof config === 'string' && Array.isArray(values) && values.length > 0) {
       const name = nameOf(config);
       if (name) args[0] = { text: config, name };
     }

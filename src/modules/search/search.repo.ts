@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { type Executor, PLAN_EACH_TIME, rows } from '../../shared/db.ts';
+import { type Executor, rows } from '../../shared/db.ts';
 import type { QueryWord, WordMatch } from './search.rules.ts';
 
 /*
@@ -236,10 +236,9 @@ export async function searchProducts(
     ? sql`select * from basis where rn <= ${limit + 1}`
     : sql`select m.* from m where ${after} order by ${orderBy(sort, 'm')} limit ${limit + 1} offset ${offset}`;
 
-  // Planned for its values every time: whether a price bound or a word narrows the matches decides the plan.
   const result = await rows<{ page: SearchRow[] | null; facets: FacetRows; currency: string | null }>(
     db,
-    sql`${PLAN_EACH_TIME}
+    sql`
       with m as not materialized (${m}),
       basis as materialized (
         select m.*, row_number() over (order by ${orderBy(sort, 'm')}) as rn
