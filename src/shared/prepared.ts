@@ -1,4 +1,4 @@
-import { is, Param, Placeholder, type SQL, sql } from 'drizzle-orm';
+import { is, Param, Placeholder, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Executor } from './db.ts';
 
 /**
@@ -13,6 +13,12 @@ import type { Executor } from './db.ts';
 
 /** A value of a prepared statement, given by name when it runs. */
 export const slot = (name: string) => sql.placeholder(name);
+
+/**
+ * `column = any(<slot>)`: a list of ids as one array value, so that lists of any length are the same statement
+ * (an `in (…)` list would make a new text per length).
+ */
+export const isAnyOf = (column: SQLWrapper, name: string) => sql`${column} = any(${slot(name)}::text[])`;
 
 /** What the ORM's `_prepare()` answers (identical for node-postgres and PGlite): a query bound to a client. */
 interface BoundQuery {
@@ -92,11 +98,11 @@ export function prepared<V extends Values, Q extends { execute(): Promise<unknow
 
 /**
  * A raw SQL statement (`sql\`…\``, values as `slot('name')`), built once per driver; it answers what
- * `executor.execute()` answers (node-postgres and PGlite results both carry `rows`).
+ * `executor.execute()` answers (node-postgres and PGlite results both carry `rows`, typed `R` by the caller).
  */
-export function preparedSql<V extends Values>(
+export function preparedSql<V extends Values, R = Record<string, unknown>>(
   build: () => SQL,
-): (executor: Executor, values: V) => Promise<{ rows: Record<string, unknown>[] }> {
+): (executor: Executor, values: V) => Promise<{ rows: R[] }> {
   const templates = new Map<unknown, BoundQuery>();
   return (executor, values) => {
     const session = sessionOf(executor);
@@ -109,6 +115,6 @@ export function preparedSql<V extends Values>(
       template = session.prepareQuery(dialect.sqlToQuery(build()), undefined, undefined, false);
       templates.set(key, template);
     }
-    return runOn(template, executor, values) as Promise<{ rows: Record<string, unknown>[] }>;
+    return runOn(template, executor, values) as Promise<{ rows: R[] }>;
   };
 }

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import { type Executor, rows } from '../../shared/db.ts';
-import { prepared, slot } from '../../shared/prepared.ts';
+import { isAnyOf, prepared, slot } from '../../shared/prepared.ts';
 import {
   type CatalogHistoryRow,
   catalogChange,
@@ -351,7 +351,7 @@ function buildVariantsForSale(db: Executor) {
     })
     .from(variant)
     .innerJoin(product, and(eq(product.id, variant.productId), eq(product.storeId, variant.storeId)))
-    .where(and(eq(variant.storeId, slot('storeId')), sql`${variant.id} = any(${slot('ids')}::text[])`));
+    .where(and(eq(variant.storeId, slot('storeId')), isAnyOf(variant.id, 'ids')));
 }
 /** Every checkout reads its variants fresh with it: prepared (the ids are one array parameter). */
 const variantsForSaleOf = prepared<

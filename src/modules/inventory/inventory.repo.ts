@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, lte, ne, type SQL, sql } from 'drizzle-orm';
 import { type Executor, rows, type Tx } from '../../shared/db.ts';
-import { prepared, preparedSql, slot } from '../../shared/prepared.ts';
+import { isAnyOf, prepared, preparedSql, slot } from '../../shared/prepared.ts';
 import { variant } from '../catalog/index.ts';
 import { appendEventsFromQuery } from '../events/index.ts';
 import { store } from '../stores/index.ts';
@@ -32,16 +32,24 @@ export async function ensureLevels(tx: Executor, storeId: string, variantIds: st
     .onConflictDoNothing({ target: inventoryLevel.variantId });
 }
 
-function levelsQuery(tx: Executor, storeId: string, variantIds: string[]) {
-  return tx
+function buildLevels(db: Executor) {
+  return db
     .select({
       variantId: inventoryLevel.variantId,
       onHand: inventoryLevel.onHand,
       committed: inventoryLevel.committed,
     })
     .from(inventoryLevel)
-    .where(and(eq(inventoryLevel.storeId, storeId), inArray(inventoryLevel.variantId, variantIds)));
+    .where(and(eq(inventoryLevel.storeId, slot('storeId')), isAnyOf(inventoryLevel.variantId, 'ids')));
 }
+const buildLockedLevels = (db: Executor) =>
+  buildLevels(db).orderBy(asc(inventoryLevel.variantId)).for('update');
+type LevelsValues = { storeId: string; ids: string[] };
+/** Prepared, the ids being one array parameter: every storefront product read that misses the cache reads levels. */
+const levelsOf = {
+  read: prepared<LevelsValues, ReturnType<typeof buildLevels>>((db) => buildLevels(db)),
+  lock: prepared<LevelsValues, ReturnType<typeof buildLockedLevels>>((db) => buildLockedLevels(db)),
+};
 
 /**
  * Locks the store's level rows of these variants in variant-id order (one lock order for every writer,
@@ -53,7 +61,7 @@ export async function lockLevels(
   variantIds: string[],
 ): Promise<Map<string, LevelRow>> {
   if (variantIds.length === 0) return new Map();
-  const r = await levelsQuery(tx, storeId, variantIds).orderBy(asc(inventoryLevel.variantId)).for('update');
+  const r = await levelsOf.lock(tx, { storeId, ids: variantIds });
   return new Map(r.map((l) => [l.variantId, l]));
 }
 
@@ -67,7 +75,7 @@ function buildLiveHolds(db: Executor, exceptCart: boolean) {
     .where(
       and(
         eq(inventoryHold.storeId, slot('storeId')),
-        sql`${inventoryHold.variantId} = any(${slot('ids')}::text[])`,
+        isAnyOf(inventoryHold.variantId, 'ids'),
         gt(inventoryHold.expiresAt, slot('now')),
         exceptCart ? ne(inventoryHold.cartId, slot('cartId')) : undefined,
       ),
@@ -102,14 +110,10 @@ export async function liveHolds(
 }
 
 /** Every cart update that raises a tracked line runs it: built once. */
-const placeHoldStatement = preparedSql<{
-  storeId: string;
-  cartId: string;
-  variantId: string;
-  qty: number;
-  now: string;
-  expiresAt: string;
-}>(
+const placeHoldStatement = preparedSql<
+  { storeId: string; cartId: string; variantId: string; qty: number; now: string; expiresAt: string },
+  { placed: boolean; on_hand: number; committed: number; own_hold: number; others_held: number }
+>(
   () => sql`select placed, on_hand, committed, own_hold, others_held
       from inventory_place_hold(${slot('storeId')}, ${slot('cartId')}, ${slot('variantId')}, ${slot('qty')}::int,
                                 ${slot('now')}::timestamptz, ${slot('expiresAt')}::timestamptz)`,
@@ -134,9 +138,7 @@ export async function placeHoldIfFree(
     now: h.now.toISOString(),
     expiresAt: h.expiresAt.toISOString(),
   });
-  const x = r[0] as
-    | { placed: boolean; on_hand: number; committed: number; own_hold: number; others_held: number }
-    | undefined;
+  const x = r[0];
   if (!x) return undefined;
   return {
     variantId: h.variantId,
@@ -183,14 +185,10 @@ export async function deleteExpiredHolds(tx: Executor, now: Date, batch: number)
 }
 
 /** Every checkout runs it: built once (the lines are one JSON parameter, so every order has this shape). */
-const reserveStatement = preparedSql<{
-  storeId: string;
-  orderId: string;
-  cartId: string | null;
-  now: string;
-  expiresAt: string;
-  lines: string;
-}>(
+const reserveStatement = preparedSql<
+  { storeId: string; orderId: string; cartId: string | null; now: string; expiresAt: string; lines: string },
+  { variant_id: string; fits: boolean; available: number | null; already: boolean; reserved: boolean }
+>(
   () => sql`select variant_id, fits, available, already, reserved
       from inventory_reserve_order(${slot('storeId')}, ${slot('orderId')}, ${slot('cartId')}::text,
                                    ${slot('now')}::timestamptz, ${slot('expiresAt')}::timestamptz, ${slot('lines')}::jsonb)`,
@@ -234,22 +232,14 @@ export async function reserveStock(
       movement_id: l.movementId,
     })),
   );
-  const r = (
-    await reserveStatement(tx, {
-      storeId,
-      orderId,
-      cartId,
-      now: now.toISOString(),
-      expiresAt: input.expiresAt.toISOString(),
-      lines: json,
-    })
-  ).rows as Array<{
-    variant_id: string;
-    fits: boolean;
-    available: number | null;
-    already: boolean;
-    reserved: boolean;
-  }>;
+  const { rows: r } = await reserveStatement(tx, {
+    storeId,
+    orderId,
+    cartId,
+    now: now.toISOString(),
+    expiresAt: input.expiresAt.toISOString(),
+    lines: json,
+  });
   const byVariant = new Map(r.map((x) => [x.variant_id, x]));
   return {
     alreadyReserved: r[0]?.already ?? false,
@@ -439,33 +429,14 @@ export async function variantPolicies(tx: Executor, storeId: string, variantIds:
   );
 }
 
-const levelsOf = prepared<{ storeId: string; ids: string[] }, ReturnType<typeof buildLevelsOf>>((db) =>
-  buildLevelsOf(db),
-);
-function buildLevelsOf(db: Executor) {
-  return db
-    .select({
-      variantId: inventoryLevel.variantId,
-      onHand: inventoryLevel.onHand,
-      committed: inventoryLevel.committed,
-    })
-    .from(inventoryLevel)
-    .where(
-      and(
-        eq(inventoryLevel.storeId, slot('storeId')),
-        sql`${inventoryLevel.variantId} = any(${slot('ids')}::text[])`,
-      ),
-    );
-}
-
-/** The levels of these variants as committed (no lock); prepared, the ids being one array parameter. */
+/** The levels of these variants as committed (no lock). */
 export async function readLevels(
   tx: Executor,
   storeId: string,
   variantIds: string[],
 ): Promise<Map<string, LevelRow>> {
   if (variantIds.length === 0) return new Map();
-  const r = await levelsOf(tx, { storeId, ids: variantIds });
+  const r = await levelsOf.read(tx, { storeId, ids: variantIds });
   return new Map(r.map((l) => [l.variantId, l]));
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, is, isNull, lt, lte, ne, or, SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../../shared/db.ts';
 import { prepared, slot } from '../../shared/prepared.ts';
 import { paymentStatusesInto } from './orders.rules.ts';
@@ -31,9 +31,7 @@ function givenKeys(row: Record<string, unknown>): string[] {
 function plainValues(row: Record<string, unknown>, keys: string[], prefix = ''): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const k of keys) {
-    const v = row[k];
-    if (is(v, SQL)) throw new Error(`orders: ${k} must be a plain value, not SQL`);
-    values[prefix + k] = v;
+    values[prefix + k] = row[k];
   }
   return values;
 }
